@@ -1,0 +1,33 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
+
+export interface Ec2ClientOptions {
+  /** Defaults to AWS_REGION, then AWS_DEFAULT_REGION (the JS SDK itself reads only AWS_REGION). */
+  region?: string;
+  /**
+   * Leave unset in production: the SDK itself honours AWS_ENDPOINT_URL_EC2 and
+   * AWS_ENDPOINT_URL (an integration test proves it against moto).
+   */
+  endpoint?: string;
+  maxAttempts?: number;
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  env?: Record<string, string | undefined>;
+}
+
+/** The EC2 client, created once at the edge and handed to whoever needs it. */
+export function createEc2Client(options: Ec2ClientOptions = {}): EC2Client {
+  const env = options.env ?? process.env;
+  const region = options.region ?? env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'];
+  return new EC2Client({
+    ...(region ? { region } : {}),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    // Standard, not adaptive: adaptive mode rate-limits the whole client on one throttle,
+    // which a fleet sharing an account's buckets should not do.
+    retryMode: 'standard',
+    maxAttempts: options.maxAttempts ?? 3,
+    requestHandler: {
+      connectionTimeout: options.connectionTimeoutMs ?? 2_000,
+      requestTimeout: options.requestTimeoutMs ?? 5_000,
+    },
+  });
+}

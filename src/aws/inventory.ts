@@ -1,0 +1,398 @@
+// The control-plane snapshot: one batch of filtered, concurrent, paginated Describe calls per
+// VPC. The number of calls depends on pages, never on the number of endpoints, because a fleet
+// of agents shares the account's throttling buckets with every other workload.
+import {
+  DescribeDhcpOptionsCommand,
+  DescribeFlowLogsCommand,
+  DescribeManagedPrefixListsCommand,
+  DescribeNetworkAclsCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribePrefixListsCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcAttributeCommand,
+  DescribeVpcEndpointServicesCommand,
+  DescribeVpcEndpointsCommand,
+  DescribeVpcsCommand,
+  type DhcpOptions,
+  type EC2Client,
+  GetManagedPrefixListEntriesCommand,
+  type NetworkInterface,
+  type RouteTable,
+  type SecurityGroup,
+  type ServiceDetail,
+  type Vpc,
+  type VpcEndpoint,
+} from '@aws-sdk/client-ec2';
+import type { Gap, Inventory, Part, PrefixListInfo } from '../model.js';
+import { type Batch, chunk, collect, createBatch, maxResults, single } from './batch.js';
+import { dependentGap } from './errors.js';
+import {
+  dhcpRules,
+  endpointRules,
+  flowLogRules,
+  networkAclRules,
+  networkInterfaceRules,
+  routeTableRules,
+  securityGroupRules,
+  serviceRules,
+  subnetRules,
+  vpcRules,
+} from './normalize.js';
+
+/** The EC2 client, or anything with its `send` (a test may hand in another). */
+export type Ec2 = Pick<EC2Client, 'send'>;
+
+export interface LoadInventoryOptions {
+  vpcId: string;
+  region: string;
+  signal?: AbortSignal;
+  /** Deadline for the whole snapshot; calls still running then become `timeout` gaps. */
+  timeoutMs?: number;
+  /** Endpoint service names to describe besides those of the VPC's endpoints. */
+  serviceNames?: string[];
+  pageSize?: number;
+  maxPages?: number;
+  clock?: () => number;
+}
+
+/** AWS allows at most 200 values per filter. */
+const FILTER_VALUES_MAX = 200;
+const ENDPOINT_SERVICE_NAME_NOT_FOUND = 'InvalidServiceName';
+
+function ok<T>(value: T): Part<T> {
+  return { ok: true, value };
+}
+
+function gapOf<T>(gap: Gap): Part<T> {
+  return { ok: false, gap };
+}
+
+function unique(values: Iterable<string | undefined>): string[] {
+  return [...new Set([...values].filter((v): v is string => typeof v === 'string' && v !== ''))];
+}
+
+export async function loadInventory(ec2: Ec2, options: LoadInventoryOptions): Promise<Inventory> {
+  const clock = options.clock ?? Date.now;
+  const fetchedAt = clock();
+  const started = performance.now();
+  const batch = createBatch({
+    timeoutMs: options.timeoutMs ?? 10_000,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.maxPages ? { maxPages: options.maxPages } : {}),
+    ...(options.pageSize ? { pageSize: options.pageSize } : {}),
+  });
+  const { vpcId } = options;
+  const byVpc = [{ Name: 'vpc-id', Values: [vpcId] }];
+  const page = maxResults(batch);
+
+  const vpc = loadVpc(ec2, batch, vpcId);
+  const dnsSupport = single(
+    batch,
+    'DescribeVpcAttribute',
+    (abortSignal) =>
+      ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: 'enableDnsSupport' }), { abortSignal }),
+    (out) => out.EnableDnsSupport?.Value,
+    'no EnableDnsSupport value',
+  );
+  const dnsHostnames = single(
+    batch,
+    'DescribeVpcAttribute',
+    (abortSignal) =>
+      ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: 'enableDnsHostnames' }), { abortSignal }),
+    (out) => out.EnableDnsHostnames?.Value,
+    'no EnableDnsHostnames value',
+  );
+  const subnets = collect(
+    batch,
+    'DescribeSubnets',
+    'Subnets',
+    (NextToken, abortSignal) =>
+      ec2.send(new DescribeSubnetsCommand({ Filters: byVpc, NextToken, ...page }), { abortSignal }),
+    subnetRules,
+  );
+  const routeTables = collect(
+    batch,
+    'DescribeRouteTables',
+    'RouteTables',
+    (NextToken, abortSignal) =>
+      ec2.send(new DescribeRouteTablesCommand({ Filters: byVpc, NextToken, ...page }), { abortSignal }),
+    routeTableRules,
+  );
+  const networkAcls = collect(
+    batch,
+    'DescribeNetworkAcls',
+    'NetworkAcls',
+    (NextToken, abortSignal) =>
+      ec2.send(new DescribeNetworkAclsCommand({ Filters: byVpc, NextToken, ...page }), { abortSignal }),
+    networkAclRules,
+  );
+  const endpoints = collect(
+    batch,
+    'DescribeVpcEndpoints',
+    'VpcEndpoints',
+    (NextToken, abortSignal) =>
+      ec2.send(new DescribeVpcEndpointsCommand({ Filters: byVpc, NextToken, ...page }), { abortSignal }),
+    endpointRules,
+  );
+  const securityGroups = collect(
+    batch,
+    'DescribeSecurityGroups',
+    'SecurityGroups',
+    (NextToken, abortSignal) =>
+      ec2.send(new DescribeSecurityGroupsCommand({ Filters: byVpc, NextToken, ...page }), { abortSignal }),
+    securityGroupRules,
+  );
+  const flowLogs = collect(
+    batch,
+    'DescribeFlowLogs',
+    'FlowLogs',
+    (NextToken, abortSignal) =>
+      ec2.send(new DescribeFlowLogsCommand({ Filter: [{ Name: 'resource-id', Values: [vpcId] }], NextToken, ...page }), {
+        abortSignal,
+      }),
+    flowLogRules,
+  );
+
+  const dhcpOptions = vpc.then((part) =>
+    part.ok ? loadDhcpOptions(ec2, batch, part.value) : gapOf<DhcpOptions | undefined>(dependentGap(part.gap, 'DescribeDhcpOptions')),
+  );
+  const endpointInterfaces = endpoints.then((part) =>
+    part.ok
+      ? loadEndpointInterfaces(ec2, batch, part.value)
+      : gapOf<NetworkInterface[]>(dependentGap(part.gap, 'DescribeNetworkInterfaces')),
+  );
+  const services = endpoints.then((part) =>
+    part.ok
+      ? loadServices(ec2, batch, part.value, options.serviceNames ?? [])
+      : gapOf<ServiceDetail[]>(dependentGap(part.gap, 'DescribeVpcEndpointServices')),
+  );
+  const prefixLists = Promise.all([routeTables, securityGroups, endpoints]).then(([rt, sg, ep]) =>
+    loadPrefixLists(ec2, batch, options.region, rt, sg, ep),
+  );
+
+  const inventory: Inventory = {
+    region: options.region,
+    vpcId,
+    fetchedAt,
+    durationMs: 0,
+    calls: batch.calls,
+    vpc: await vpc,
+    dnsSupport: await dnsSupport,
+    dnsHostnames: await dnsHostnames,
+    dhcpOptions: await dhcpOptions,
+    subnets: await subnets,
+    routeTables: await routeTables,
+    networkAcls: await networkAcls,
+    endpoints: await endpoints,
+    endpointInterfaces: await endpointInterfaces,
+    securityGroups: await securityGroups,
+    prefixLists: await prefixLists,
+    services: await services,
+    flowLogs: await flowLogs,
+  };
+  inventory.durationMs = Math.round(performance.now() - started);
+  inventory.calls.sort((a, b) => a.call.localeCompare(b.call));
+  return inventory;
+}
+
+async function loadVpc(ec2: Ec2, batch: Batch, vpcId: string): Promise<Part<Vpc>> {
+  const part = await collect(
+    batch,
+    'DescribeVpcs',
+    'Vpcs',
+    (NextToken, abortSignal) => ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId], NextToken }), { abortSignal }),
+    vpcRules,
+  );
+  if (!part.ok) return part;
+  const found = part.value.find((v) => v.VpcId === vpcId);
+  if (found) return ok(found);
+  return gapOf({
+    call: 'DescribeVpcs',
+    action: 'ec2:DescribeVpcs',
+    kind: 'error',
+    errorCode: 'InvalidVpcID.NotFound',
+    message: `DescribeVpcs did not return ${vpcId}`,
+  });
+}
+
+async function loadDhcpOptions(ec2: Ec2, batch: Batch, vpc: Vpc): Promise<Part<DhcpOptions | undefined>> {
+  const id = vpc.DhcpOptionsId;
+  // "default" is what AWS reports for a VPC with no option set: AmazonProvidedDNS only.
+  if (!id || id === 'default') return ok(undefined);
+  const part = await collect(
+    batch,
+    'DescribeDhcpOptions',
+    'DhcpOptions',
+    (NextToken, abortSignal) =>
+      ec2.send(new DescribeDhcpOptionsCommand({ DhcpOptionsIds: [id], NextToken }), { abortSignal }),
+    dhcpRules,
+  );
+  if (!part.ok) return part;
+  const found = part.value.find((d) => d.DhcpOptionsId === id);
+  if (found) return ok(found);
+  return gapOf({
+    call: 'DescribeDhcpOptions',
+    action: 'ec2:DescribeDhcpOptions',
+    kind: 'error',
+    errorCode: 'InvalidDhcpOptionID.NotFound',
+    message: `DescribeDhcpOptions did not return ${id} (the option set of ${vpc.VpcId})`,
+  });
+}
+
+async function loadEndpointInterfaces(ec2: Ec2, batch: Batch, endpoints: VpcEndpoint[]): Promise<Part<NetworkInterface[]>> {
+  const ids = unique(endpoints.flatMap((e) => e.NetworkInterfaceIds ?? []));
+  if (ids.length === 0) return ok([]);
+  const page = maxResults(batch);
+  const parts = await Promise.all(
+    chunk(ids, FILTER_VALUES_MAX).map((values) =>
+      collect(
+        batch,
+        'DescribeNetworkInterfaces',
+        'NetworkInterfaces',
+        (NextToken, abortSignal) =>
+          ec2.send(
+            new DescribeNetworkInterfacesCommand({
+              Filters: [{ Name: 'network-interface-id', Values: values }],
+              NextToken,
+              ...page,
+            }),
+            { abortSignal },
+          ),
+        networkInterfaceRules,
+      ),
+    ),
+  );
+  const all: NetworkInterface[] = [];
+  for (const part of parts) {
+    if (!part.ok) return part;
+    all.push(...part.value);
+  }
+  return ok(all);
+}
+
+async function loadServices(
+  ec2: Ec2,
+  batch: Batch,
+  endpoints: VpcEndpoint[],
+  extra: string[],
+): Promise<Part<ServiceDetail[]>> {
+  const own = unique(endpoints.map((e) => e.ServiceName));
+  const names = unique([...own, ...extra]);
+  if (names.length === 0) return ok([]);
+  const page = maxResults(batch);
+  const describe = (serviceNames: string[]) =>
+    collect(
+      batch,
+      'DescribeVpcEndpointServices',
+      'ServiceDetails',
+      (NextToken, abortSignal) =>
+        ec2.send(new DescribeVpcEndpointServicesCommand({ ServiceNames: serviceNames, NextToken, ...page }), {
+          abortSignal,
+        }),
+      serviceRules,
+    );
+  const part = await describe(names);
+  // One unknown name (a typo in the configuration) fails the whole call; the endpoints' own
+  // services still deserve their details.
+  if (!part.ok && part.gap.errorCode === ENDPOINT_SERVICE_NAME_NOT_FOUND && own.length > 0 && own.length < names.length) {
+    return describe(own);
+  }
+  return part;
+}
+
+function referencedPrefixLists(routeTables: RouteTable[], groups: SecurityGroup[]): string[] {
+  const fromRoutes = routeTables.flatMap((t) => (t.Routes ?? []).map((r) => r.DestinationPrefixListId));
+  const fromRules = groups.flatMap((g) =>
+    [...(g.IpPermissions ?? []), ...(g.IpPermissionsEgress ?? [])].flatMap((p) =>
+      (p.PrefixListIds ?? []).map((pl) => pl.PrefixListId),
+    ),
+  );
+  return unique([...fromRoutes, ...fromRules]);
+}
+
+/**
+ * The prefix lists that routes and rules reference, plus the gateway services' own lists (a
+ * missing gateway route still needs the service's CIDRs to explain where traffic goes).
+ * Best effort over its inputs: when route tables fail, the lists the security groups reference
+ * still load, so the security-group check does not lose its input to a route permission.
+ */
+async function loadPrefixLists(
+  ec2: Ec2,
+  batch: Batch,
+  region: string,
+  routeTables: Part<RouteTable[]>,
+  groups: Part<SecurityGroup[]>,
+  endpoints: Part<VpcEndpoint[]>,
+): Promise<Part<PrefixListInfo[]>> {
+  const referenced = referencedPrefixLists(routeTables.ok ? routeTables.value : [], groups.ok ? groups.value : []);
+  const gatewayServices = endpoints.ok
+    ? endpoints.value.filter((e) => e.VpcEndpointType === 'Gateway').map((e) => e.ServiceName)
+    : [];
+  const names = unique([`com.amazonaws.${region}.s3`, `com.amazonaws.${region}.dynamodb`, ...gatewayServices]);
+  const page = maxResults(batch);
+
+  const awsManaged = collect(
+    batch,
+    'DescribePrefixLists',
+    'PrefixLists',
+    (NextToken, abortSignal) =>
+      ec2.send(
+        new DescribePrefixListsCommand({ Filters: [{ Name: 'prefix-list-name', Values: names }], NextToken, ...page }),
+        { abortSignal },
+      ),
+    { noun: 'a prefix list', required: ['PrefixListId', 'PrefixListName'] },
+  );
+  const known = await awsManaged;
+  if (!known.ok) return known;
+  const lists = new Map<string, { name: string; cidrs?: string[] }>();
+  for (const pl of known.value) {
+    lists.set(pl.PrefixListId!, pl.Cidrs ? { name: pl.PrefixListName!, cidrs: pl.Cidrs } : { name: pl.PrefixListName! });
+  }
+
+  const others = referenced.filter((id) => !lists.has(id));
+  if (others.length > 0) {
+    const managed = await collect(
+      batch,
+      'DescribeManagedPrefixLists',
+      'PrefixLists',
+      (NextToken, abortSignal) =>
+        ec2.send(
+          new DescribeManagedPrefixListsCommand({
+            Filters: [{ Name: 'prefix-list-id', Values: others }],
+            NextToken,
+            ...page,
+          }),
+          { abortSignal },
+        ),
+      { noun: 'a prefix list', required: ['PrefixListId'] },
+    );
+    if (!managed.ok) return managed;
+    for (const pl of managed.value) lists.set(pl.PrefixListId!, { name: pl.PrefixListName ?? pl.PrefixListId! });
+  }
+
+  // AWS's DescribePrefixLists returns the CIDRs; moto (5.2.1) omits them, and customer-managed
+  // lists never have them there: those take one GetManagedPrefixListEntries each.
+  const needEntries = [...lists.entries()].filter(([, pl]) => !pl.cidrs).map(([id]) => id);
+  const entries = await Promise.all(
+    needEntries.map((id) =>
+      collect(
+        batch,
+        'GetManagedPrefixListEntries',
+        'Entries',
+        (NextToken, abortSignal) =>
+          ec2.send(new GetManagedPrefixListEntriesCommand({ PrefixListId: id, NextToken, ...page }), { abortSignal }),
+        { noun: 'a prefix-list entry', required: ['Cidr'] },
+      ).then((part) => ({ id, part })),
+    ),
+  );
+  for (const { id, part } of entries) {
+    if (!part.ok) return part;
+    const pl = lists.get(id)!;
+    pl.cidrs = part.value.map((e) => e.Cidr!);
+  }
+  return ok(
+    [...lists.entries()].map(([prefixListId, pl]) => ({ prefixListId, name: pl.name, cidrs: pl.cidrs ?? [] })),
+  );
+}

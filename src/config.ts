@@ -1,0 +1,171 @@
+// The configuration file (YAML or JSON) and the VPCE_DOCTOR_* environment, validated once at
+// the edge against one schema, unknown fields rejected with a message naming the field.
+import { readFile } from 'node:fs/promises';
+import { type Static, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml } from 'yaml';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const Ipv4 = Type.String({ pattern: '^(\\d{1,3}\\.){3}\\d{1,3}$', description: 'an IPv4 address' });
+const Port = Type.Integer({ minimum: 1, maximum: 65535 });
+const Millis = Type.Integer({ minimum: 50, maximum: 600_000 });
+
+const ServiceSchema = Type.Object(
+  {
+    name: Type.String({
+      minLength: 1,
+      description: 'short name (secretsmanager, ecr.dkr), service name (com.amazonaws.REGION.X) or endpoint service name',
+    }),
+    hostname: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9*]([A-Za-z0-9.*-]*[A-Za-z0-9])?$' })),
+    ports: Type.Optional(Type.Array(Port, { minItems: 1, maxItems: 16 })),
+    tls: Type.Optional(Type.Boolean()),
+    required: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+const ConfigSchema = Type.Object(
+  {
+    profiles: Type.Optional(Type.Array(Type.String(), { maxItems: 16 })),
+    services: Type.Optional(Type.Array(ServiceSchema, { maxItems: 500 })),
+    discover: Type.Optional(Type.Boolean({ description: 'check every endpoint of the VPC (default true)' })),
+    timeouts: Type.Optional(
+      Type.Object(
+        {
+          reportMs: Type.Optional(Millis),
+          contextMs: Type.Optional(Millis),
+          inventoryMs: Type.Optional(Millis),
+          dnsMs: Type.Optional(Millis),
+          tcpMs: Type.Optional(Millis),
+          tlsMs: Type.Optional(Millis),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    context: Type.Optional(
+      Type.Object(
+        {
+          region: Type.Optional(Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' })),
+          vpcId: Type.Optional(Type.String({ pattern: '^vpc-[0-9a-f]+$' })),
+          subnetId: Type.Optional(Type.String({ pattern: '^subnet-[0-9a-f]+$' })),
+          availabilityZone: Type.Optional(Type.String({ minLength: 1 })),
+          privateIp: Type.Optional(Ipv4),
+          securityGroupIds: Type.Optional(Type.Array(Type.String({ pattern: '^sg-[0-9a-f]+$' }))),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    resolvers: Type.Optional(Type.Array(Ipv4, { maxItems: 8 })),
+    inventoryTtlSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400 })),
+    dnsQueriesPerSecond: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+  },
+  { additionalProperties: false },
+);
+
+export type ServiceConfig = Static<typeof ServiceSchema>;
+export type FileConfig = Static<typeof ConfigSchema>;
+
+export interface Timeouts {
+  reportMs: number;
+  contextMs: number;
+  inventoryMs: number;
+  dnsMs: number;
+  tcpMs: number;
+  tlsMs: number;
+}
+
+export interface Config {
+  profiles: string[];
+  services: ServiceConfig[];
+  discover: boolean;
+  timeouts: Timeouts;
+  context: NonNullable<FileConfig['context']>;
+  resolvers: string[];
+  inventoryTtlMs: number;
+  dnsQueriesPerSecond: number;
+  /** Where the configuration came from, for the report. */
+  source?: string;
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = {
+  reportMs: 10_000,
+  contextMs: 3_000,
+  inventoryMs: 5_000,
+  dnsMs: 1_500,
+  tcpMs: 2_000,
+  tlsMs: 3_000,
+};
+
+/** Validates a parsed document; the error names the first offending field. */
+export function validateConfig(document: unknown, source = 'config'): Config {
+  if (document === null || document === undefined) document = {};
+  if (!Value.Check(ConfigSchema, document)) {
+    const first = Value.Errors(ConfigSchema, document).First();
+    const field = first?.path ? first.path.replace(/^\//, '').replaceAll('/', '.') : '(top level)';
+    const message = first?.message ?? 'invalid';
+    const detail = message === 'Unexpected property' ? 'unknown field' : message;
+    throw new ConfigError(`${source}: ${field}: ${describeError(detail, first?.schema)}`);
+  }
+  const file = document as FileConfig;
+  return {
+    profiles: file.profiles ?? [],
+    services: file.services ?? [],
+    discover: file.discover ?? true,
+    timeouts: { ...DEFAULT_TIMEOUTS, ...file.timeouts },
+    context: file.context ?? {},
+    resolvers: file.resolvers ?? [],
+    inventoryTtlMs: (file.inventoryTtlSeconds ?? 60) * 1000,
+    dnsQueriesPerSecond: file.dnsQueriesPerSecond ?? 100,
+    source,
+  };
+}
+
+function describeError(message: string, schema: unknown): string {
+  const description = (schema as { description?: string } | undefined)?.description;
+  return description && !message.includes(description) ? `${message} (${description})` : message;
+}
+
+/** Reads a YAML or JSON file (JSON is YAML). */
+export async function loadConfigFile(path: string): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(`${path}: cannot read the configuration file (${code ?? String(error)})`);
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });
+  } catch (error) {
+    const line = (error as { linePos?: Array<{ line: number }> }).linePos?.[0]?.line;
+    const reason = String((error as Error).message).split('\n')[0];
+    throw new ConfigError(`${path}${line ? `:${line}` : ''}: not valid YAML or JSON: ${reason}`);
+  }
+  return validateConfig(document, path);
+}
+
+/** The configuration from VPCE_DOCTOR_CONFIG (a file) and VPCE_DOCTOR_* variables. */
+export async function loadConfig(env: NodeJS.ProcessEnv, path?: string): Promise<Config> {
+  const file = path ?? env.VPCE_DOCTOR_CONFIG;
+  const config = file ? await loadConfigFile(file) : validateConfig({}, 'defaults');
+  const profiles = env.VPCE_DOCTOR_PROFILES;
+  if (profiles) config.profiles = [...new Set([...config.profiles, ...splitList(profiles)])];
+  const services = env.VPCE_DOCTOR_SERVICES;
+  if (services) {
+    for (const name of splitList(services)) {
+      if (!config.services.some((s) => s.name === name)) config.services.push({ name });
+    }
+  }
+  return config;
+}
+
+export function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}

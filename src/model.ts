@@ -1,0 +1,217 @@
+// The plain data that flows through the agent:
+// context → inventory + probes → checks → verdicts → report.
+// Nothing here does I/O; every check is a pure function over these shapes.
+import type {
+  DhcpOptions,
+  FlowLog,
+  NetworkAcl,
+  NetworkInterface,
+  RouteTable,
+  SecurityGroup,
+  ServiceDetail,
+  Subnet,
+  Vpc,
+  VpcEndpoint,
+} from '@aws-sdk/client-ec2';
+
+export type Status = 'pass' | 'warn' | 'fail' | 'unknown' | 'info';
+
+export type CheckName = 'context' | 'dns' | 'tcp' | 'tls' | 'route' | 'sg' | 'nacl' | 'endpoint' | 'profile' | 'flowlog' | 'verdict';
+
+export interface Finding {
+  check: CheckName;
+  code: string;
+  status: Status;
+  message: string;
+  fix?: string;
+  evidence: Record<string, unknown>;
+  durationMs?: number;
+}
+
+/** Where a fact about the agent's own position came from. */
+export type ContextSource = 'config' | 'env' | 'ecs-metadata' | 'lambda' | 'imds' | 'interfaces' | 'ec2' | 'resolv.conf' | 'vpc';
+
+export interface Resolver {
+  address: string;
+  /** resolv.conf: what the OS (and so the workload) uses; vpc-base-2 / link-local: AmazonProvidedDNS. */
+  source: 'resolv.conf' | 'vpc-base-2' | 'link-local' | 'config';
+}
+
+export interface AgentContext {
+  region: string;
+  vpcId: string;
+  subnetId: string;
+  availabilityZone: string;
+  privateIp: string;
+  securityGroupIds: string[];
+  resolvers: Resolver[];
+  accountId?: string;
+  /** fact name → the step that supplied it */
+  sources: Record<string, ContextSource>;
+}
+
+/** A call that could not be made: the checks that need it answer `unknown` naming it. */
+export interface Gap {
+  call: string; // e.g. DescribeRouteTables
+  action: string; // IAM action, e.g. ec2:DescribeRouteTables
+  kind: 'permission' | 'throttled' | 'timeout' | 'error';
+  errorCode: string;
+  message: string;
+}
+
+export type Part<T> = { ok: true; value: T } | { ok: false; gap: Gap };
+
+export interface PrefixListInfo {
+  prefixListId: string;
+  name: string;
+  cidrs: string[];
+}
+
+export interface CallRecord {
+  call: string;
+  durationMs: number;
+  ok: boolean;
+  pages: number;
+  errorCode?: string;
+}
+
+/** One batched control-plane snapshot of the agent's VPC, as EC2 describes it. */
+export interface Inventory {
+  region: string;
+  vpcId: string;
+  fetchedAt: number; // epoch ms
+  durationMs: number;
+  calls: CallRecord[];
+  vpc: Part<Vpc>;
+  dnsSupport: Part<boolean>;
+  dnsHostnames: Part<boolean>;
+  /** undefined value: the VPC uses no DHCP option set ("default" AmazonProvidedDNS). */
+  dhcpOptions: Part<DhcpOptions | undefined>;
+  subnets: Part<Subnet[]>;
+  routeTables: Part<RouteTable[]>;
+  networkAcls: Part<NetworkAcl[]>;
+  endpoints: Part<VpcEndpoint[]>;
+  /** The network interfaces of the VPC's interface endpoints. */
+  endpointInterfaces: Part<NetworkInterface[]>;
+  securityGroups: Part<SecurityGroup[]>;
+  /** Prefix lists referenced by routes and security-group rules, with their CIDRs. */
+  prefixLists: Part<PrefixListInfo[]>;
+  services: Part<ServiceDetail[]>;
+  flowLogs: Part<FlowLog[]>;
+}
+
+export type EndpointType = 'Interface' | 'Gateway' | 'GatewayLoadBalancer' | 'none';
+
+/** What the agent checks: one AWS service or endpoint service. */
+export interface Target {
+  /** e.g. com.amazonaws.us-east-1.secretsmanager */
+  service: string;
+  /** Short name for tables: secretsmanager, ecr.dkr, s3 */
+  shortName: string;
+  /** The name a workload resolves, e.g. secretsmanager.us-east-1.amazonaws.com */
+  hostname: string;
+  endpointId?: string;
+  endpointType: EndpointType;
+  ports: number[];
+  tls: boolean;
+  /** Required by a profile or by configuration; a discovered-only target is not required. */
+  required: boolean;
+  origin: Array<'discovered' | 'profile' | 'config'>;
+  profiles: string[];
+}
+
+export type DnsOutcome = 'answer' | 'nxdomain' | 'servfail' | 'refused' | 'nodata' | 'timeout' | 'malformed' | 'error';
+
+export interface DnsObservation {
+  resolver: Resolver;
+  hostname: string;
+  outcome: DnsOutcome;
+  addresses: string[];
+  rcode?: string;
+  transport: 'udp' | 'tcp';
+  durationMs: number;
+  detail?: string;
+}
+
+export type TcpOutcome = 'connected' | 'refused' | 'timeout' | 'unreachable' | 'error';
+
+export interface TcpObservation {
+  address: string;
+  port: number;
+  outcome: TcpOutcome;
+  durationMs: number;
+  errorCode?: string;
+  /** The source port the kernel chose: the port the return traffic (and the ACL) sees. */
+  localPort?: number;
+}
+
+export type TlsOutcome = 'ok' | 'name_mismatch' | 'untrusted' | 'handshake_failed' | 'timeout';
+
+export interface TlsObservation {
+  address: string;
+  port: number;
+  servername: string;
+  outcome: TlsOutcome;
+  /** Subject alternative DNS names (and CN when there are none) of the peer certificate. */
+  certNames: string[];
+  authorizationError?: string;
+  durationMs: number;
+}
+
+/** Everything the probes saw for one target. */
+export interface TargetObservations {
+  dns: DnsObservation[];
+  tcp: TcpObservation[];
+  tls: TlsObservation[];
+}
+
+export interface CheckInput {
+  context: AgentContext;
+  inventory: Inventory;
+  target: Target;
+  observations: TargetObservations;
+}
+
+/** Every check has this shape and is registered in checks/index.ts. */
+export type Check = (input: CheckInput) => Finding[];
+
+/** What the probes saw for a target, condensed for tables and metrics. */
+export interface ProbeSummary {
+  /** private | public | timeout | servfail | nxdomain | … (the workload's resolver) */
+  dns: string;
+  dnsMs?: number;
+  /** ok | timeout | refused | unreachable | partial | skipped */
+  tcp: string;
+  tcpMs?: number;
+  /** ok | name_mismatch | untrusted | handshake_failed | timeout | skipped */
+  tls: string;
+  tlsMs?: number;
+  addresses: string[];
+}
+
+export interface TargetReport {
+  service: string;
+  shortName: string;
+  hostname: string;
+  endpointId?: string;
+  endpointType: EndpointType;
+  status: Status;
+  rootCause?: { code: string; message: string; fix?: string };
+  required: boolean;
+  probe?: ProbeSummary;
+  findings: Finding[];
+}
+
+export interface Report {
+  schemaVersion: 1;
+  tool: { name: 'vpce-doctor'; version: string };
+  status: Exclude<Status, 'info'>;
+  startedAt: string;
+  durationMs: number;
+  context: AgentContext;
+  inventory: { fetchedAt: string; ageMs: number; calls: number; gaps: Gap[] };
+  phases: Record<string, number>;
+  findings: Finding[];
+  targets: TargetReport[];
+  summary: { pass: number; warn: number; fail: number; unknown: number };
+}

@@ -1,0 +1,147 @@
+// The table an on-call engineer reads at 3 a.m.: one line per service, then causes and fixes.
+import type { Finding, Report, TargetReport } from '../model.js';
+
+export interface TextOptions {
+  color: boolean;
+}
+
+const MARK: Record<string, string> = { pass: '✓', warn: '!', fail: '✗', unknown: '?', info: 'i' };
+const COLOR: Record<string, string> = { pass: '32', warn: '33', fail: '31', unknown: '35', info: '36' };
+
+/** Colour only on a terminal and never with NO_COLOR (https://no-color.org). */
+export function shouldColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
+  return Boolean(stream.isTTY) && env.NO_COLOR === undefined && env.TERM !== 'dumb';
+}
+
+const CONFIG_LABELS: Array<[RegExp, string]> = [
+  [/^ENDPOINT_MISSING$/, 'no endpoint'],
+  [/^ENDPOINT_NOT_AVAILABLE$/, 'not available'],
+  [/^ENDPOINT_NOT_IN_AZ$/, 'other AZ only'],
+  [/^ENDPOINT_PRIVATE_DNS_DISABLED$/, 'private DNS off'],
+  [/^VPC_DNS_/, 'VPC DNS off'],
+  [/^DHCP_CUSTOM_DNS$/, 'custom DNS'],
+  [/^ROUTE_VIA_NAT$/, 'via NAT'],
+  [/^ROUTE_GATEWAY_MISSING$/, 'no route'],
+  [/^ROUTE_/, 'route'],
+  [/^SG_/, 'SG blocks'],
+  [/^NACL_/, 'ACL blocks'],
+  [/^PROBE_CONTRADICTS_CONFIG$/, 'config allows'],
+  [/^CONFIG_CONTRADICTS_PROBE$/, 'config denies'],
+];
+
+function configLabel(target: TargetReport): string {
+  const code = target.rootCause?.code;
+  if (!code) {
+    const unknown = target.findings.some((f) => f.status === 'unknown');
+    if (unknown) return 'unknown';
+    return target.endpointType === 'Gateway' ? 'route ok' : 'ok';
+  }
+  return CONFIG_LABELS.find(([pattern]) => pattern.test(code))?.[1] ?? code.toLowerCase().replaceAll('_', ' ');
+}
+
+const ms = (value: number | undefined): string => (value === undefined ? '' : `${value.toFixed(1)} ms`);
+
+function probeCell(label: string | undefined, duration: number | undefined): string {
+  if (!label || label === 'skipped' || label === 'n/a') return '—';
+  return label === 'ok' || label === 'private' || label === 'public' ? `${label === 'ok' ? '' : `${label} `}${ms(duration)}`.trim() : label;
+}
+
+function endpointCell(target: TargetReport): string {
+  if (!target.endpointId) return 'none';
+  return target.endpointId;
+}
+
+function shapeCell(target: TargetReport): string {
+  if (target.endpointType === 'Interface') {
+    const n = target.probe?.addresses.length ?? 0;
+    return `${n} ENI${n === 1 ? '' : 's'}`;
+  }
+  if (target.endpointType === 'Gateway') {
+    const pl = target.findings.find((f) => typeof f.evidence['prefixListId'] === 'string')?.evidence['prefixListId'];
+    return typeof pl === 'string' ? pl : 'prefix list';
+  }
+  return '';
+}
+
+function pad(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, [...cell].length)));
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - [...cell].length)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+function paint(text: string, status: string, color: boolean): string {
+  return color ? `\u001b[${COLOR[status] ?? '0'}m${text}\u001b[0m` : text;
+}
+
+function formatSeconds(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+export function renderText(report: Report, options: TextOptions = { color: false }): string {
+  const c = report.context;
+  const lines: string[] = [];
+  const where = c.vpcId
+    ? `${c.vpcId} ${c.subnetId} (${c.availabilityZone}) ${c.privateIp} · ${c.securityGroupIds.join(',') || 'no SG'} · resolver ${
+        c.resolvers.map((r) => r.address).join(', ') || 'none'
+      }`
+    : 'context unresolved';
+  lines.push(`vpce-doctor ${report.tool.version} · ${where}`);
+
+  const header = ['', 'service', 'endpoint', 'type', '', 'dns', 'tcp', 'tls', 'config'];
+  const rows = report.targets.map((t) => [
+    MARK[t.status] ?? '?',
+    t.shortName,
+    endpointCell(t),
+    t.endpointType === 'none' ? '—' : t.endpointType,
+    shapeCell(t),
+    probeCell(t.probe?.dns, t.probe?.dnsMs),
+    probeCell(t.probe?.tcp, t.probe?.tcpMs),
+    probeCell(t.probe?.tls, t.probe?.tlsMs),
+    configLabel(t),
+  ]);
+  if (rows.length > 0) {
+    const padded = pad([header, ...rows]);
+    lines.push(padded[0]!);
+    padded.slice(1).forEach((line, i) => lines.push(paint(line, report.targets[i]!.status, options.color)));
+  } else {
+    lines.push('no targets: nothing to check');
+  }
+
+  const problems: string[] = [];
+  for (const finding of report.findings.filter((f) => f.status !== 'pass' && f.status !== 'info')) {
+    problems.push(...explainFinding(`${MARK[finding.status]} ${finding.code}`, finding, options.color));
+  }
+  for (const t of report.targets.filter((x) => x.status !== 'pass' && x.rootCause)) {
+    const root = t.rootCause!;
+    problems.push(paint(`${MARK[t.status]} ${t.shortName} — ${root.code}`, t.status, options.color));
+    problems.push(`  ${root.message}`);
+    if (root.fix) problems.push(`  fix: ${root.fix}`);
+  }
+  for (const t of report.targets.filter((x) => x.status === 'unknown' && !x.rootCause)) {
+    const unknowns = t.findings.filter((f) => f.status === 'unknown').map((f) => f.message);
+    problems.push(`? ${t.shortName} — could not decide${unknowns.length ? `: ${unknowns[0]}` : ''}`);
+  }
+  if (problems.length > 0) lines.push('', ...problems);
+
+  const s = report.summary;
+  const parts = [
+    s.fail ? `${s.fail} failing` : '',
+    s.warn ? `${s.warn} warning${s.warn === 1 ? '' : 's'}` : '',
+    s.unknown ? `${s.unknown} unknown` : '',
+    `${s.pass} passing`,
+  ].filter(Boolean);
+  const inventory = report.inventory.fetchedAt ? ` · inventory ${formatSeconds(report.inventory.ageMs)} old` : '';
+  lines.push('', `${parts.join(', ')} · ${formatSeconds(report.durationMs)}${inventory} · status ${report.status}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function explainFinding(title: string, finding: Finding, color: boolean): string[] {
+  const out = [paint(title, finding.status, color), `  ${finding.message}`];
+  if (finding.fix) out.push(`  fix: ${finding.fix}`);
+  return out;
+}

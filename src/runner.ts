@@ -1,0 +1,143 @@
+// One function builds the runner from its dependencies (EC2 client, probes, clock, logger);
+// the CLI, the server and the Lambda handler only wire it to their world.
+// Data flows one way: context → inventory + probes → checks → verdicts → report.
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import { CHECKS } from '../checks/index.js';
+import { createInventoryCache, type InventoryCache } from './aws/cache.js';
+import { loadInventory } from './aws/inventory.js';
+import type { Config } from './config.js';
+import { discoverContext, findingsForGaps } from './context/index.js';
+import type { AgentContext, Finding, Inventory, Report, Target, TargetObservations, TargetReport } from './model.js';
+import { mapLimited, observeTarget, type Probes } from './probe-plan.js';
+import { summarizeObservations } from './probe-summary.js';
+import { buildReport } from './report.js';
+import { buildTargets } from './targets.js';
+import { decideTarget } from './verdict.js';
+
+export interface RunnerDeps {
+  ec2: EC2Client;
+  env: NodeJS.ProcessEnv;
+  config: Config;
+  probes: Probes;
+  version: string;
+  clock?: () => number;
+  /** Replaces context discovery (tests, or a caller that already knows where it runs). */
+  discover?: (signal: AbortSignal) => Promise<{ context?: AgentContext; findings: Finding[] }>;
+}
+
+export interface RunOptions {
+  /** --service: narrow to these names. */
+  only?: string[];
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Ignore the inventory cache. */
+  fresh?: boolean;
+}
+
+export interface Runner {
+  run(options?: RunOptions): Promise<Report>;
+  /** The targets of the last run, for callers that validate --service names. */
+  lastTargets(): Target[];
+}
+
+class Phases {
+  readonly durations: Record<string, number> = {};
+  constructor(private readonly clock: () => number) {}
+  async time<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const start = this.clock();
+    try {
+      return await fn();
+    } finally {
+      this.durations[name] = this.clock() - start;
+    }
+  }
+}
+
+export function createRunner(deps: RunnerDeps): Runner {
+  const clock = deps.clock ?? (() => performance.timeOrigin + performance.now());
+  const { config } = deps;
+  const caches = new Map<string, InventoryCache>();
+  let targetsOfLastRun: Target[] = [];
+
+  function cacheFor(vpcId: string, region: string): InventoryCache {
+    const key = `${region}/${vpcId}`;
+    let cache = caches.get(key);
+    if (!cache) {
+      cache = createInventoryCache({
+        ttlMs: config.inventoryTtlMs,
+        clock,
+        load: (signal: AbortSignal) =>
+          loadInventory(deps.ec2, { vpcId, region, signal, timeoutMs: config.timeouts.inventoryMs }),
+      });
+      caches.set(key, cache);
+    }
+    return cache;
+  }
+
+  async function run(options: RunOptions = {}): Promise<Report> {
+    const startedAt = clock();
+    const deadline = AbortSignal.timeout(options.timeoutMs ?? config.timeouts.reportMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+    const phases = new Phases(clock);
+    const findings: Finding[] = [];
+
+    const discovered = await phases.time('context', () =>
+      deps.discover
+        ? deps.discover(signal)
+        : discoverContext({ ec2: deps.ec2, env: deps.env, signal, config: config.context, timeoutMs: config.timeouts.contextMs }),
+    );
+    findings.push(...discovered.findings);
+    const context = discovered.context;
+    if (!context) {
+      return buildReport({ version: deps.version, startedAt, finishedAt: clock(), phases: phases.durations, findings, targets: [] });
+    }
+    for (const address of config.resolvers) {
+      if (!context.resolvers.some((r) => r.address === address)) context.resolvers.push({ address, source: 'config' });
+    }
+
+    const cache = cacheFor(context.vpcId, context.region);
+    const { inventory, ageMs } = await phases.time('inventory', () =>
+      cache.get({ signal, ...(options.fresh ? { maxAgeMs: 0 } : {}) }),
+    );
+    findings.push(...findingsForGaps(inventory));
+
+    const targets = buildTargets(context, inventory, { config, ...(options.only ? { only: options.only } : {}) });
+    targetsOfLastRun = targets;
+
+    const observations = await phases.time('probes', () =>
+      mapLimited(targets, 8, (target) => observeTarget(target, context, inventory, deps.probes, config.timeouts, signal)),
+    );
+
+    const reports = await phases.time('checks', async () =>
+      targets.map((target, i) => judgeTarget(target, context, inventory, observations[i]!)),
+    );
+
+    return buildReport({
+      version: deps.version,
+      startedAt,
+      finishedAt: clock(),
+      context,
+      inventory,
+      inventoryAgeMs: ageMs,
+      phases: phases.durations,
+      findings,
+      targets: reports,
+    });
+  }
+
+  return { run, lastTargets: () => targetsOfLastRun };
+}
+
+/** Every registered check over one target, then the verdict. Pure. */
+export function judgeTarget(
+  target: Target,
+  context: AgentContext,
+  inventory: Inventory,
+  observations: TargetObservations,
+): TargetReport {
+  const input = { context, inventory, target, observations };
+  const findings = Object.values(CHECKS).flatMap((check) => check(input));
+  const report = decideTarget(target, observations, findings);
+  report.probe = summarizeObservations(target, context, inventory, observations);
+  return report;
+}

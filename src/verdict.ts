@@ -1,0 +1,149 @@
+// The join of the two planes for one target: what the probes saw decides *whether* it works;
+// the configuration findings decide *why not*. Pure.
+import type { Finding, Status, Target, TargetObservations, TargetReport } from './model.js';
+
+/** Configuration causes, most fundamental first: the first present is the root cause. */
+const CONFIG_CAUSES = [
+  'ENDPOINT_MISSING',
+  'ENDPOINT_NOT_AVAILABLE',
+  'VPC_DNS_SUPPORT_DISABLED',
+  'VPC_DNS_HOSTNAMES_DISABLED',
+  'ENDPOINT_PRIVATE_DNS_DISABLED',
+  'DHCP_CUSTOM_DNS',
+  'ROUTE_GATEWAY_MISSING',
+  'ROUTE_BLACKHOLE',
+  'ROUTE_MORE_SPECIFIC_OVERRIDES',
+  'ROUTE_NO_PATH',
+  'ROUTE_IP_NOT_IN_PREFIX_LIST',
+  'SG_AGENT_EGRESS_DENIED',
+  'SG_ENDPOINT_INGRESS_DENIED',
+  'NACL_AGENT_SUBNET_DENIED',
+  'NACL_ENDPOINT_SUBNET_DENIED',
+];
+
+/** Data-plane failures that are their own root cause when no configuration explains them. */
+const PROBE_CAUSES = [
+  'DNS_TIMEOUT',
+  'DNS_SERVFAIL',
+  'DNS_NXDOMAIN',
+  'DNS_MALFORMED_RESPONSE',
+  'DNS_RESOLVES_UNEXPECTED_PRIVATE',
+  'DNS_RESOLVES_PUBLIC',
+  'TCP_REFUSED',
+  'TLS_NAME_MISMATCH',
+  'TLS_UNTRUSTED',
+  'TLS_HANDSHAKE_FAILED',
+];
+
+/** Probe failures that a security group, ACL or route would explain if one denied the path. */
+const SILENT_PROBE_FAILURES = new Set(['TCP_TIMEOUT', 'TCP_UNREACHABLE']);
+const PATH_CHECKS = new Set<Finding['check']>(['route', 'sg', 'nacl']);
+const CONFIG_CHECKS = new Set<Finding['check']>(['endpoint', 'route', 'sg', 'nacl', 'profile']);
+
+function isConfigFinding(finding: Finding): boolean {
+  return CONFIG_CHECKS.has(finding.check) || finding.code === 'DHCP_CUSTOM_DNS';
+}
+
+function isProbeFinding(finding: Finding): boolean {
+  return (finding.check === 'dns' || finding.check === 'tcp' || finding.check === 'tls') && !isConfigFinding(finding);
+}
+
+function rank(order: string[], code: string): number {
+  const index = order.indexOf(code);
+  return index === -1 ? order.length : index;
+}
+
+function pick(findings: Finding[], order: string[]): Finding {
+  return [...findings].sort((a, b) => rank(order, a.code) - rank(order, b.code))[0]!;
+}
+
+function rootOf(finding: Finding): NonNullable<TargetReport['rootCause']> {
+  return { code: finding.code, message: finding.message, ...(finding.fix ? { fix: finding.fix } : {}) };
+}
+
+export function decideTarget(target: Target, observations: TargetObservations, findings: Finding[]): TargetReport {
+  const all = [...findings];
+  const probeFailures = all.filter((f) => isProbeFinding(f) && f.status === 'fail');
+  const configFailures = all.filter((f) => isConfigFinding(f) && f.status === 'fail');
+  const base: TargetReport = {
+    service: target.service,
+    shortName: target.shortName,
+    hostname: target.hostname,
+    ...(target.endpointId ? { endpointId: target.endpointId } : {}),
+    endpointType: target.endpointType,
+    status: 'pass',
+    required: target.required,
+    findings: all,
+  };
+
+  if (probeFailures.length > 0) {
+    let root: Finding;
+    if (configFailures.length > 0) {
+      root = pick(configFailures, CONFIG_CAUSES);
+    } else {
+      const silent = probeFailures.filter((f) => SILENT_PROBE_FAILURES.has(f.code));
+      const explained = probeFailures.filter((f) => !SILENT_PROBE_FAILURES.has(f.code));
+      if (explained.length > 0) {
+        root = pick(explained, PROBE_CAUSES);
+      } else {
+        const unreadable = all.filter((f) => PATH_CHECKS.has(f.check) && f.status === 'unknown');
+        root = unreadable.length > 0 ? silent[0]! : contradiction(target, silent[0]!, all);
+        if (root.code === 'PROBE_CONTRADICTS_CONFIG') all.push(root);
+      }
+    }
+    return { ...base, status: 'fail', rootCause: rootOf(root) };
+  }
+
+  if (configFailures.length > 0) {
+    const missing = configFailures.find((f) => f.code === 'ENDPOINT_MISSING');
+    if (missing) {
+      // The probes passed without an endpoint: the traffic takes another path (NAT), which works but costs.
+      return { ...base, status: 'warn', rootCause: rootOf(missing) };
+    }
+    const finding = configContradiction(target, configFailures);
+    all.push(finding);
+    return { ...base, status: 'warn', rootCause: rootOf(finding) };
+  }
+
+  if (observations.dns.length === 0 && observations.tcp.length === 0) {
+    return { ...base, status: 'unknown' };
+  }
+
+  const warnings = all.filter((f) => f.status === 'warn');
+  if (warnings.length > 0) {
+    return { ...base, status: 'warn', rootCause: rootOf(pick(warnings, [...CONFIG_CAUSES, 'ENDPOINT_NOT_IN_AZ', 'ROUTE_VIA_NAT'])) };
+  }
+  return base;
+}
+
+function contradiction(target: Target, probe: Finding, findings: Finding[]): Finding {
+  const allowedBy = findings.filter((f) => PATH_CHECKS.has(f.check) && f.status === 'pass').map((f) => f.code);
+  return {
+    check: 'verdict',
+    code: 'PROBE_CONTRADICTS_CONFIG',
+    status: 'fail',
+    message: `${target.shortName}: ${probe.message} — yet routes, security groups and network ACLs allow the path (${allowedBy.join(', ') || 'no denial found'})`,
+    fix: 'Look beyond VPC configuration: a host firewall (iptables/nftables) on the agent or the workload, a network appliance or inspection endpoint, or the service side. Check VPC flow logs for REJECT records on the endpoint ENIs.',
+    evidence: { probe: { code: probe.code, evidence: probe.evidence }, allowedBy },
+  };
+}
+
+function configContradiction(target: Target, failures: Finding[]): Finding {
+  return {
+    check: 'verdict',
+    code: 'CONFIG_CONTRADICTS_PROBE',
+    status: 'warn',
+    message: `${target.shortName}: the probes succeeded, but the configuration as read says ${failures
+      .map((f) => f.code)
+      .join(', ')}: our reading of the configuration is incomplete`,
+    fix: 'Compare the evidence with the console (effective rules, associations); report the case so vpce-doctor can learn it.',
+    evidence: { configFindings: failures.map((f) => ({ code: f.code, message: f.message })) },
+  };
+}
+
+export function overallStatus(statuses: Status[]): 'pass' | 'warn' | 'fail' | 'unknown' {
+  if (statuses.includes('fail')) return 'fail';
+  if (statuses.includes('unknown')) return 'unknown';
+  if (statuses.includes('warn')) return 'warn';
+  return 'pass';
+}

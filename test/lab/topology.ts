@@ -1,0 +1,129 @@
+// The fixed shape of the lab: names, addresses and the services it plays. The engine's e2e
+// tests rely on these values, so they change only together with them.
+
+export const PREFIX = 'vdl-';
+export const STATE_DIR = '/run/vpce-doctor-lab';
+export const BRIDGE = 'vdl-br0';
+export const REGION = 'us-east-1';
+export const ACCOUNT_ID = '123456789012';
+export const VPC_CIDR = '10.0.0.0/16';
+export const VPC_PREFIX_LENGTH = 16;
+export const LINK_LOCAL_DNS = '169.254.169.253';
+export const VPC_DNS = '10.0.0.2';
+export const CUSTOM_DNS = '10.0.3.53';
+export const MOTO_ADDRESS = '10.0.0.250';
+export const MOTO_PORT = 5000;
+export const MOTO_URL = `http://${MOTO_ADDRESS}:${MOTO_PORT}`;
+
+export type NodeName = 'agent-a' | 'agent-b' | 'endpoints' | 'dns' | 'aws';
+
+export interface LabNode {
+  /** network namespace */
+  ns: string;
+  /** veth end inside the namespace */
+  veth: string;
+  /** veth end on the host, a port of the bridge */
+  hostVeth: string;
+  /** the namespace's primary VPC address (configured as /16) */
+  address: string;
+}
+
+export const NODES: Record<NodeName, LabNode> = {
+  'agent-a': { ns: 'vdl-agent-a', veth: 'vdl-aga', hostVeth: 'vdl-h-aga', address: '10.0.1.10' },
+  'agent-b': { ns: 'vdl-agent-b', veth: 'vdl-agb', hostVeth: 'vdl-h-agb', address: '10.0.2.10' },
+  endpoints: { ns: 'vdl-endpoints', veth: 'vdl-ep', hostVeth: 'vdl-h-ep', address: '10.0.10.10' },
+  dns: { ns: 'vdl-dns', veth: 'vdl-dns', hostVeth: 'vdl-h-dns', address: VPC_DNS },
+  aws: { ns: 'vdl-aws', veth: 'vdl-aws', hostVeth: 'vdl-h-aws', address: MOTO_ADDRESS },
+};
+export const NODE_NAMES = Object.keys(NODES) as NodeName[];
+
+export type SubnetName = 'agent-a' | 'agent-b' | 'endpoints-a' | 'endpoints-b';
+
+export interface LabSubnet {
+  cidr: string;
+  az: string;
+}
+
+export const SUBNETS: Record<SubnetName, LabSubnet> = {
+  'agent-a': { cidr: '10.0.1.0/24', az: 'us-east-1a' },
+  'agent-b': { cidr: '10.0.2.0/24', az: 'us-east-1b' },
+  'endpoints-a': { cidr: '10.0.11.0/24', az: 'us-east-1a' },
+  'endpoints-b': { cidr: '10.0.12.0/24', az: 'us-east-1b' },
+};
+
+export interface LabService {
+  shortName: string;
+  serviceName: string;
+  kind: 'interface' | 'gateway';
+  /** Names the certificate covers (wildcards allowed). */
+  certNames: string[];
+  /** The name a client resolves and sends as SNI. */
+  hostname: string;
+  /** Names the resolvers answer: exact names, or a `*.` suffix for a whole subtree. */
+  dnsNames: string[];
+  /** Where the public (non-endpoint) answer points: addresses the lab neither owns nor routes. */
+  publicAddresses: string[];
+}
+
+const svc = (shortName: string): string => `com.amazonaws.${REGION}.${shortName}`;
+const host = (name: string): string => `${name}.${REGION}.amazonaws.com`;
+
+function interfaceService(shortName: string, index: number, names = [host(shortName)]): LabService {
+  const probe = names[0]!.startsWith('*.') ? `${ACCOUNT_ID}${names[0]!.slice(1)}` : names[0]!;
+  return {
+    shortName,
+    serviceName: svc(shortName),
+    kind: 'interface',
+    certNames: names,
+    hostname: probe,
+    dnsNames: names,
+    // 52.94.200.0/24 lies outside every AWS-managed prefix list moto holds (dynamodb has 52.94.0.0/22).
+    publicAddresses: [`52.94.200.${10 + index}`, `52.94.201.${10 + index}`],
+  };
+}
+
+export const SERVICES: LabService[] = [
+  interfaceService('secretsmanager', 0),
+  interfaceService('logs', 1),
+  interfaceService('sts', 2),
+  interfaceService('ecr.api', 3, [host('api.ecr')]),
+  interfaceService('ecr.dkr', 4, [host('*.dkr.ecr')]),
+  interfaceService('ssm', 5),
+  interfaceService('ssmmessages', 6),
+  interfaceService('ec2messages', 7),
+  {
+    shortName: 's3',
+    serviceName: svc('s3'),
+    kind: 'gateway',
+    certNames: [host('s3'), host('*.s3')],
+    hostname: host('s3'),
+    dnsNames: [host('s3'), host('*.s3')],
+    publicAddresses: [],
+  },
+  {
+    shortName: 'dynamodb',
+    serviceName: svc('dynamodb'),
+    kind: 'gateway',
+    certNames: [host('dynamodb')],
+    hostname: host('dynamodb'),
+    dnsNames: [host('dynamodb')],
+    publicAddresses: [],
+  },
+];
+
+export const INTERFACE_SERVICES = SERVICES.filter((s) => s.kind === 'interface').map((s) => s.shortName);
+export const GATEWAY_SERVICES = SERVICES.filter((s) => s.kind === 'gateway').map((s) => s.shortName);
+
+export function serviceByShortName(shortName: string): LabService {
+  const found = SERVICES.find((s) => s.shortName === shortName);
+  if (!found) throw new Error(`unknown lab service ${shortName}`);
+  return found;
+}
+
+/** The address the lab owns inside a gateway prefix list CIDR: its base + 10. */
+export function gatewayAddressIn(cidr: string): string {
+  const [base] = cidr.split('/');
+  const parts = base!.split('.').map(Number);
+  parts[3] = (parts[3] ?? 0) + 10;
+  return parts.join('.');
+}
