@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import '../dist/src/quiet-warnings.js';
 import { main } from '../dist/src/cli.js';
 
 process.exitCode = await main(process.argv.slice(2));

@@ -1,5 +1,6 @@
 // `vpce-doctor report | explain`: wires the runner to a terminal. Exit codes (DESIGN.md):
 // 0 pass or warn, 1 fail, 2 usage or configuration error (one line on stderr), 3 unknown.
+import './quiet-warnings.js';
 import { parseArgs } from 'node:util';
 import { createEc2Client } from './aws/ec2-client.js';
 import { explain, loadCatalogue } from './catalogue.js';
@@ -34,7 +35,6 @@ const FORMATS = ['text', 'json', 'markdown'] as const;
 type Format = (typeof FORMATS)[number];
 
 export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
-  quietSdkNodeVersionWarning();
   try {
     const [command, ...rest] = argv;
     switch (command) {
@@ -66,7 +66,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   }
 }
 
-function parse(args: string[], options: Parameters<typeof parseArgs>[0]['options']) {
+function parse(args: string[], options: NonNullable<Parameters<typeof parseArgs>[0]>['options']) {
   try {
     return parseArgs({ args, options: options ?? {}, allowPositionals: true, strict: true });
   } catch (error) {
@@ -109,7 +109,7 @@ async function reportCommand(args: string[], io: Io): Promise<number> {
   const only = ((values.service as string[] | undefined) ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
 
   const runner = createRunner({
-    ec2: createEc2Client({ timeoutMs: config.timeouts.inventoryMs }),
+    ec2: createEc2Client({ env: io.env, requestTimeoutMs: config.timeouts.inventoryMs }),
     env: io.env,
     config,
     probes: createProbes({ queriesPerSecond: config.dnsQueriesPerSecond }),
@@ -149,19 +149,4 @@ function explainCommand(args: string[], io: Io): number {
   }
   io.stdout.write(text);
   return EXIT.ok;
-}
-
-/** The SDK warns on every start that future versions need Node 22; the agent supports Node 20. */
-function quietSdkNodeVersionWarning(): void {
-  const listeners = process.listeners('warning');
-  if (listeners.some((l) => (l as { vpceDoctor?: boolean }).vpceDoctor)) return;
-  process.removeAllListeners('warning');
-  const filtered = Object.assign(
-    (warning: Error) => {
-      if (warning.name === 'NodeVersionSupportWarning') return;
-      for (const listener of listeners) (listener as (w: Error) => void)(warning);
-    },
-    { vpceDoctor: true },
-  );
-  process.on('warning', filtered);
 }

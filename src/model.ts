@@ -155,6 +155,8 @@ export interface TlsObservation {
   /** Subject alternative DNS names (and CN when there are none) of the peer certificate. */
   certNames: string[];
   authorizationError?: string;
+  /** What went wrong in words: the handshake error, the name check's message, or the deadline. */
+  detail?: string;
   durationMs: number;
 }
 

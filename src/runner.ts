@@ -11,7 +11,7 @@ import type { AgentContext, Finding, Inventory, Report, Target, TargetObservatio
 import { mapLimited, observeTarget, type Probes } from './probe-plan.js';
 import { summarizeObservations } from './probe-summary.js';
 import { buildReport } from './report.js';
-import { buildTargets } from './targets.js';
+import { buildTargets, fullServiceName } from './targets.js';
 import { decideTarget } from './verdict.js';
 
 export interface RunnerDeps {
@@ -67,7 +67,13 @@ export function createRunner(deps: RunnerDeps): Runner {
         ttlMs: config.inventoryTtlMs,
         clock,
         load: (signal: AbortSignal) =>
-          loadInventory(deps.ec2, { vpcId, region, signal, timeoutMs: config.timeouts.inventoryMs }),
+          loadInventory(deps.ec2, {
+            vpcId,
+            region,
+            signal,
+            timeoutMs: config.timeouts.inventoryMs,
+            serviceNames: config.services.map((s) => fullServiceName(s.name, region)),
+          }),
       });
       caches.set(key, cache);
     }
@@ -84,7 +90,7 @@ export function createRunner(deps: RunnerDeps): Runner {
     const discovered = await phases.time('context', () =>
       deps.discover
         ? deps.discover(signal)
-        : discoverContext({ ec2: deps.ec2, env: deps.env, signal, config: config.context, timeoutMs: config.timeouts.contextMs }),
+        : discoverContext({ ec2: deps.ec2, env: deps.env, signal: AbortSignal.any([signal, AbortSignal.timeout(config.timeouts.contextMs)]), config: config.context }),
     );
     findings.push(...discovered.findings);
     const context = discovered.context;
@@ -96,9 +102,15 @@ export function createRunner(deps: RunnerDeps): Runner {
     }
 
     const cache = cacheFor(context.vpcId, context.region);
-    const { inventory, ageMs } = await phases.time('inventory', () =>
-      cache.get({ signal, ...(options.fresh ? { maxAgeMs: 0 } : {}) }),
-    );
+    let snapshot: Awaited<ReturnType<InventoryCache['get']>>;
+    try {
+      snapshot = await phases.time('inventory', () => cache.get({ signal, ...(options.fresh ? { maxAgeMs: 0 } : {}) }));
+    } catch (error) {
+      if (!signal.aborted) throw error;
+      findings.push(deadlineFinding('inventory', options.timeoutMs ?? config.timeouts.reportMs));
+      return buildReport({ version: deps.version, startedAt, finishedAt: clock(), context, phases: phases.durations, findings, targets: [] });
+    }
+    const { inventory, ageMs } = snapshot;
     findings.push(...findingsForGaps(inventory));
 
     const targets = buildTargets(context, inventory, { config, ...(options.only ? { only: options.only } : {}) });
@@ -111,6 +123,7 @@ export function createRunner(deps: RunnerDeps): Runner {
     const reports = await phases.time('checks', async () =>
       targets.map((target, i) => judgeTarget(target, context, inventory, observations[i]!)),
     );
+    if (deadline.aborted) findings.push(deadlineFinding('probes', options.timeoutMs ?? config.timeouts.reportMs));
 
     return buildReport({
       version: deps.version,
@@ -126,6 +139,17 @@ export function createRunner(deps: RunnerDeps): Runner {
   }
 
   return { run, lastTargets: () => targetsOfLastRun };
+}
+
+function deadlineFinding(phase: string, timeoutMs: number): Finding {
+  return {
+    check: 'context',
+    code: 'REPORT_DEADLINE_EXCEEDED',
+    status: 'unknown',
+    message: `the report's deadline of ${timeoutMs} ms ran out during the ${phase} phase; results after it are incomplete`,
+    fix: 'Raise --timeout-ms (or timeouts.reportMs), or look at why that phase is slow (EC2 API latency or throttling for inventory; silent drops for probes).',
+    evidence: { phase, timeoutMs },
+  };
 }
 
 /** Every registered check over one target, then the verdict. Pure. */

@@ -2,6 +2,12 @@
 # The test command of the README: everything CI runs, in one place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Safety net: nothing in a test may reach IMDS or a real AWS endpoint. Tests that use moto
+# point the SDK at it themselves; anything that forgets lands on a closed loopback port.
+export AWS_EC2_METADATA_DISABLED=true
+export AWS_ENDPOINT_URL=http://127.0.0.1:9
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+unset AWS_PROFILE AWS_SESSION_TOKEN
 bash test/lab/host-deps.sh
 npm run --silent build
 npx tsc -p tsconfig.test.json

@@ -8,8 +8,6 @@ export interface Paged {
   $metadata: { requestId?: string | undefined };
 }
 
-type ItemOf<T> = NonNullable<T> extends Array<infer I> ? I : never;
-
 export interface Batch {
   signal: AbortSignal;
   abort: AbortState;
@@ -19,7 +17,12 @@ export interface Batch {
   pageSize?: number;
 }
 
-export function createBatch(options: { signal?: AbortSignal; timeoutMs: number; maxPages?: number; pageSize?: number }): Batch {
+export function createBatch(options: {
+  signal?: AbortSignal;
+  timeoutMs: number;
+  maxPages?: number;
+  pageSize?: number;
+}): Batch {
   const deadline = AbortSignal.timeout(options.timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
   return {
@@ -58,19 +61,23 @@ function checkItems<T>(call: string, items: T[], rules: ItemRules<T>): T[] {
 
 function record(batch: Batch, call: string, started: number, pages: number, gap?: Gap): void {
   const durationMs = Math.round((performance.now() - started) * 10) / 10;
-  batch.calls.push(gap ? { call, durationMs, ok: false, pages, errorCode: gap.errorCode } : { call, durationMs, ok: true, pages });
+  batch.calls.push(
+    gap
+      ? { call, durationMs, ok: false, pages, errorCode: gap.errorCode }
+      : { call, durationMs, ok: true, pages },
+  );
 }
 
 /** One paginated call: follows NextToken up to maxPages; the part holds every item or a gap. */
-export async function collect<O extends Paged, K extends keyof O>(
+export async function collect<O extends Paged, T>(
   batch: Batch,
   call: string,
-  key: K,
   page: (token: string | undefined, abortSignal: AbortSignal) => Promise<O>,
-  rules: ItemRules<ItemOf<O[K]>>,
-): Promise<Part<Array<ItemOf<O[K]>>>> {
+  list: (out: O) => T[] | undefined,
+  rules: ItemRules<T>,
+): Promise<Part<T[]>> {
   const started = performance.now();
-  const items: Array<ItemOf<O[K]>> = [];
+  const items: T[] = [];
   let pages = 0;
   let token: string | undefined;
   try {
@@ -81,16 +88,17 @@ export async function collect<O extends Paged, K extends keyof O>(
       }
       const out = await page(token, batch.signal);
       pages += 1;
-      const value = out[key] as Array<ItemOf<O[K]>> | undefined;
+      const value = list(out);
       if (value === undefined && !out.$metadata.requestId) {
-        throw new MalformedResponseError(`${call} returned a response with no ${String(key)} (empty or malformed body)`);
+        throw new MalformedResponseError(`${call} returned an empty or malformed response`);
       }
       if (value !== undefined && !Array.isArray(value)) {
-        throw new MalformedResponseError(`${call} returned ${String(key)} that is not a list`);
+        throw new MalformedResponseError(`${call} returned a malformed list`);
       }
       items.push(...checkItems(call, value ?? [], rules));
       const next = out.NextToken || undefined;
-      if (next && next === token) throw new MalformedResponseError(`${call} returned the same NextToken twice`);
+      if (next && next === token)
+        throw new MalformedResponseError(`${call} returned the same NextToken twice`);
       token = next;
     } while (token);
   } catch (err) {

@@ -49,13 +49,27 @@ function readMessage(err: unknown): string {
 
 export function classifyAwsError(err: unknown, call: string, abort?: AbortState): Gap {
   const action = `ec2:${call}`;
-  const errorCode = readName(err);
   const message = readMessage(err);
+  const name = readName(err);
+  // The SDK raises a plain Error when a body does not parse: name that for what it is.
+  const errorCode = name === 'UnknownError' && /parse|deserializ/i.test(message) ? 'MalformedResponse' : name;
   if (abort?.deadline.aborted) {
-    return { call, action, kind: 'timeout', errorCode: 'DeadlineExceeded', message: `${call} did not finish before the inventory deadline` };
+    return {
+      call,
+      action,
+      kind: 'timeout',
+      errorCode: 'DeadlineExceeded',
+      message: `${call} did not finish before the inventory deadline`,
+    };
   }
   if (abort?.caller?.aborted) {
-    return { call, action, kind: 'timeout', errorCode: 'Aborted', message: `${call} was cancelled before it finished` };
+    return {
+      call,
+      action,
+      kind: 'timeout',
+      errorCode: 'Aborted',
+      message: `${call} was cancelled before it finished`,
+    };
   }
   if (PERMISSION_CODES.has(errorCode)) return { call, action, kind: 'permission', errorCode, message };
   if (THROTTLE_CODES.has(errorCode)) {
@@ -71,5 +85,8 @@ export function classifyAwsError(err: unknown, call: string, abort?: AbortState)
 
 /** A part that could not load because the part it depends on did not. */
 export function dependentGap(cause: Gap, call: string): Gap {
-  return { ...cause, message: `${call} not made: ${cause.call} failed (${cause.errorCode}: ${cause.message})` };
+  return {
+    ...cause,
+    message: `${call} not made: ${cause.call} failed (${cause.errorCode}: ${cause.message})`,
+  };
 }

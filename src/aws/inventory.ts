@@ -92,7 +92,9 @@ export async function loadInventory(ec2: Ec2, options: LoadInventoryOptions): Pr
     batch,
     'DescribeVpcAttribute',
     (abortSignal) =>
-      ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: 'enableDnsSupport' }), { abortSignal }),
+      ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: 'enableDnsSupport' }), {
+        abortSignal,
+      }),
     (out) => out.EnableDnsSupport?.Value,
     'no EnableDnsSupport value',
   );
@@ -100,63 +102,74 @@ export async function loadInventory(ec2: Ec2, options: LoadInventoryOptions): Pr
     batch,
     'DescribeVpcAttribute',
     (abortSignal) =>
-      ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: 'enableDnsHostnames' }), { abortSignal }),
+      ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: 'enableDnsHostnames' }), {
+        abortSignal,
+      }),
     (out) => out.EnableDnsHostnames?.Value,
     'no EnableDnsHostnames value',
   );
   const subnets = collect(
     batch,
     'DescribeSubnets',
-    'Subnets',
     (NextToken, abortSignal) =>
       ec2.send(new DescribeSubnetsCommand({ Filters: byVpc, NextToken, ...page }), { abortSignal }),
+    (out) => out.Subnets,
     subnetRules,
   );
   const routeTables = collect(
     batch,
     'DescribeRouteTables',
-    'RouteTables',
     (NextToken, abortSignal) =>
       ec2.send(new DescribeRouteTablesCommand({ Filters: byVpc, NextToken, ...page }), { abortSignal }),
+    (out) => out.RouteTables,
     routeTableRules,
   );
   const networkAcls = collect(
     batch,
     'DescribeNetworkAcls',
-    'NetworkAcls',
     (NextToken, abortSignal) =>
       ec2.send(new DescribeNetworkAclsCommand({ Filters: byVpc, NextToken, ...page }), { abortSignal }),
+    (out) => out.NetworkAcls,
     networkAclRules,
   );
   const endpoints = collect(
     batch,
     'DescribeVpcEndpoints',
-    'VpcEndpoints',
     (NextToken, abortSignal) =>
       ec2.send(new DescribeVpcEndpointsCommand({ Filters: byVpc, NextToken, ...page }), { abortSignal }),
+    (out) => out.VpcEndpoints,
     endpointRules,
   );
   const securityGroups = collect(
     batch,
     'DescribeSecurityGroups',
-    'SecurityGroups',
     (NextToken, abortSignal) =>
       ec2.send(new DescribeSecurityGroupsCommand({ Filters: byVpc, NextToken, ...page }), { abortSignal }),
+    (out) => out.SecurityGroups,
     securityGroupRules,
   );
   const flowLogs = collect(
     batch,
     'DescribeFlowLogs',
-    'FlowLogs',
     (NextToken, abortSignal) =>
-      ec2.send(new DescribeFlowLogsCommand({ Filter: [{ Name: 'resource-id', Values: [vpcId] }], NextToken, ...page }), {
-        abortSignal,
-      }),
+      ec2.send(
+        new DescribeFlowLogsCommand({
+          Filter: [{ Name: 'resource-id', Values: [vpcId] }],
+          NextToken,
+          ...page,
+        }),
+        {
+          abortSignal,
+        },
+      ),
+    (out) => out.FlowLogs,
     flowLogRules,
   );
 
   const dhcpOptions = vpc.then((part) =>
-    part.ok ? loadDhcpOptions(ec2, batch, part.value) : gapOf<DhcpOptions | undefined>(dependentGap(part.gap, 'DescribeDhcpOptions')),
+    part.ok
+      ? loadDhcpOptions(ec2, batch, part.value)
+      : gapOf<DhcpOptions | undefined>(dependentGap(part.gap, 'DescribeDhcpOptions')),
   );
   const endpointInterfaces = endpoints.then((part) =>
     part.ok
@@ -201,8 +214,9 @@ async function loadVpc(ec2: Ec2, batch: Batch, vpcId: string): Promise<Part<Vpc>
   const part = await collect(
     batch,
     'DescribeVpcs',
-    'Vpcs',
-    (NextToken, abortSignal) => ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId], NextToken }), { abortSignal }),
+    (NextToken, abortSignal) =>
+      ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId], NextToken }), { abortSignal }),
+    (out) => out.Vpcs,
     vpcRules,
   );
   if (!part.ok) return part;
@@ -224,9 +238,9 @@ async function loadDhcpOptions(ec2: Ec2, batch: Batch, vpc: Vpc): Promise<Part<D
   const part = await collect(
     batch,
     'DescribeDhcpOptions',
-    'DhcpOptions',
     (NextToken, abortSignal) =>
       ec2.send(new DescribeDhcpOptionsCommand({ DhcpOptionsIds: [id], NextToken }), { abortSignal }),
+    (out) => out.DhcpOptions,
     dhcpRules,
   );
   if (!part.ok) return part;
@@ -241,7 +255,11 @@ async function loadDhcpOptions(ec2: Ec2, batch: Batch, vpc: Vpc): Promise<Part<D
   });
 }
 
-async function loadEndpointInterfaces(ec2: Ec2, batch: Batch, endpoints: VpcEndpoint[]): Promise<Part<NetworkInterface[]>> {
+async function loadEndpointInterfaces(
+  ec2: Ec2,
+  batch: Batch,
+  endpoints: VpcEndpoint[],
+): Promise<Part<NetworkInterface[]>> {
   const ids = unique(endpoints.flatMap((e) => e.NetworkInterfaceIds ?? []));
   if (ids.length === 0) return ok([]);
   const page = maxResults(batch);
@@ -250,7 +268,6 @@ async function loadEndpointInterfaces(ec2: Ec2, batch: Batch, endpoints: VpcEndp
       collect(
         batch,
         'DescribeNetworkInterfaces',
-        'NetworkInterfaces',
         (NextToken, abortSignal) =>
           ec2.send(
             new DescribeNetworkInterfacesCommand({
@@ -260,6 +277,7 @@ async function loadEndpointInterfaces(ec2: Ec2, batch: Batch, endpoints: VpcEndp
             }),
             { abortSignal },
           ),
+        (out) => out.NetworkInterfaces,
         networkInterfaceRules,
       ),
     ),
@@ -286,17 +304,22 @@ async function loadServices(
     collect(
       batch,
       'DescribeVpcEndpointServices',
-      'ServiceDetails',
       (NextToken, abortSignal) =>
         ec2.send(new DescribeVpcEndpointServicesCommand({ ServiceNames: serviceNames, NextToken, ...page }), {
           abortSignal,
         }),
+      (out) => out.ServiceDetails,
       serviceRules,
     );
   const part = await describe(names);
   // One unknown name (a typo in the configuration) fails the whole call; the endpoints' own
   // services still deserve their details.
-  if (!part.ok && part.gap.errorCode === ENDPOINT_SERVICE_NAME_NOT_FOUND && own.length > 0 && own.length < names.length) {
+  if (
+    !part.ok &&
+    part.gap.errorCode === ENDPOINT_SERVICE_NAME_NOT_FOUND &&
+    own.length > 0 &&
+    own.length < names.length
+  ) {
     return describe(own);
   }
   return part;
@@ -326,29 +349,43 @@ async function loadPrefixLists(
   groups: Part<SecurityGroup[]>,
   endpoints: Part<VpcEndpoint[]>,
 ): Promise<Part<PrefixListInfo[]>> {
-  const referenced = referencedPrefixLists(routeTables.ok ? routeTables.value : [], groups.ok ? groups.value : []);
+  const referenced = referencedPrefixLists(
+    routeTables.ok ? routeTables.value : [],
+    groups.ok ? groups.value : [],
+  );
   const gatewayServices = endpoints.ok
     ? endpoints.value.filter((e) => e.VpcEndpointType === 'Gateway').map((e) => e.ServiceName)
     : [];
-  const names = unique([`com.amazonaws.${region}.s3`, `com.amazonaws.${region}.dynamodb`, ...gatewayServices]);
+  const names = unique([
+    `com.amazonaws.${region}.s3`,
+    `com.amazonaws.${region}.dynamodb`,
+    ...gatewayServices,
+  ]);
   const page = maxResults(batch);
 
   const awsManaged = collect(
     batch,
     'DescribePrefixLists',
-    'PrefixLists',
     (NextToken, abortSignal) =>
       ec2.send(
-        new DescribePrefixListsCommand({ Filters: [{ Name: 'prefix-list-name', Values: names }], NextToken, ...page }),
+        new DescribePrefixListsCommand({
+          Filters: [{ Name: 'prefix-list-name', Values: names }],
+          NextToken,
+          ...page,
+        }),
         { abortSignal },
       ),
+    (out) => out.PrefixLists,
     { noun: 'a prefix list', required: ['PrefixListId', 'PrefixListName'] },
   );
   const known = await awsManaged;
   if (!known.ok) return known;
   const lists = new Map<string, { name: string; cidrs?: string[] }>();
   for (const pl of known.value) {
-    lists.set(pl.PrefixListId!, pl.Cidrs ? { name: pl.PrefixListName!, cidrs: pl.Cidrs } : { name: pl.PrefixListName! });
+    lists.set(
+      pl.PrefixListId!,
+      pl.Cidrs ? { name: pl.PrefixListName!, cidrs: pl.Cidrs } : { name: pl.PrefixListName! },
+    );
   }
 
   const others = referenced.filter((id) => !lists.has(id));
@@ -356,7 +393,6 @@ async function loadPrefixLists(
     const managed = await collect(
       batch,
       'DescribeManagedPrefixLists',
-      'PrefixLists',
       (NextToken, abortSignal) =>
         ec2.send(
           new DescribeManagedPrefixListsCommand({
@@ -366,10 +402,12 @@ async function loadPrefixLists(
           }),
           { abortSignal },
         ),
+      (out) => out.PrefixLists,
       { noun: 'a prefix list', required: ['PrefixListId'] },
     );
     if (!managed.ok) return managed;
-    for (const pl of managed.value) lists.set(pl.PrefixListId!, { name: pl.PrefixListName ?? pl.PrefixListId! });
+    for (const pl of managed.value)
+      lists.set(pl.PrefixListId!, { name: pl.PrefixListName ?? pl.PrefixListId! });
   }
 
   // AWS's DescribePrefixLists returns the CIDRs; moto (5.2.1) omits them, and customer-managed
@@ -380,9 +418,11 @@ async function loadPrefixLists(
       collect(
         batch,
         'GetManagedPrefixListEntries',
-        'Entries',
         (NextToken, abortSignal) =>
-          ec2.send(new GetManagedPrefixListEntriesCommand({ PrefixListId: id, NextToken, ...page }), { abortSignal }),
+          ec2.send(new GetManagedPrefixListEntriesCommand({ PrefixListId: id, NextToken, ...page }), {
+            abortSignal,
+          }),
+        (out) => out.Entries,
         { noun: 'a prefix-list entry', required: ['Cidr'] },
       ).then((part) => ({ id, part })),
     ),
@@ -393,6 +433,10 @@ async function loadPrefixLists(
     pl.cidrs = part.value.map((e) => e.Cidr!);
   }
   return ok(
-    [...lists.entries()].map(([prefixListId, pl]) => ({ prefixListId, name: pl.name, cidrs: pl.cidrs ?? [] })),
+    [...lists.entries()].map(([prefixListId, pl]) => ({
+      prefixListId,
+      name: pl.name,
+      cidrs: pl.cidrs ?? [],
+    })),
   );
 }

@@ -35,7 +35,9 @@ export function aclForSubnet(acls: NetworkAcl[], subnetId: string, vpcId?: strin
     (acl.Associations ?? []).some((association) => association.SubnetId === subnetId),
   );
   if (associated) return associated;
-  const defaults = acls.filter((acl) => acl.IsDefault === true && (vpcId === undefined || acl.VpcId === vpcId));
+  const defaults = acls.filter(
+    (acl) => acl.IsDefault === true && (vpcId === undefined || acl.VpcId === vpcId),
+  );
   return defaults.length === 1 ? defaults[0] : undefined;
 }
 
@@ -72,8 +74,10 @@ export function describeAclEntry(entry: NetworkAclEntry): string {
   const direction = entry.Egress ? 'outbound' : 'inbound';
   const word = entry.Egress ? 'to' : 'from';
   const ports = entryPorts(entry);
-  const protocol = entry.Protocol === '-1' ? 'all traffic' : entry.Protocol === '6' ? 'tcp' : `protocol ${entry.Protocol}`;
-  const portText = entry.Protocol === '-1' ? '' : ports.from === ports.to ? ` ${ports.from}` : ` ${ports.from}-${ports.to}`;
+  const protocol =
+    entry.Protocol === '-1' ? 'all traffic' : entry.Protocol === '6' ? 'tcp' : `protocol ${entry.Protocol}`;
+  const portText =
+    entry.Protocol === '-1' ? '' : ports.from === ports.to ? ` ${ports.from}` : ` ${ports.from}-${ports.to}`;
   const number = entry.RuleNumber === DEFAULT_DENY_RULE_NUMBER ? '*' : String(entry.RuleNumber);
   return `rule ${number} ${entry.RuleAction} ${direction} ${protocol}${portText} ${word} ${entry.CidrBlock ?? '?'}`;
 }

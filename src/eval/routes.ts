@@ -41,11 +41,14 @@ export function effectiveRouteTable(
   const inVpc = routeTables.filter((table) => table.VpcId === vpcId);
   const explicit = inVpc.find((table) =>
     (table.Associations ?? []).some(
-      (association) => association.SubnetId === subnetId && association.AssociationState?.State !== 'disassociated',
+      (association) =>
+        association.SubnetId === subnetId && association.AssociationState?.State !== 'disassociated',
     ),
   );
   if (explicit) return { table: explicit, association: 'explicit' };
-  const main = inVpc.find((table) => (table.Associations ?? []).some((association) => association.Main === true));
+  const main = inVpc.find((table) =>
+    (table.Associations ?? []).some((association) => association.Main === true),
+  );
   return main ? { table: main, association: 'main' } : undefined;
 }
 
@@ -108,11 +111,17 @@ interface Candidate {
   prefix: number;
 }
 
-function candidatesFor(route: Route, address: number, prefixLists: PrefixListInfo[], unresolved: Set<string>) {
+function candidatesFor(
+  route: Route,
+  address: number,
+  prefixLists: PrefixListInfo[],
+  unresolved: Set<string>,
+) {
   const found: Candidate[] = [];
   const consider = (cidrText: string) => {
     const cidr = parseCidr(cidrText);
-    if (cidr && cidrContainsAddress(cidr, address)) found.push({ route, cidr: cidrText, prefix: cidr.prefix });
+    if (cidr && cidrContainsAddress(cidr, address))
+      found.push({ route, cidr: cidrText, prefix: cidr.prefix });
   };
   if (route.DestinationCidrBlock) consider(route.DestinationCidrBlock);
   else if (route.DestinationPrefixListId) {

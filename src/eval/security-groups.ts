@@ -132,7 +132,9 @@ function evaluate(
       }
     }
   }
-  return unresolved.size > 0 ? { allowed: false, unresolvedPrefixLists: [...unresolved] } : { allowed: false };
+  return unresolved.size > 0
+    ? { allowed: false, unresolvedPrefixLists: [...unresolved] }
+    : { allowed: false };
 }
 
 function peerMatches(
@@ -161,7 +163,11 @@ function peerMatches(
 }
 
 /** Whether the groups (on the source ENI) allow a TCP connection out to destIp:port. */
-export function evaluateEgress(groups: SecurityGroup[], query: EgressQuery, prefixLists: PrefixListInfo[]): SgDecision {
+export function evaluateEgress(
+  groups: SecurityGroup[],
+  query: EgressQuery,
+  prefixLists: PrefixListInfo[],
+): SgDecision {
   return evaluate(groups, 'egress', query.port, query.destIp, query.destGroupIds, prefixLists);
 }
 
@@ -175,15 +181,20 @@ export function evaluateIngress(
 }
 
 /** The CIDRs the groups' rules mention in one direction (prefix lists expanded): where a decision can change. */
-export function ruleCidrs(groups: SecurityGroup[], direction: 'ingress' | 'egress', prefixLists: PrefixListInfo[]) {
+export function ruleCidrs(
+  groups: SecurityGroup[],
+  direction: 'ingress' | 'egress',
+  prefixLists: PrefixListInfo[],
+) {
   return groups.flatMap((group) =>
-    ((direction === 'ingress' ? group.IpPermissions : group.IpPermissionsEgress) ?? []).flatMap((permission) =>
-      permissionPeers(permission).flatMap((peer) => {
-        if (peer.kind === 'cidr') return [peer.cidr];
-        if (peer.kind === 'prefix-list')
-          return prefixLists.find((pl) => pl.prefixListId === peer.prefixListId)?.cidrs ?? [];
-        return [];
-      }),
+    ((direction === 'ingress' ? group.IpPermissions : group.IpPermissionsEgress) ?? []).flatMap(
+      (permission) =>
+        permissionPeers(permission).flatMap((peer) => {
+          if (peer.kind === 'cidr') return [peer.cidr];
+          if (peer.kind === 'prefix-list')
+            return prefixLists.find((pl) => pl.prefixListId === peer.prefixListId)?.cidrs ?? [];
+          return [];
+        }),
     ),
   );
 }

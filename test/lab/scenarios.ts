@@ -388,6 +388,7 @@ export const SCENARIOS: Scenario[] = [
     faults: [{ node: 'endpoints', chain: 'INPUT', proto: 'tcp', dst: { enisOf: ENDPOINT_SERVICE_KEY }, action: 'DROP' }],
     agentConfig: { services: [{ name: ENDPOINT_SERVICE_NAME, ports: [443] }] },
     proof: {
+      tcp: { [ENDPOINT_SERVICE_KEY]: 'timeout' },
       aws: [
         {
           what: 'the endpoint to the endpoint service is pendingAcceptance',

@@ -47,6 +47,8 @@ export function run(argv: string[], options: RunOptions = {}): Promise<RunResult
       clearTimeout(timer);
       resolve({ code: code ?? (signal ? 128 + 9 : 1), stdout, stderr });
     });
+    // A child may exit before reading its input; that is its business, not an error of ours.
+    child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
   });
 }

@@ -24,14 +24,14 @@ export interface LabNode {
   veth: string;
   /** veth end on the host, a port of the bridge */
   hostVeth: string;
-  /** the namespace's primary VPC address (configured as /16) */
-  address: string;
+  /** the namespace's fixed VPC address (configured as /16); vdl-endpoints gets the ENI IPs instead */
+  address?: string;
 }
 
 export const NODES: Record<NodeName, LabNode> = {
   'agent-a': { ns: 'vdl-agent-a', veth: 'vdl-aga', hostVeth: 'vdl-h-aga', address: '10.0.1.10' },
   'agent-b': { ns: 'vdl-agent-b', veth: 'vdl-agb', hostVeth: 'vdl-h-agb', address: '10.0.2.10' },
-  endpoints: { ns: 'vdl-endpoints', veth: 'vdl-ep', hostVeth: 'vdl-h-ep', address: '10.0.10.10' },
+  endpoints: { ns: 'vdl-endpoints', veth: 'vdl-ep', hostVeth: 'vdl-h-ep' },
   dns: { ns: 'vdl-dns', veth: 'vdl-dns', hostVeth: 'vdl-h-dns', address: VPC_DNS },
   aws: { ns: 'vdl-aws', veth: 'vdl-aws', hostVeth: 'vdl-h-aws', address: MOTO_ADDRESS },
 };

@@ -1,0 +1,323 @@
+// The endpoint itself: state, private DNS, an ENI in the agent's AZ, and the VPC DNS
+// attributes private DNS depends on. Also the small lookups the other config checks share.
+import type { NetworkInterface, VpcEndpoint } from '@aws-sdk/client-ec2';
+import type {
+  Check,
+  CheckInput,
+  CheckName,
+  Finding,
+  Gap,
+  Inventory,
+  PrefixListInfo,
+  Target,
+  TargetObservations,
+} from '../src/model.js';
+import { isIpv4 } from '../src/net/ip.js';
+
+/** One `unknown` finding for a check whose input is a gap, naming the IAM action or the error. */
+export function gapFinding(check: CheckName, code: string, gap: Gap, purpose: string): Finding {
+  const reason =
+    gap.kind === 'permission'
+      ? `${gap.action} was denied (${gap.errorCode})`
+      : `${gap.call} failed: ${gap.errorCode}`;
+  return {
+    check,
+    code,
+    status: 'unknown',
+    message: `cannot ${purpose}: ${reason}`,
+    fix:
+      gap.kind === 'permission'
+        ? `allow ${gap.action} in the agent's IAM policy (see deploy/ for the policy)`
+        : `retry; if it persists, check ${gap.call} from this subnet (${gap.message})`,
+    evidence: { gap },
+  };
+}
+
+/** The endpoint the target names, looked up in the inventory. */
+export function targetEndpoint(inventory: Inventory, target: Target): VpcEndpoint | undefined {
+  if (!target.endpointId || !inventory.endpoints.ok) return undefined;
+  return inventory.endpoints.value.find((endpoint) => endpoint.VpcEndpointId === target.endpointId);
+}
+
+/** The endpoint's network interfaces (from DescribeNetworkInterfaces, by the endpoint's ids). */
+export function endpointEnis(enis: NetworkInterface[], endpoint: VpcEndpoint): NetworkInterface[] {
+  const ids = new Set(endpoint.NetworkInterfaceIds ?? []);
+  return enis.filter((eni) => eni.NetworkInterfaceId !== undefined && ids.has(eni.NetworkInterfaceId));
+}
+
+/** The security groups of an interface endpoint: the endpoint's `Groups`, never the ENI's. */
+export function endpointGroupIds(endpoint: VpcEndpoint): string[] {
+  return (endpoint.Groups ?? []).flatMap((group) => (group.GroupId ? [group.GroupId] : []));
+}
+
+/**
+ * The IPv4 addresses the workload resolves for the target: answers from the resolv.conf
+ * resolvers (what the OS uses), else from configured resolvers; [] when none answered.
+ */
+export function workloadAddresses(observations: TargetObservations): string[] {
+  for (const source of ['resolv.conf', 'config'] as const) {
+    const answers = observations.dns
+      .filter((dns) => dns.resolver.source === source && dns.outcome === 'answer')
+      .flatMap((dns) => dns.addresses)
+      .filter(isIpv4);
+    if (answers.length > 0) return [...new Set(answers)];
+  }
+  return [];
+}
+
+/** The AWS-managed prefix list of a gateway service: by name, else from a route to the endpoint. */
+export function gatewayPrefixList(
+  input: CheckInput,
+  endpoint: VpcEndpoint | undefined,
+): { prefixListId?: string; info?: PrefixListInfo } {
+  const { inventory, target } = input;
+  const lists = inventory.prefixLists.ok ? inventory.prefixLists.value : [];
+  const byName = lists.find((pl) => pl.name === target.service);
+  if (byName) return { prefixListId: byName.prefixListId, info: byName };
+  const routes = inventory.routeTables.ok
+    ? inventory.routeTables.value.flatMap((table) => table.Routes ?? [])
+    : [];
+  const id = routes.find(
+    (route) => endpoint && route.GatewayId === endpoint.VpcEndpointId && route.DestinationPrefixListId,
+  )?.DestinationPrefixListId;
+  if (!id) return {};
+  const info = lists.find((pl) => pl.prefixListId === id);
+  return info ? { prefixListId: id, info } : { prefixListId: id };
+}
+
+/** True for AWS services (com.amazonaws.REGION.x), false for endpoint services (com.amazonaws.vpce.…). */
+export function isAwsService(serviceName: string): boolean {
+  return serviceName.startsWith('com.amazonaws.') && !serviceName.startsWith('com.amazonaws.vpce.');
+}
+
+function notAvailableFix(endpoint: VpcEndpoint, state: string): string {
+  const id = endpoint.VpcEndpointId ?? '?';
+  const service = endpoint.ServiceName ?? '?';
+  const serviceId = service.split('.').pop() ?? service;
+  switch (state) {
+    case 'pendingacceptance':
+      return `accept it in the service owner's account: aws ec2 accept-vpc-endpoint-connections --service-id ${serviceId} --vpc-endpoint-ids ${id}`;
+    case 'pending':
+      return `wait for ${id} to become available (usually a few minutes), then re-run; if it stays pending, recreate it`;
+    default: {
+      const type = endpoint.VpcEndpointType ?? 'Interface';
+      const placement =
+        type === 'Gateway'
+          ? ` --route-table-ids ${(endpoint.RouteTableIds ?? []).join(' ') || 'rtb-…'}`
+          : ` --subnet-ids ${(endpoint.SubnetIds ?? []).join(' ') || 'subnet-…'} --security-group-ids ${endpointGroupIds(endpoint).join(' ') || 'sg-…'}`;
+      return `recreate it: aws ec2 delete-vpc-endpoints --vpc-endpoint-ids ${id}; aws ec2 create-vpc-endpoint --vpc-id ${endpoint.VpcId ?? 'vpc-…'} --service-name ${service} --vpc-endpoint-type ${type}${placement}`;
+    }
+  }
+}
+
+function stateFinding(endpoint: VpcEndpoint): Finding | undefined {
+  const state = endpoint.State ?? 'unknown';
+  if (state.toLowerCase() === 'available') return undefined;
+  const meaning: Record<string, string> = {
+    pendingacceptance: 'waits for the service owner to accept the connection',
+    pending: 'is still being created',
+    rejected: 'was rejected by the service owner',
+    failed: 'failed to be created',
+    expired: 'expired before the service owner accepted it',
+    deleting: 'is being deleted',
+    deleted: 'was deleted',
+  };
+  const key = state.toLowerCase();
+  return {
+    check: 'endpoint',
+    code: 'ENDPOINT_NOT_AVAILABLE',
+    status: 'fail',
+    message: `${endpoint.VpcEndpointId} (${endpoint.ServiceName}) is ${state}: it ${meaning[key] ?? 'does not carry traffic'}`,
+    fix: notAvailableFix(endpoint, key),
+    evidence: { endpointId: endpoint.VpcEndpointId, serviceName: endpoint.ServiceName, state },
+  };
+}
+
+function azFinding(input: CheckInput, endpoint: VpcEndpoint, endpointAzs: string[]): Finding | undefined {
+  const { context, inventory } = input;
+  if (endpointAzs.length === 0 || endpointAzs.includes(context.availabilityZone)) return undefined;
+  const detail = inventory.services.ok
+    ? inventory.services.value.find((service) => service.ServiceName === endpoint.ServiceName)
+    : undefined;
+  const offeredIn = detail?.AvailabilityZones;
+  const offeredHere = offeredIn === undefined ? undefined : offeredIn.includes(context.availabilityZone);
+  const id = endpoint.VpcEndpointId ?? '?';
+  const evidence = {
+    endpointId: id,
+    agentAz: context.availabilityZone,
+    endpointAzs,
+    serviceAzs: offeredIn ?? null,
+    serviceOfferedInAgentAz: offeredHere ?? null,
+  };
+  if (offeredHere === false) {
+    return {
+      check: 'endpoint',
+      code: 'ENDPOINT_NOT_IN_AZ',
+      status: 'warn',
+      message: `${id} has no ENI in ${context.availabilityZone} (only ${endpointAzs.join(', ')}) and ${endpoint.ServiceName} is not offered there (offered in ${offeredIn?.join(', ')}); traffic crosses AZs (latency, cost)`,
+      fix: `the service cannot be placed in ${context.availabilityZone}: run the workload in ${offeredIn?.join(' or ')}, or accept cross-AZ traffic to ${endpointAzs.join(', ')}`,
+      evidence,
+    };
+  }
+  return {
+    check: 'endpoint',
+    code: 'ENDPOINT_NOT_IN_AZ',
+    status: 'warn',
+    message: `${id} has no ENI in ${context.availabilityZone} (only ${endpointAzs.join(', ')}); traffic from ${context.privateIp} crosses AZs (latency, cost, and fails with that AZ)`,
+    fix: `aws ec2 modify-vpc-endpoint --vpc-endpoint-id ${id} --add-subnet-ids ${context.subnetId}`,
+    evidence,
+  };
+}
+
+function vpcDnsFindings(
+  input: CheckInput,
+  endpoint: VpcEndpoint,
+): { findings: Finding[]; facts: Record<string, unknown> } {
+  const { inventory, context } = input;
+  const findings: Finding[] = [];
+  const facts: Record<string, unknown> = {};
+  const attributes = [
+    {
+      part: inventory.dnsSupport,
+      name: 'enableDnsSupport',
+      code: 'VPC_DNS_SUPPORT_DISABLED',
+      flag: '--enable-dns-support',
+    },
+    {
+      part: inventory.dnsHostnames,
+      name: 'enableDnsHostnames',
+      code: 'VPC_DNS_HOSTNAMES_DISABLED',
+      flag: '--enable-dns-hostnames',
+    },
+  ];
+  for (const attribute of attributes) {
+    if (!attribute.part.ok) {
+      findings.push(
+        gapFinding(
+          'endpoint',
+          'ENDPOINT_UNKNOWN',
+          attribute.part.gap,
+          `read ${attribute.name} of ${context.vpcId}`,
+        ),
+      );
+      continue;
+    }
+    facts[attribute.name] = attribute.part.value;
+    if (attribute.part.value) continue;
+    findings.push({
+      check: 'endpoint',
+      code: attribute.code,
+      status: 'fail',
+      message: `${context.vpcId} has ${attribute.name} off: private DNS of ${endpoint.VpcEndpointId} (${endpoint.ServiceName}) does not apply, ${input.target.hostname} resolves to public addresses`,
+      fix: `aws ec2 modify-vpc-attribute --vpc-id ${context.vpcId} ${attribute.flag} "{\\"Value\\":true}"`,
+      evidence: {
+        vpcId: context.vpcId,
+        attribute: attribute.name,
+        value: false,
+        endpointId: endpoint.VpcEndpointId,
+      },
+    });
+  }
+  return { findings, facts };
+}
+
+function endpointAzsOf(input: CheckInput, endpoint: VpcEndpoint): string[] | Gap {
+  const { inventory } = input;
+  if (inventory.endpointInterfaces.ok) {
+    const azs = endpointEnis(inventory.endpointInterfaces.value, endpoint).flatMap((eni) =>
+      eni.AvailabilityZone ? [eni.AvailabilityZone] : [],
+    );
+    if (azs.length > 0) return [...new Set(azs)];
+  }
+  if (inventory.subnets.ok) {
+    const subnetIds = new Set(endpoint.SubnetIds ?? []);
+    const subnets = inventory.subnets.value;
+    return [
+      ...new Set(
+        subnets.flatMap((s) =>
+          s.SubnetId && subnetIds.has(s.SubnetId) && s.AvailabilityZone ? [s.AvailabilityZone] : [],
+        ),
+      ),
+    ];
+  }
+  return inventory.endpointInterfaces.ok ? [] : inventory.endpointInterfaces.gap;
+}
+
+/** State, private DNS, AZ placement and the VPC DNS attributes of the target's endpoint. */
+export const checkEndpoint: Check = (input) => {
+  const { inventory, target } = input;
+  if (target.endpointType === 'none' || !target.endpointId) return [];
+  if (!inventory.endpoints.ok) {
+    return [gapFinding('endpoint', 'ENDPOINT_UNKNOWN', inventory.endpoints.gap, `read ${target.endpointId}`)];
+  }
+  const endpoint = targetEndpoint(inventory, target);
+  if (!endpoint) {
+    return [
+      {
+        check: 'endpoint',
+        code: 'ENDPOINT_NOT_FOUND',
+        status: 'fail',
+        message: `${target.endpointId} (${target.service}) is not among the endpoints of ${inventory.vpcId}`,
+        fix: `check the endpoint id in the configuration; list them with aws ec2 describe-vpc-endpoints --filters Name=vpc-id,Values=${inventory.vpcId}`,
+        evidence: { endpointId: target.endpointId, vpcId: inventory.vpcId },
+      },
+    ];
+  }
+  const findings: Finding[] = [];
+  const state = stateFinding(endpoint);
+  if (state) findings.push(state);
+  const evidence: Record<string, unknown> = {
+    endpointId: endpoint.VpcEndpointId,
+    serviceName: endpoint.ServiceName,
+    type: endpoint.VpcEndpointType,
+    state: endpoint.State,
+  };
+
+  if (endpoint.VpcEndpointType === 'Interface') {
+    const awsService = isAwsService(endpoint.ServiceName ?? '');
+    evidence['privateDnsEnabled'] = endpoint.PrivateDnsEnabled ?? false;
+    if (awsService && endpoint.PrivateDnsEnabled !== true) {
+      findings.push({
+        check: 'endpoint',
+        code: 'ENDPOINT_PRIVATE_DNS_DISABLED',
+        status: 'fail',
+        message: `${endpoint.VpcEndpointId} (${endpoint.ServiceName}) has private DNS off: ${target.hostname} resolves to public addresses and bypasses the endpoint`,
+        fix: `aws ec2 modify-vpc-endpoint --vpc-endpoint-id ${endpoint.VpcEndpointId} --private-dns-enabled`,
+        evidence: {
+          endpointId: endpoint.VpcEndpointId,
+          serviceName: endpoint.ServiceName,
+          privateDnsEnabled: false,
+        },
+      });
+    }
+    if (awsService || endpoint.PrivateDnsEnabled === true) {
+      const dns = vpcDnsFindings(input, endpoint);
+      findings.push(...dns.findings);
+      Object.assign(evidence, dns.facts);
+    }
+    const azs = endpointAzsOf(input, endpoint);
+    if (Array.isArray(azs)) {
+      evidence['endpointAzs'] = azs;
+      const az = azFinding(input, endpoint, azs);
+      if (az) findings.push(az);
+    } else {
+      findings.push(
+        gapFinding('endpoint', 'ENDPOINT_UNKNOWN', azs, `tell the AZs of ${endpoint.VpcEndpointId}`),
+      );
+    }
+  }
+
+  if (findings.length > 0) return findings;
+  return [
+    {
+      check: 'endpoint',
+      code: 'ENDPOINT_OK',
+      status: 'pass',
+      message:
+        endpoint.VpcEndpointType === 'Interface'
+          ? `${endpoint.VpcEndpointId} (${endpoint.ServiceName}) is available with private DNS ${endpoint.PrivateDnsEnabled ? 'on' : 'off'} and an ENI in ${input.context.availabilityZone}`
+          : `${endpoint.VpcEndpointId} (${endpoint.ServiceName}, ${endpoint.VpcEndpointType}) is available`,
+      evidence,
+    },
+  ];
+};

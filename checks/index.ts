@@ -1,0 +1,22 @@
+// Every check, by name: one module per kind, each a pure `Check` over the inventory snapshot
+// and the probe observations. The runner runs them all for every target, in this order.
+import type { Check, CheckName } from '../src/model.js';
+import { checkDns } from './dns.js';
+import { checkEndpoint } from './endpoint.js';
+import { checkNacl } from './nacl.js';
+import { checkProfiles } from './profiles.js';
+import { checkRoutes } from './routes.js';
+import { checkSecurityGroups } from './security-groups.js';
+import { checkTcp } from './tcp.js';
+import { checkTls } from './tls.js';
+
+export const CHECKS: Partial<Record<CheckName, Check>> = {
+  profile: checkProfiles,
+  endpoint: checkEndpoint,
+  dns: checkDns,
+  tcp: checkTcp,
+  tls: checkTls,
+  route: checkRoutes,
+  sg: checkSecurityGroups,
+  nacl: checkNacl,
+};

@@ -1,0 +1,124 @@
+// Workload profiles: is there an endpoint for every service the workload needs, and what
+// happens without one (a NAT path that works at a cost, or a failure).
+import { effectiveRouteTable, evaluateRoute, type RouteDecision, routeTarget } from '../src/eval/routes.js';
+import type { Check, CheckInput, Status } from '../src/model.js';
+import { profileService } from '../src/profiles.js';
+import { workloadAddresses } from './endpoint.js';
+
+type Fallback = { path: 'nat'; natIds: string[] } | { path: 'none' | 'other' | 'unknown'; detail: string };
+
+function fallbackPath(input: CheckInput): Fallback {
+  const { inventory, context } = input;
+  if (!inventory.routeTables.ok)
+    return { path: 'unknown', detail: `${inventory.routeTables.gap.action} unavailable` };
+  const effective = effectiveRouteTable(inventory.routeTables.value, context.subnetId, context.vpcId);
+  if (!effective) return { path: 'unknown', detail: `no route table found for ${context.subnetId}` };
+  const lists = inventory.prefixLists.ok ? inventory.prefixLists.value : [];
+  const addresses = workloadAddresses(input.observations);
+  let decisions: RouteDecision[] = addresses.map((ip) => evaluateRoute(effective.table, ip, lists));
+  if (decisions.length === 0) {
+    // Nothing resolved: judge by the default route, where public service addresses would go.
+    const defaultRoute = (effective.table.Routes ?? []).find(
+      (route) => route.DestinationCidrBlock === '0.0.0.0/0',
+    );
+    decisions = [
+      defaultRoute
+        ? evaluateRoute({ Routes: [defaultRoute] }, '0.0.0.0', [])
+        : { kind: 'none', unresolvedPrefixLists: [] },
+    ];
+  }
+  if (decisions.every((d) => d.kind === 'nat')) {
+    return {
+      path: 'nat',
+      natIds: [...new Set(decisions.flatMap((d) => (d.route ? [routeTarget(d.route)] : [])))],
+    };
+  }
+  if (decisions.some((d) => d.kind === 'none' || d.kind === 'blackhole')) {
+    return { path: 'none', detail: `${effective.table.RouteTableId} has no working route for it` };
+  }
+  const targets = decisions.flatMap((d) => (d.route ? [routeTarget(d.route)] : []));
+  return { path: 'other', detail: `it leaves through ${[...new Set(targets)].join(', ')}` };
+}
+
+function createCommand(input: CheckInput, gateway: boolean): string {
+  const { context, target, inventory } = input;
+  if (gateway) {
+    const effective = inventory.routeTables.ok
+      ? effectiveRouteTable(inventory.routeTables.value, context.subnetId, context.vpcId)
+      : undefined;
+    return `aws ec2 create-vpc-endpoint --vpc-id ${context.vpcId} --vpc-endpoint-type Gateway --service-name ${target.service} --route-table-ids ${effective?.table.RouteTableId ?? 'rtb-…'}`;
+  }
+  return `aws ec2 create-vpc-endpoint --vpc-id ${context.vpcId} --vpc-endpoint-type Interface --service-name ${target.service} --subnet-ids ${context.subnetId} --security-group-ids sg-… --private-dns-enabled`;
+}
+
+/** ENDPOINT_MISSING for a service a profile needs but the VPC has no endpoint for; PROFILE_OK otherwise. */
+export const checkProfiles: Check = (input) => {
+  const { target, context } = input;
+  const needs = target.profiles.flatMap((profile) => {
+    const entry = profileService(profile, target.shortName);
+    return entry ? [{ profile, ...entry }] : [];
+  });
+  if (needs.length === 0) return [];
+  const required = needs.some((need) => need.required);
+  const because = needs
+    .map((need) => `${need.profile}${need.required ? '' : ' (optional)'}: ${need.why}`)
+    .join('; ');
+  const gatewayExpected = needs.some((need) => need.endpointType === 'Gateway');
+  const evidence: Record<string, unknown> = {
+    service: target.service,
+    profiles: needs.map((need) => ({
+      profile: need.profile,
+      required: need.required,
+      endpointType: need.endpointType,
+      why: need.why,
+    })),
+    endpointId: target.endpointId ?? null,
+    endpointType: target.endpointType,
+  };
+
+  if (target.endpointType !== 'none') {
+    const shape =
+      gatewayExpected && target.endpointType === 'Interface'
+        ? ' (an interface endpoint; a gateway endpoint would be free)'
+        : '';
+    return [
+      {
+        check: 'profile',
+        code: 'PROFILE_OK',
+        status: 'pass',
+        message: `${target.shortName} has ${target.endpointId ?? 'an endpoint'}${shape}; needed by ${because}`,
+        evidence,
+      },
+    ];
+  }
+
+  const fallback = fallbackPath(input);
+  evidence['fallback'] = fallback;
+  let status: Status;
+  let consequence: string;
+  if (fallback.path === 'nat') {
+    status = required ? 'warn' : 'info';
+    const cost = gatewayExpected
+      ? 'a gateway endpoint is free'
+      : 'an interface endpoint costs about $0.01/hour per AZ plus $0.01/GB';
+    consequence = `it works today through ${fallback.natIds.join(', ')} at $0.045/GB NAT processing (${cost}), and breaks if the NAT path goes`;
+  } else {
+    status = required ? 'fail' : 'warn';
+    consequence =
+      fallback.path === 'none'
+        ? `and there is no NAT path (${fallback.detail}), so it fails`
+        : fallback.path === 'other'
+          ? `and ${fallback.detail}; whether that works is outside this VPC's configuration`
+          : `and the fallback path is unknown (${fallback.detail})`;
+  }
+  return [
+    {
+      check: 'profile',
+      code: 'ENDPOINT_MISSING',
+      status,
+      message: `no VPC endpoint for ${target.shortName} (${target.service}) in ${context.vpcId}: ${because}; ${consequence}`,
+      fix: createCommand(input, gatewayExpected),
+      evidence,
+    },
+  ];
+};

@@ -1,0 +1,301 @@
+// Security groups on the path: the agent's egress to every endpoint ENI (or resolved address)
+// and the endpoint's ingress from the agent, on every target port.
+import type { SecurityGroup } from '@aws-sdk/client-ec2';
+import {
+  describeRules,
+  evaluateEgress,
+  evaluateIngress,
+  ruleCidrs,
+  type SgDecision,
+} from '../src/eval/security-groups.js';
+import type { Check, CheckInput, Finding, PrefixListInfo } from '../src/model.js';
+import { boundaryAddresses } from '../src/net/ip.js';
+import {
+  endpointEnis,
+  endpointGroupIds,
+  gapFinding,
+  gatewayPrefixList,
+  targetEndpoint,
+  workloadAddresses,
+} from './endpoint.js';
+
+interface Flow {
+  ip: string;
+  port: number;
+  /** The ENI id, `resolved`, or the prefix-list entry the address samples. */
+  via: string;
+  egress: SgDecision;
+  ingress?: SgDecision;
+}
+
+function groupsById(all: SecurityGroup[], ids: string[]): { groups: SecurityGroup[]; missing: string[] } {
+  const groups = ids.flatMap((id) => all.filter((group) => group.GroupId === id));
+  const missing = ids.filter((id) => !all.some((group) => group.GroupId === id));
+  return { groups, missing };
+}
+
+function missingGroupsFinding(ids: string[], whose: string): Finding {
+  return {
+    check: 'sg',
+    code: 'SG_UNKNOWN',
+    status: 'unknown',
+    message: `cannot evaluate security groups: ${ids.join(', ')} (${whose}) not returned by DescribeSecurityGroups`,
+    fix: `check that ${ids.join(', ')} exist: aws ec2 describe-security-groups --group-ids ${ids.join(' ')}`,
+    evidence: { missingGroupIds: ids, whose },
+  };
+}
+
+function list(values: string[], max = 4): string {
+  return values.length > max
+    ? `${values.slice(0, max).join(', ')} and ${values.length - max} more`
+    : values.join(', ');
+}
+
+function flowText(flows: Flow[]): string {
+  return list(flows.map((f) => `${f.ip}:${f.port}${f.via.startsWith('eni-') ? ` (${f.via})` : ''}`));
+}
+
+function flowEvidence(flow: Flow) {
+  const side = (decision: SgDecision | undefined) =>
+    decision === undefined
+      ? null
+      : {
+          allowed: decision.allowed,
+          group: decision.group?.GroupId ?? null,
+          rule: decision.matchedRule?.text ?? null,
+          unresolvedPrefixLists: decision.unresolvedPrefixLists ?? [],
+        };
+  return {
+    ip: flow.ip,
+    port: flow.port,
+    via: flow.via,
+    egress: side(flow.egress),
+    ingress: side(flow.ingress),
+  };
+}
+
+function undecided(decisions: Array<SgDecision | undefined>): string[] {
+  return [...new Set(decisions.flatMap((d) => (d && !d.allowed ? (d.unresolvedPrefixLists ?? []) : [])))];
+}
+
+function judge(
+  input: CheckInput,
+  flows: Flow[],
+  agentGroups: SecurityGroup[],
+  endpointGroups: SecurityGroup[] | undefined,
+  destinationLabel: string,
+  egressFix: (port: number, ips: string[]) => string,
+): Finding[] {
+  const { context, inventory } = input;
+  const agentIds = context.securityGroupIds.join(', ');
+  const evidence = {
+    agentIp: context.privateIp,
+    agentGroups: context.securityGroupIds,
+    endpointGroups: endpointGroups?.map((g) => g.GroupId) ?? null,
+    agentEgressRules: describeRules(agentGroups, 'egress'),
+    endpointIngressRules: endpointGroups ? describeRules(endpointGroups, 'ingress') : null,
+    flows: flows.map(flowEvidence),
+  };
+  const findings: Finding[] = [];
+  const unresolved = undecided(flows.flatMap((f) => [f.egress, f.ingress]));
+  if (unresolved.length > 0 && !inventory.prefixLists.ok) {
+    findings.push(
+      gapFinding(
+        'sg',
+        'SG_UNKNOWN',
+        inventory.prefixLists.gap,
+        `resolve ${unresolved.join(', ')} referenced by the rules`,
+      ),
+    );
+  }
+  const egressDenied = flows.filter(
+    (f) => !f.egress.allowed && (f.egress.unresolvedPrefixLists ?? []).length === 0,
+  );
+  if (egressDenied.length > 0) {
+    const ports = [...new Set(egressDenied.map((f) => f.port))];
+    findings.push({
+      check: 'sg',
+      code: 'SG_AGENT_EGRESS_DENIED',
+      status: 'fail',
+      message: `${agentIds} (agent ${context.privateIp}) ${context.securityGroupIds.length === 1 ? 'allows' : 'allow'} no outbound tcp to ${flowText(egressDenied)} ${destinationLabel}; outbound rules: ${list(describeRules(agentGroups, 'egress'), 3)}`,
+      fix: ports
+        .map((port) =>
+          egressFix(
+            port,
+            egressDenied.filter((f) => f.port === port).map((f) => f.ip),
+          ),
+        )
+        .join('; '),
+      evidence,
+    });
+  }
+  const ingressDenied = flows.filter(
+    (f) => f.ingress && !f.ingress.allowed && (f.ingress.unresolvedPrefixLists ?? []).length === 0,
+  );
+  if (endpointGroups && ingressDenied.length > 0) {
+    const endpointIds = endpointGroups.map((g) => g.GroupId).join(', ');
+    const ports = [...new Set(ingressDenied.map((f) => f.port))];
+    const source = context.securityGroupIds[0]
+      ? `--source-group ${context.securityGroupIds[0]}`
+      : `--cidr ${context.privateIp}/32`;
+    findings.push({
+      check: 'sg',
+      code: 'SG_ENDPOINT_INGRESS_DENIED',
+      status: 'fail',
+      message: `${endpointIds} ${destinationLabel} ${endpointGroups.length === 1 ? 'allows' : 'allow'} inbound only ${list(
+        describeRules(endpointGroups, 'ingress').map((r) => r.replace(/^sg-[^:]+: /, '')),
+        3,
+      )}; the agent is ${context.privateIp} (${agentIds}) — ${flowText(ingressDenied)} blocked (silently dropped)`,
+      fix: ports
+        .map(
+          (port) =>
+            `aws ec2 authorize-security-group-ingress --group-id ${endpointGroups[0]?.GroupId} --protocol tcp --port ${port} ${source}`,
+        )
+        .join('; '),
+      evidence,
+    });
+  }
+  if (findings.length === 0 && flows.length > 0) {
+    const egressRule = flows[0]?.egress.matchedRule;
+    const ingressRule = flows[0]?.ingress?.matchedRule;
+    const ingressText = ingressRule ? ` and ${ingressRule.groupId} allows it in (${ingressRule.text})` : '';
+    findings.push({
+      check: 'sg',
+      code: 'SG_OK',
+      status: 'pass',
+      message: `${egressRule?.groupId ?? agentIds} allows ${flowText(flows)} out (${egressRule?.text ?? '?'})${ingressText} ${destinationLabel}`,
+      evidence,
+    });
+  }
+  return findings;
+}
+
+function checkInterface(
+  input: CheckInput,
+  allGroups: SecurityGroup[],
+  agentGroups: SecurityGroup[],
+  lists: PrefixListInfo[],
+) {
+  const { inventory, target, context } = input;
+  if (!inventory.endpoints.ok)
+    return [gapFinding('sg', 'SG_UNKNOWN', inventory.endpoints.gap, `read ${target.endpointId}`)];
+  if (!inventory.endpointInterfaces.ok) {
+    return [
+      gapFinding(
+        'sg',
+        'SG_UNKNOWN',
+        inventory.endpointInterfaces.gap,
+        `read the ENIs of ${target.endpointId}`,
+      ),
+    ];
+  }
+  const endpoint = targetEndpoint(inventory, target);
+  if (!endpoint) return [];
+  const endpointIds = endpointGroupIds(endpoint);
+  const { groups: endpointGroups, missing } = groupsById(allGroups, endpointIds);
+  if (missing.length > 0)
+    return [missingGroupsFinding(missing, `security groups of ${endpoint.VpcEndpointId}`)];
+  const flows: Flow[] = endpointEnis(inventory.endpointInterfaces.value, endpoint).flatMap((eni) =>
+    target.ports.flatMap((port) => {
+      const ip = eni.PrivateIpAddress;
+      if (!ip) return [];
+      return [
+        {
+          ip,
+          port,
+          via: eni.NetworkInterfaceId ?? '?',
+          egress: evaluateEgress(
+            agentGroups,
+            { protocol: 'tcp', port, destIp: ip, destGroupIds: endpointIds },
+            lists,
+          ),
+          ingress: evaluateIngress(
+            endpointGroups,
+            { protocol: 'tcp', port, sourceIp: context.privateIp, sourceGroupIds: context.securityGroupIds },
+            lists,
+          ),
+        },
+      ];
+    }),
+  );
+  const agentGroup = context.securityGroupIds[0] ?? 'sg-…';
+  return judge(
+    input,
+    flows,
+    agentGroups,
+    endpointGroups,
+    `on ${endpoint.VpcEndpointId}`,
+    (port) =>
+      `aws ec2 authorize-security-group-egress --group-id ${agentGroup} --protocol tcp --port ${port} --source-group ${endpointIds[0] ?? 'sg-…'}`,
+  );
+}
+
+function checkAddresses(input: CheckInput, agentGroups: SecurityGroup[], lists: PrefixListInfo[]): Finding[] {
+  const { target, inventory, context } = input;
+  const resolved = workloadAddresses(input.observations);
+  let samples = resolved.map((ip) => ({ ip, via: 'resolved' }));
+  let prefixListId: string | undefined;
+  if (target.endpointType === 'Gateway') {
+    const endpoint = targetEndpoint(inventory, target);
+    const pl = gatewayPrefixList(input, endpoint);
+    prefixListId = pl.prefixListId;
+    if (samples.length === 0) {
+      if (!pl.info && !inventory.prefixLists.ok) {
+        return [
+          gapFinding(
+            'sg',
+            'SG_UNKNOWN',
+            inventory.prefixLists.gap,
+            `read the entries of ${prefixListId ?? 'the prefix list'}`,
+          ),
+        ];
+      }
+      const boundaries = ruleCidrs(agentGroups, 'egress', lists);
+      samples = (pl.info?.cidrs ?? []).flatMap((cidr) =>
+        boundaryAddresses(cidr, boundaries).map((ip) => ({ ip, via: cidr })),
+      );
+    }
+  }
+  const flows: Flow[] = samples.flatMap(({ ip, via }) =>
+    target.ports.map((port) => ({
+      ip,
+      port,
+      via,
+      egress: evaluateEgress(agentGroups, { protocol: 'tcp', port, destIp: ip, destGroupIds: [] }, lists),
+    })),
+  );
+  const agentGroup = context.securityGroupIds[0] ?? 'sg-…';
+  const label = `(${target.shortName}${target.endpointId ? ` via ${target.endpointId}` : ''})`;
+  return judge(input, flows, agentGroups, undefined, label, (port, ips) =>
+    prefixListId
+      ? `aws ec2 authorize-security-group-egress --group-id ${agentGroup} --ip-permissions IpProtocol=tcp,FromPort=${port},ToPort=${port},PrefixListIds=[{PrefixListId=${prefixListId}}]`
+      : ips
+          .map(
+            (ip) =>
+              `aws ec2 authorize-security-group-egress --group-id ${agentGroup} --protocol tcp --port ${port} --cidr ${ip}/32`,
+          )
+          .join('; '),
+  );
+}
+
+/** Agent egress and endpoint ingress on the target's ports, through every security group involved. */
+export const checkSecurityGroups: Check = (input) => {
+  const { inventory, context, target } = input;
+  if (target.endpointType === 'GatewayLoadBalancer') return [];
+  if (!inventory.securityGroups.ok) {
+    return [
+      gapFinding(
+        'sg',
+        'SG_UNKNOWN',
+        inventory.securityGroups.gap,
+        `read the security groups of ${context.privateIp}`,
+      ),
+    ];
+  }
+  const all = inventory.securityGroups.value;
+  const { groups: agentGroups, missing } = groupsById(all, context.securityGroupIds);
+  if (missing.length > 0) return [missingGroupsFinding(missing, `the agent's ${context.privateIp}`)];
+  const lists = inventory.prefixLists.ok ? inventory.prefixLists.value : [];
+  if (target.endpointType === 'Interface') return checkInterface(input, all, agentGroups, lists);
+  return checkAddresses(input, agentGroups, lists);
+};

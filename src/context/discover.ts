@@ -1,0 +1,369 @@
+// "Who and where am I": an ordered chain, each step with a short deadline, each filling only
+// what the previous ones did not, recording which step gave each fact.
+import { readFile as readFileFs } from 'node:fs/promises';
+import { networkInterfaces as osNetworkInterfaces } from 'node:os';
+import type { NetworkInterface } from '@aws-sdk/client-ec2';
+import { findingForGap } from '../aws/gap-findings.js';
+import type { Ec2 } from '../aws/inventory.js';
+import {
+  describeSubnet,
+  describeVpc,
+  findInterfacesByAddress,
+  findLambdaInterfaces,
+} from '../aws/lookups.js';
+import type { AgentContext, ContextSource, Finding, Part, Resolver } from '../model.js';
+import { type Fetch, readEcsMetadata } from './ecs-metadata.js';
+import { readImds } from './imds.js';
+import { readResolvers } from './resolvers.js';
+
+export interface DiscoverTimeouts {
+  ecsMs: number;
+  imdsTokenMs: number;
+  imdsMs: number;
+  ec2Ms: number;
+}
+
+type InterfaceInfo = { address: string; family: string | number; internal: boolean };
+
+export interface DiscoverDeps {
+  ec2: Ec2;
+  env: Record<string, string | undefined>;
+  fetch?: Fetch;
+  readFile?: (path: string) => Promise<string>;
+  networkInterfaces?: () => Record<string, InterfaceInfo[] | undefined>;
+  signal: AbortSignal;
+  config?: Partial<AgentContext> & { lambda?: { subnetIds: string[]; securityGroupIds: string[] } };
+  timeouts?: Partial<DiscoverTimeouts>;
+}
+
+export interface DiscoverResult {
+  context?: AgentContext;
+  findings: Finding[];
+}
+
+const DEFAULT_TIMEOUTS: DiscoverTimeouts = { ecsMs: 1000, imdsTokenMs: 400, imdsMs: 1000, ec2Ms: 1500 };
+const DEFAULT_IMDS = 'http://169.254.169.254';
+
+type FactKey =
+  | 'region'
+  | 'vpcId'
+  | 'subnetId'
+  | 'availabilityZone'
+  | 'privateIp'
+  | 'securityGroupIds'
+  | 'accountId';
+type FactValue<K extends FactKey> = K extends 'securityGroupIds' ? string[] : string;
+
+const ESSENTIAL: Array<{ key: FactKey; env: string }> = [
+  { key: 'vpcId', env: 'VPCE_DOCTOR_VPC_ID' },
+  { key: 'subnetId', env: 'VPCE_DOCTOR_SUBNET_ID' },
+  { key: 'privateIp', env: 'VPCE_DOCTOR_PRIVATE_IP' },
+  { key: 'region', env: 'AWS_REGION' },
+];
+
+interface Step {
+  step: string;
+  outcome: string;
+}
+
+class Facts {
+  readonly values: { [K in FactKey]?: FactValue<K> } = {};
+  readonly sources: Record<string, ContextSource> = {};
+
+  set<K extends FactKey>(key: K, value: FactValue<K> | undefined, source: ContextSource): boolean {
+    if (this.values[key] !== undefined || value === undefined) return false;
+    if (Array.isArray(value) ? value.length === 0 : value === '') return false;
+    this.values[key] = value as (typeof this.values)[K];
+    this.sources[key] = source;
+    return true;
+  }
+
+  has(key: FactKey): boolean {
+    return this.values[key] !== undefined;
+  }
+
+  missing(keys: FactKey[]): FactKey[] {
+    return keys.filter((k) => !this.has(k));
+  }
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error)
+    return err.name === 'TimeoutError' || err.name === 'AbortError'
+      ? 'no answer before the deadline'
+      : err.message;
+  return String(err);
+}
+
+function splitList(value: string | undefined): string[] | undefined {
+  const items = value
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return items && items.length > 0 ? items : undefined;
+}
+
+function ownIpv4Addresses(list: () => Record<string, InterfaceInfo[] | undefined>): string[] {
+  return Object.values(list())
+    .flatMap((infos) => infos ?? [])
+    .filter((i) => !i.internal && (i.family === 'IPv4' || i.family === 4))
+    .map((i) => i.address);
+}
+
+function eniAddresses(eni: NetworkInterface): string[] {
+  return [eni.PrivateIpAddress, ...(eni.PrivateIpAddresses ?? []).map((p) => p.PrivateIpAddress)].filter(
+    (a): a is string => typeof a === 'string',
+  );
+}
+
+function groupIds(eni: NetworkInterface): string[] {
+  return (eni.Groups ?? []).map((g) => g.GroupId).filter((g): g is string => typeof g === 'string');
+}
+
+function pickLambdaInterface(enis: NetworkInterface[], functionName: string, groups: string[] | undefined) {
+  const sameGroups = (eni: NetworkInterface) => {
+    const own = groupIds(eni).sort().join(',');
+    return groups !== undefined && own === [...groups].sort().join(',');
+  };
+  return (
+    enis.find((e) => (e.Description ?? '').includes(functionName) && sameGroups(e)) ??
+    enis.find(sameGroups) ??
+    enis.find((e) => (e.Description ?? '').includes(functionName)) ??
+    enis[0]
+  );
+}
+
+export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResult> {
+  const { env, signal } = deps;
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...deps.timeouts };
+  const fetchFn = deps.fetch ?? globalThis.fetch;
+  const config = deps.config ?? {};
+  const facts = new Facts();
+  const findings: Finding[] = [];
+  const tried: Step[] = [];
+  const lambdaFunction = env['AWS_LAMBDA_FUNCTION_NAME'];
+  let vpcCidr: string | undefined;
+
+  const onGap = (part: Part<unknown>, step: string): boolean => {
+    if (part.ok) return false;
+    tried.push({ step, outcome: `failed: ${part.gap.action} ${part.gap.errorCode}` });
+    findings.push(findingForGap(part.gap, ['context'], ['context'], 'context discovery'));
+    return true;
+  };
+
+  // 1. Explicit configuration, then the environment.
+  facts.set('region', config.region, 'config');
+  facts.set('vpcId', config.vpcId, 'config');
+  facts.set('subnetId', config.subnetId, 'config');
+  facts.set('availabilityZone', config.availabilityZone, 'config');
+  facts.set('privateIp', config.privateIp, 'config');
+  facts.set('securityGroupIds', config.securityGroupIds, 'config');
+  facts.set('accountId', config.accountId, 'config');
+  facts.set('vpcId', env['VPCE_DOCTOR_VPC_ID'], 'env');
+  facts.set('subnetId', env['VPCE_DOCTOR_SUBNET_ID'], 'env');
+  facts.set('availabilityZone', env['VPCE_DOCTOR_AZ'], 'env');
+  facts.set('privateIp', env['VPCE_DOCTOR_PRIVATE_IP'], 'env');
+  facts.set('securityGroupIds', splitList(env['VPCE_DOCTOR_SECURITY_GROUP_IDS']), 'env');
+  facts.set('region', env['AWS_REGION'] || env['AWS_DEFAULT_REGION'], 'env');
+  tried.push({ step: 'config/env', outcome: `found ${Object.keys(facts.sources).join(', ') || 'nothing'}` });
+
+  // 2. ECS task metadata v4: AZ and the task's address, never a subnet id.
+  const ecsUri = env['ECS_CONTAINER_METADATA_URI_V4'];
+  if (ecsUri && facts.missing(['availabilityZone', 'privateIp']).length > 0) {
+    try {
+      const ecs = await readEcsMetadata(
+        fetchFn,
+        ecsUri,
+        AbortSignal.any([signal, AbortSignal.timeout(timeouts.ecsMs)]),
+      );
+      facts.set('availabilityZone', ecs.availabilityZone, 'ecs-metadata');
+      facts.set('privateIp', ecs.privateIp, 'ecs-metadata');
+      tried.push({
+        step: 'ecs-metadata',
+        outcome: `ok${ecs.subnetCidr ? ` (subnet ${ecs.subnetCidr})` : ''}`,
+      });
+    } catch (err) {
+      tried.push({ step: 'ecs-metadata', outcome: `failed: ${errorText(err)}` });
+    }
+  }
+
+  // 3. Lambda: subnet and groups come from the deploy template; the function's own addresses
+  // are not its Hyperplane ENI's, so the address is looked up by the ENI's description.
+  if (lambdaFunction) {
+    facts.set('subnetId', config.lambda?.subnetIds[0], 'lambda');
+    facts.set('securityGroupIds', config.lambda?.securityGroupIds, 'lambda');
+    const subnetId = facts.values.subnetId;
+    if (!facts.has('privateIp') && subnetId && facts.has('region')) {
+      const part = await findLambdaInterfaces(deps.ec2, subnetId, { signal, timeoutMs: timeouts.ec2Ms });
+      if (!onGap(part, 'lambda') && part.ok) {
+        const eni = pickLambdaInterface(part.value, lambdaFunction, facts.values.securityGroupIds);
+        facts.set('privateIp', eni?.PrivateIpAddress, 'ec2');
+        tried.push({
+          step: 'lambda',
+          outcome: eni ? `Hyperplane ENI ${eni.NetworkInterfaceId}` : `no Lambda ENI in ${subnetId}`,
+        });
+      }
+    } else {
+      tried.push({
+        step: 'lambda',
+        outcome: subnetId ? 'ok' : 'no subnet configured (VPCE_DOCTOR_SUBNET_ID)',
+      });
+    }
+  }
+
+  // 4. IMDSv2 (EC2 instances, ECS on EC2 with a hop limit above 1).
+  const wanted: FactKey[] = [
+    'vpcId',
+    'subnetId',
+    'privateIp',
+    'region',
+    'availabilityZone',
+    'securityGroupIds',
+  ];
+  if (!lambdaFunction && facts.missing(wanted).length > 0) {
+    if (env['AWS_EC2_METADATA_DISABLED']?.toLowerCase() === 'true') {
+      tried.push({ step: 'imds', outcome: 'skipped: AWS_EC2_METADATA_DISABLED=true' });
+    } else {
+      try {
+        const imds = await readImds(fetchFn, {
+          baseUrl: env['AWS_EC2_METADATA_SERVICE_ENDPOINT'] || DEFAULT_IMDS,
+          signal,
+          tokenTimeoutMs: timeouts.imdsTokenMs,
+          timeoutMs: timeouts.imdsMs,
+        });
+        facts.set('region', imds.region, 'imds');
+        facts.set('accountId', imds.accountId, 'imds');
+        facts.set('availabilityZone', imds.availabilityZone, 'imds');
+        facts.set('privateIp', imds.privateIp, 'imds');
+        facts.set('subnetId', imds.subnetId, 'imds');
+        facts.set('vpcId', imds.vpcId, 'imds');
+        facts.set('securityGroupIds', imds.securityGroupIds, 'imds');
+        if (imds.vpcCidr && facts.sources['vpcId'] === 'imds') vpcCidr = imds.vpcCidr;
+        tried.push({ step: 'imds', outcome: 'ok' });
+      } catch (err) {
+        tried.push({ step: 'imds', outcome: `failed: ${errorText(err)}` });
+      }
+    }
+  }
+
+  // 5. Our own address, looked up in EC2: the ENI says subnet, VPC, AZ and security groups.
+  const ec2Ready = () => facts.has('region');
+  if (
+    !lambdaFunction &&
+    facts.missing(['vpcId', 'subnetId', 'availabilityZone', 'securityGroupIds']).length > 0
+  ) {
+    const known = facts.values.privateIp;
+    const addresses = known ? [known] : ownIpv4Addresses(deps.networkInterfaces ?? osNetworkInterfaces);
+    if (addresses.length === 0) {
+      tried.push({ step: 'interfaces', outcome: 'no non-internal IPv4 address' });
+    } else if (!ec2Ready()) {
+      tried.push({ step: 'interfaces', outcome: 'skipped: no region for EC2' });
+    } else {
+      const part = await findInterfacesByAddress(deps.ec2, addresses, { signal, timeoutMs: timeouts.ec2Ms });
+      if (!onGap(part, 'interfaces') && part.ok) {
+        // Prefer the address order we asked in (a known address first, else interface order).
+        const match = addresses
+          .map((address) => ({ address, eni: part.value.find((e) => eniAddresses(e).includes(address)) }))
+          .find((m) => m.eni !== undefined);
+        if (match?.eni) {
+          facts.set('privateIp', match.address, 'interfaces');
+          facts.set('subnetId', match.eni.SubnetId, 'ec2');
+          facts.set('vpcId', match.eni.VpcId, 'ec2');
+          facts.set('availabilityZone', match.eni.AvailabilityZone, 'ec2');
+          facts.set('securityGroupIds', groupIds(match.eni), 'ec2');
+          tried.push({
+            step: 'interfaces',
+            outcome: `${match.address} is on ${match.eni.NetworkInterfaceId}`,
+          });
+        } else {
+          tried.push({ step: 'interfaces', outcome: `no ENI in EC2 owns ${addresses.join(', ')}` });
+        }
+      }
+    }
+  }
+
+  // 6. The subnet says the VPC and the AZ when nothing else did.
+  const subnetId = facts.values.subnetId;
+  if (subnetId && facts.missing(['vpcId', 'availabilityZone']).length > 0 && ec2Ready()) {
+    const part = await describeSubnet(deps.ec2, subnetId, { signal, timeoutMs: timeouts.ec2Ms });
+    if (!onGap(part, 'subnet') && part.ok) {
+      facts.set('vpcId', part.value?.VpcId, 'ec2');
+      facts.set('availabilityZone', part.value?.AvailabilityZone, 'ec2');
+      tried.push({
+        step: 'subnet',
+        outcome: part.value ? `${subnetId} is in ${part.value.VpcId}` : `${subnetId} not found`,
+      });
+    }
+  }
+
+  const missing = ESSENTIAL.filter((e) => !facts.has(e.key));
+  if (missing.length > 0) {
+    findings.push(unresolvedFinding(missing, facts, tried));
+    return { findings };
+  }
+
+  // The VPC's primary CIDR places AmazonProvidedDNS at base+2.
+  const vpcId = facts.values.vpcId!;
+  let resolvers: Resolver[];
+  if (config.resolvers && config.resolvers.length > 0) {
+    resolvers = config.resolvers;
+    facts.sources['resolvers'] = 'config';
+  } else {
+    if (!vpcCidr) {
+      const part = await describeVpc(deps.ec2, vpcId, { signal, timeoutMs: timeouts.ec2Ms });
+      if (!onGap(part, 'vpc') && part.ok) vpcCidr = part.value?.CidrBlock;
+    }
+    const readFile = deps.readFile ?? ((path: string) => readFileFs(path, 'utf8'));
+    const resolvConf = await readFile('/etc/resolv.conf').catch(() => '');
+    resolvers = readResolvers(resolvConf, vpcCidr);
+    facts.sources['resolvers'] = resolvers.some((r) => r.source === 'resolv.conf') ? 'resolv.conf' : 'vpc';
+  }
+
+  const context: AgentContext = {
+    region: facts.values.region!,
+    vpcId,
+    subnetId: facts.values.subnetId!,
+    availabilityZone: facts.values.availabilityZone ?? '',
+    privateIp: facts.values.privateIp!,
+    securityGroupIds: facts.values.securityGroupIds ?? [],
+    resolvers,
+    sources: facts.sources,
+    ...(facts.values.accountId ? { accountId: facts.values.accountId } : {}),
+  };
+  return { context, findings };
+}
+
+function unresolvedFinding(
+  missing: Array<{ key: FactKey; env: string }>,
+  facts: Facts,
+  tried: Step[],
+): Finding {
+  const names = missing.map((m) => m.key).join(', ');
+  const steps = tried.map((t) => `${t.step}: ${t.outcome}`).join('; ');
+  return {
+    check: 'context',
+    code: 'CONTEXT_UNRESOLVED',
+    status: 'unknown',
+    message: `could not find ${names} of this agent (${steps})`,
+    fix: `Set ${missing.map((m) => `${m.env}=${exampleFor(m.key)}`).join(' ')} in the agent's environment (or the same fields in its config file)`,
+    evidence: {
+      missing: missing.map((m) => m.key),
+      found: { ...facts.values },
+      sources: { ...facts.sources },
+      tried,
+    },
+  };
+}
+
+function exampleFor(key: FactKey): string {
+  switch (key) {
+    case 'vpcId':
+      return 'vpc-…';
+    case 'subnetId':
+      return 'subnet-…';
+    case 'privateIp':
+      return '<the ENI address, e.g. 10.0.1.23>';
+    default:
+      return '<region, e.g. us-east-1>';
+  }
+}

@@ -1,0 +1,22 @@
+// The real probes, wired once: every DNS query of the agent shares one rate limiter.
+import type { Probes } from './probe-plan.js';
+import { queryA } from './net/dns.js';
+import { RateLimiter } from './net/rate-limit.js';
+import { probeTcp } from './net/tcp.js';
+import { probeTls } from './net/tls.js';
+
+export interface ProbeOptions {
+  queriesPerSecond?: number;
+  /** Resolver port: 53 in a VPC; tests point it elsewhere. */
+  dnsPort?: number;
+}
+
+export function createProbes(options: ProbeOptions = {}): Probes {
+  const limiter = new RateLimiter({ ratePerSecond: options.queriesPerSecond ?? 100 });
+  return {
+    queryA: (resolver, hostname, o) =>
+      queryA(resolver, hostname, { ...o, limiter, ...(options.dnsPort ? { port: options.dnsPort } : {}) }),
+    probeTcp: (address, port, o) => probeTcp(address, port, o),
+    probeTls: (address, port, servername, o) => probeTls(address, port, servername, o),
+  };
+}

@@ -1,0 +1,529 @@
+// Brings a scenario up (network, moto, resolvers, TLS listeners, faults, self-check) and down.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeCa, makeLeaf } from './certs.js';
+import { customResolverAnswers, renderDnsmasqConfig, vpcResolverAnswers } from './dns-config.js';
+import { addEndpointAddresses, createNetwork, labNamespaces, selfCheck, sweep } from './network.js';
+import {
+  type AddressRef,
+  ENDPOINT_SERVICE_ID,
+  ENDPOINT_SERVICE_KEY,
+  ENDPOINT_SERVICE_NAME,
+  type FirewallRule,
+  fillPlaceholders,
+  findScenario,
+  SCENARIOS,
+  type Scenario,
+  type TlsSpec,
+} from './scenarios.js';
+import { inNs, run, runOk, runScript, sleep } from './shell.js';
+import { type AwsState, type LabState, readState, STATE_FILE } from './state.js';
+import { configDigest, type TlsListener, type TlsServerConfig } from './tls-server.js';
+import {
+  CUSTOM_DNS,
+  LINK_LOCAL_DNS,
+  MOTO_ADDRESS,
+  MOTO_PORT,
+  MOTO_URL,
+  NODE_NAMES,
+  NODES,
+  type NodeName,
+  REGION,
+  SERVICES,
+  STATE_DIR,
+  VPC_DNS,
+} from './topology.js';
+
+/** Bad input or a machine that cannot run the lab: one line for the user, exit code 2. */
+export class LabUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LabUsageError';
+  }
+}
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const labFile = (name: string): string => fileURLToPath(new URL(`./${name}`, import.meta.url));
+const MOTO_LAUNCHER = fileURLToPath(new URL('../support/moto_launcher.py', import.meta.url));
+const TLS_CONFIG = join(STATE_DIR, 'tls.json');
+const AGENT_CONFIG = join(STATE_DIR, 'agent-config.json');
+
+const debug = process.env['VDL_LAB_DEBUG'] ? (msg: string) => process.stderr.write(`lab: ${msg}\n`) : () => {};
+
+export interface MachineFacts {
+  uid: number;
+  /** `ip netns list` worked */
+  ipNetns: boolean;
+  ipNetnsError?: string;
+}
+
+/** The guard `lab up` applies before touching anything: a message when the machine cannot run the lab. */
+export function preflightProblem(facts: MachineFacts): string | undefined {
+  if (facts.uid !== 0) return `the lab needs root (network namespaces, iptables); running as uid ${facts.uid}`;
+  if (!facts.ipNetns) return `this machine has no usable \`ip netns\` (${facts.ipNetnsError ?? 'unknown error'})`;
+  return undefined;
+}
+
+async function machineFacts(): Promise<MachineFacts> {
+  const uid = process.getuid?.() ?? 0;
+  try {
+    const result = await run(['ip', 'netns', 'list'], { timeoutMs: 5000 });
+    if (result.code === 0) return { uid, ipNetns: true };
+    return { uid, ipNetns: false, ipNetnsError: result.stderr.trim().split('\n')[0] || `exit ${result.code}` };
+  } catch (err) {
+    return { uid, ipNetns: false, ipNetnsError: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+async function preflight(): Promise<void> {
+  const problem = preflightProblem(await machineFacts());
+  if (problem) throw new LabUsageError(problem);
+}
+
+interface Daemon {
+  name: string;
+  child: ChildProcess;
+  log: string;
+}
+
+/** Starts a long-lived process inside a namespace, detached, logging to STATE_DIR/NAME.log. */
+function startDaemon(name: string, ns: string, argv: string[]): Daemon {
+  const log = join(STATE_DIR, `${name}.log`);
+  const fd = openSync(log, 'a');
+  const child = spawn('ip', ['netns', 'exec', ns, ...argv], {
+    cwd: REPO_ROOT,
+    detached: true,
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, PYTHONUNBUFFERED: '1', NODE_NO_WARNINGS: '1' },
+  });
+  closeSync(fd);
+  child.unref();
+  if (child.pid) writeFileSync(join(STATE_DIR, `${name}.pid`), `${child.pid}\n`);
+  return { name, child, log };
+}
+
+function assertRunning(daemons: Daemon[]): void {
+  for (const d of daemons) {
+    if (d.child.exitCode !== null || d.child.signalCode !== null) {
+      const tail = existsSync(d.log) ? readFileSync(d.log, 'utf8').trim().split('\n').slice(-5).join(' | ') : '';
+      throw new Error(`${d.name} exited (${d.child.exitCode ?? d.child.signalCode}): ${tail}`);
+    }
+  }
+}
+
+interface Socket {
+  proto: 'tcp' | 'udp';
+  address: string;
+  port: number;
+}
+
+async function listening(ns: string): Promise<Set<string>> {
+  const out = await runOk(inNs(ns, ['ss', '-Hlntu']));
+  const found = new Set<string>();
+  for (const line of out.split('\n')) {
+    const cols = line.trim().split(/\s+/);
+    if (cols.length >= 5) found.add(`${cols[0]} ${cols[4]}`);
+  }
+  return found;
+}
+
+/** Waits until every socket listens in `ns`, failing early when one of the daemons died. */
+export async function waitForSockets(ns: string, sockets: Socket[], daemons: Daemon[], timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    assertRunning(daemons);
+    const found = await listening(ns);
+    const missing = sockets.filter((s) => !found.has(`${s.proto} ${s.address}:${s.port}`));
+    if (missing.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(`not listening in ${ns}: ${missing.map((s) => `${s.proto} ${s.address}:${s.port}`).join(', ')}`);
+    }
+    await sleep(30);
+  }
+}
+
+function resolveAddresses(ref: AddressRef | undefined, aws: AwsState): Array<string | undefined> {
+  if (ref === undefined) return [undefined];
+  if (typeof ref === 'string') return [ref];
+  if ('gatewayOf' in ref) {
+    const address = aws.gatewayAddresses[ref.gatewayOf];
+    if (!address) throw new Error(`no gateway address for ${ref.gatewayOf}`);
+    return [address];
+  }
+  const endpoint =
+    ref.enisOf === ENDPOINT_SERVICE_KEY ? aws.endpointService?.endpoint : aws.endpoints[ref.enisOf];
+  if (!endpoint) throw new Error(`fault names the ENIs of ${ref.enisOf}, which has no endpoint`);
+  return endpoint.eniIps;
+}
+
+/** One iptables argv per (source, destination) pair of the rule. */
+export function iptablesCommands(rule: FirewallRule, aws: AwsState): string[][] {
+  const commands: string[][] = [];
+  for (const src of resolveAddresses(rule.src, aws)) {
+    for (const dst of resolveAddresses(rule.dst, aws)) {
+      const argv = ['iptables', '-w', '-A', rule.chain];
+      if (rule.proto) argv.push('-p', rule.proto);
+      if (src) argv.push('-s', src);
+      if (dst) argv.push('-d', dst);
+      if (rule.sport !== undefined) argv.push('--sport', String(rule.sport));
+      if (rule.dport !== undefined) argv.push('--dport', String(rule.dport));
+      argv.push('-j', rule.action);
+      if (rule.action === 'REJECT' && rule.proto === 'tcp') argv.push('--reject-with', 'tcp-reset');
+      commands.push(argv);
+    }
+  }
+  return commands;
+}
+
+/** The faults a scenario implies beyond its explicit rules (resolvers that time out). */
+function impliedFaults(scenario: Scenario, aws: AwsState): FirewallRule[] {
+  const drops: FirewallRule[] = [];
+  const dropDns = (dst: string): void => {
+    drops.push({ node: 'dns', chain: 'INPUT', proto: 'udp', dport: 53, dst, action: 'DROP' });
+    drops.push({ node: 'dns', chain: 'INPUT', proto: 'tcp', dport: 53, dst, action: 'DROP' });
+  };
+  if (scenario.dns?.custom === 'timeout') dropDns(CUSTOM_DNS);
+  // With enableDnsSupport off, AmazonProvidedDNS does not answer at all.
+  if (!aws.dnsSupport) for (const a of [VPC_DNS, LINK_LOCAL_DNS]) dropDns(a);
+  return drops;
+}
+
+async function applyFaults(rules: FirewallRule[], aws: AwsState): Promise<void> {
+  const lines: string[] = [];
+  for (const rule of rules) {
+    for (const argv of iptablesCommands(rule, aws)) lines.push(['ip', 'netns', 'exec', NODES[rule.node].ns, ...argv].join(' '));
+  }
+  if (lines.length > 0) await runScript(lines);
+}
+
+function tlsListeners(aws: AwsState, tls: TlsSpec, certDir: string): TlsListener[] {
+  const listeners: TlsListener[] = [];
+  for (const service of SERVICES) {
+    if (tls.stopped?.includes(service.shortName)) continue;
+    const file = tls.wrongName?.includes(service.shortName) ? 'wrong-name' : `svc-${service.shortName}`;
+    const cert = join(certDir, `${file}.pem`);
+    const key = join(certDir, `${file}.key`);
+    const addresses =
+      service.kind === 'gateway'
+        ? [aws.gatewayAddresses[service.shortName]!]
+        : (aws.endpoints[service.shortName]?.eniIps ?? []);
+    for (const address of addresses) listeners.push({ address, port: 443, cert, key });
+  }
+  return listeners;
+}
+
+function execEnv(caPath: string, agentConfig: boolean): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: MOTO_URL,
+    AWS_REGION: REGION,
+    AWS_DEFAULT_REGION: REGION,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_PAGER: '',
+    // Everything the agent talks to is in the lab; never hand it to a proxy.
+    NO_PROXY: '*',
+    no_proxy: '*',
+    NODE_EXTRA_CA_CERTS: caPath,
+    ...(agentConfig ? { VPCE_DOCTOR_CONFIG: AGENT_CONFIG } : {}),
+  };
+}
+
+async function configureMoto(scenario: string): Promise<AwsState> {
+  const out = await runOk(
+    inNs(NODES.aws.ns, [process.execPath, '--import', 'tsx', labFile('configure-moto.ts'), scenario]),
+    { timeoutMs: 60_000, env: { NODE_NO_WARNINGS: '1' } },
+  );
+  return JSON.parse(out) as AwsState;
+}
+
+async function time<T>(label: string, work: Promise<T>): Promise<T> {
+  const started = Date.now();
+  const value = await work;
+  debug(`${label} ${Date.now() - started} ms`);
+  return value;
+}
+
+/** Brings the scenario up; on any failure removes whatever it made and rethrows. */
+export async function labUp(scenarioName = 'healthy'): Promise<LabState> {
+  const scenario = findScenario(scenarioName);
+  if (!scenario) {
+    throw new LabUsageError(
+      `unknown scenario "${scenarioName}"; one of: ${SCENARIOS.map((s) => s.name).join(', ')}`,
+    );
+  }
+  await preflight();
+  const running = readState();
+  if (running || (await labNamespaces()).length > 0) {
+    throw new LabUsageError(
+      `a lab is already up${running ? ` (scenario ${running.scenario})` : ''}; run \`lab down\` first`,
+    );
+  }
+  try {
+    mkdirSync(STATE_DIR, { mode: 0o755 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new LabUsageError(`a lab is already up or being brought up (${STATE_DIR} exists); run \`lab down\` first`);
+    }
+    throw err;
+  }
+  try {
+    return await bringUp(scenario);
+  } catch (err) {
+    await sweep().catch(() => {});
+    throw err;
+  }
+}
+
+async function bringUp(scenario: Scenario): Promise<LabState> {
+  const started = Date.now();
+  const aws = scenario.aws ?? {};
+  const agentResolver = aws.dhcpDnsServers?.[0] ?? VPC_DNS;
+  const resolvConf = Object.fromEntries(
+    NODE_NAMES.map((n) => [n, n === 'agent-a' || n === 'agent-b' ? agentResolver : VPC_DNS]),
+  ) as Record<NodeName, string>;
+  const certDir = join(STATE_DIR, 'certs');
+  mkdirSync(certDir);
+
+  const certsReady = time(
+    'certs',
+    makeCa(certDir).then((ca) =>
+      Promise.all([
+        ...SERVICES.map((s) => makeLeaf(certDir, `svc-${s.shortName}`, s.certNames, ca)),
+        makeLeaf(certDir, 'wrong-name', ['wrong.example.internal'], ca),
+      ]).then(() => ca),
+    ),
+  );
+  await time('network', createNetwork(resolvConf));
+
+  const moto = startDaemon('moto', NODES.aws.ns, [
+    'python3',
+    MOTO_LAUNCHER,
+    '-H',
+    MOTO_ADDRESS,
+    '-p',
+    String(MOTO_PORT),
+  ]);
+  const daemons: Daemon[] = [moto];
+  const awsState = await time(
+    'moto',
+    configureMoto(scenario.name).catch((err: unknown) => {
+      assertRunning([moto]);
+      throw err;
+    }),
+  );
+  const ca = await certsReady;
+
+  const eniIps = Object.values(awsState.endpoints).flatMap((e) => e.eniIps);
+  if (awsState.endpointService) eniIps.push(...awsState.endpointService.endpoint.eniIps);
+  await time('addresses', addEndpointAddresses(eniIps, Object.values(awsState.gatewayAddresses)));
+
+  // Resolvers and listeners.
+  const overrides = scenario.dns?.overrides ?? {};
+  const vpcConf = join(STATE_DIR, 'dns-vpc.conf');
+  writeFileSync(
+    vpcConf,
+    renderDnsmasqConfig([VPC_DNS, LINK_LOCAL_DNS], vpcResolverAnswers(awsState, overrides), join(STATE_DIR, 'dns-vpc.log')),
+  );
+  daemons.push(startDaemon('dns-vpc', NODES.dns.ns, ['dnsmasq', '--keep-in-foreground', '--pid-file=', `--conf-file=${vpcConf}`]));
+  if (scenario.dns?.custom === 'servfail') {
+    daemons.push(
+      startDaemon('dns-custom', NODES.dns.ns, [
+        process.execPath,
+        '--import',
+        'tsx',
+        labFile('dns-responder.ts'),
+        CUSTOM_DNS,
+      ]),
+    );
+  } else {
+    const customConf = join(STATE_DIR, 'dns-custom.conf');
+    writeFileSync(
+      customConf,
+      renderDnsmasqConfig([CUSTOM_DNS], customResolverAnswers(awsState, overrides), join(STATE_DIR, 'dns-custom.log')),
+    );
+    daemons.push(
+      startDaemon('dns-custom', NODES.dns.ns, ['dnsmasq', '--keep-in-foreground', '--pid-file=', `--conf-file=${customConf}`]),
+    );
+  }
+  const listeners = tlsListeners(awsState, scenario.tls ?? {}, certDir);
+  writeFileSync(TLS_CONFIG, JSON.stringify({ listeners } satisfies TlsServerConfig, null, 2));
+  daemons.push(
+    startDaemon('tls', NODES.endpoints.ns, [process.execPath, '--import', 'tsx', labFile('tls-server.ts'), TLS_CONFIG]),
+  );
+
+  await time(
+    'faults',
+    applyFaults([...(scenario.faults ?? []), ...impliedFaults(scenario, awsState)], awsState),
+  );
+  await time(
+    'listeners',
+    Promise.all([
+      waitForSockets(
+        NODES.dns.ns,
+        [VPC_DNS, LINK_LOCAL_DNS, CUSTOM_DNS].flatMap((address) => [
+          { proto: 'udp' as const, address, port: 53 },
+          { proto: 'tcp' as const, address, port: 53 },
+        ]),
+        daemons,
+      ),
+      waitForSockets(
+        NODES.endpoints.ns,
+        listeners.map((l) => ({ proto: 'tcp' as const, address: l.address, port: l.port })),
+        daemons,
+      ),
+    ]),
+  );
+
+  const problems = await time('self-check', selfCheck());
+  if (problems.length > 0) throw new Error(`the lab is not closed: ${problems.join('; ')}`);
+
+  const placeholders: Record<string, string> = {
+    VPC_ID: awsState.vpcId,
+    DHCP_OPTIONS_ID: awsState.dhcpOptionsId,
+    RT_MAIN: awsState.routeTables.main,
+    RT_A: awsState.routeTables.a,
+    NAT_GATEWAY_ID: awsState.natGatewayId ?? '',
+    SUBNET_AGENT_A: awsState.subnets['agent-a'] ?? '',
+    SUBNET_AGENT_B: awsState.subnets['agent-b'] ?? '',
+    SUBNET_ENDPOINTS_A: awsState.subnets['endpoints-a'] ?? '',
+    SUBNET_ENDPOINTS_B: awsState.subnets['endpoints-b'] ?? '',
+    [ENDPOINT_SERVICE_NAME.slice(2, -2)]: awsState.endpointService?.serviceName ?? '',
+    [ENDPOINT_SERVICE_ID.slice(2, -2)]: awsState.endpointService?.serviceId ?? '',
+  };
+  const agentConfig = scenario.agentConfig ? fillPlaceholders(scenario.agentConfig, placeholders) : undefined;
+  if (agentConfig) writeFileSync(AGENT_CONFIG, `${JSON.stringify(agentConfig, null, 2)}\n`);
+
+  const eniIpsByService: Record<string, string[]> = Object.fromEntries(
+    Object.entries(awsState.endpoints)
+      .filter(([, e]) => e.type === 'Interface')
+      .map(([name, e]) => [name, e.eniIps]),
+  );
+  if (awsState.endpointService) {
+    eniIpsByService[awsState.endpointService.serviceId] = awsState.endpointService.endpoint.eniIps;
+  }
+  const state: LabState = {
+    scenario: scenario.name,
+    startedAt: new Date(started).toISOString(),
+    stateDir: STATE_DIR,
+    caPath: ca.cert,
+    motoUrl: MOTO_URL,
+    env: execEnv(ca.cert, agentConfig !== undefined),
+    ...(agentConfig ? { agentConfigPath: AGENT_CONFIG, agentConfig } : {}),
+    expect: fillPlaceholders(scenario.expect, placeholders),
+    aws: awsState,
+    eniIps: eniIpsByService,
+    gatewayAddresses: awsState.gatewayAddresses,
+    resolvers: { vpc: VPC_DNS, linkLocal: LINK_LOCAL_DNS, custom: CUSTOM_DNS, agent: agentResolver },
+    placeholders,
+    pids: Object.fromEntries(daemons.map((d) => [d.name, d.child.pid ?? 0])),
+  };
+  writeFileSync(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`);
+  debug(`up in ${Date.now() - started} ms`);
+  return state;
+}
+
+/** Removes everything the lab made (also after a crash). Idempotent. */
+export async function labDown(): Promise<void> {
+  await sweep();
+}
+
+export interface ExecOptions {
+  ns?: 'a' | 'b';
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  input?: string;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const PROXY_VARS = ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'all_proxy'];
+
+/** The environment a command in the agent namespace gets: ours without proxies, plus the lab's. */
+export function labEnv(state: LabState, extra: Record<string, string> = {}): Record<string, string> {
+  const base: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !PROXY_VARS.includes(k)) base[k] = v;
+  }
+  return { ...base, ...state.env, ...extra };
+}
+
+/** Runs argv inside vdl-agent-a (or -b) with the lab's AWS environment; passes its exit code back. */
+export function labExec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
+  const state = readState();
+  if (!state) return Promise.reject(new LabUsageError('no lab is up; run `lab up` first'));
+  if (argv.length === 0) return Promise.reject(new LabUsageError('lab exec needs a command'));
+  const ns = options.ns === 'b' ? NODES['agent-b'].ns : NODES['agent-a'].ns;
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', ns, ...argv], {
+      cwd: REPO_ROOT,
+      env: labEnv(state, options.env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 137 : 1), stdout, stderr });
+    });
+    // A child may exit before reading its input; that is its business, not an error of ours.
+    child.stdin.on('error', () => {});
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Brings `scenario` up, runs fn, and always brings the lab down. */
+export async function withLab<T>(scenario: string, fn: (state: LabState) => Promise<T>): Promise<T> {
+  const state = await labUp(scenario);
+  try {
+    return await fn(state);
+  } finally {
+    await labDown();
+  }
+}
+
+/**
+ * Changes the TLS listeners of the running lab: presents the wrong-name certificate for some
+ * services, stops listening for others. Returns when the listeners match.
+ */
+export async function setTlsFaults(tls: TlsSpec): Promise<void> {
+  const state = readState();
+  if (!state) throw new LabUsageError('no lab is up; run `lab up` first');
+  const listeners = tlsListeners(state.aws, tls, join(STATE_DIR, 'certs'));
+  const text = JSON.stringify({ listeners } satisfies TlsServerConfig, null, 2);
+  writeFileSync(TLS_CONFIG, text);
+  const pid = state.pids['tls'];
+  if (!pid) throw new Error('the TLS server is not running');
+  process.kill(pid, 'SIGHUP');
+  const digest = configDigest(text);
+  const deadline = Date.now() + 10_000;
+  while (readApplied() !== digest) {
+    if (Date.now() > deadline) throw new Error('TLS listeners did not follow the new configuration');
+    await sleep(30);
+  }
+}
+
+function readApplied(): string | undefined {
+  try {
+    return readFileSync(`${TLS_CONFIG}.applied`, 'utf8');
+  } catch {
+    return undefined;
+  }
+}

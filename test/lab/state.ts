@@ -1,0 +1,73 @@
+// The lab's record of what it made, kept in /run/vpce-doctor-lab/state.json.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AgentExpect } from './scenarios.js';
+import { STATE_DIR } from './topology.js';
+
+export interface EndpointState {
+  id: string;
+  serviceName: string;
+  type: 'Interface' | 'Gateway';
+  state: string;
+  privateDns: boolean;
+  subnetIds: string[];
+  routeTableIds: string[];
+  securityGroupIds: string[];
+  /** ENI IPs, in the order of the endpoint's subnets */
+  eniIps: string[];
+}
+
+/** What configure-moto made, with the ids moto chose. */
+export interface AwsState {
+  vpcId: string;
+  dhcpOptionsId: string;
+  dnsSupport: boolean;
+  dnsHostnames: boolean;
+  dhcpDnsServers: string[];
+  subnets: Record<string, string>;
+  routeTables: { main: string; a: string };
+  securityGroups: Record<string, string>;
+  agentEnis: { a: string; b: string };
+  /** by service short name */
+  endpoints: Record<string, EndpointState>;
+  /** by gateway service short name */
+  prefixLists: Record<string, { id: string; cidrs: string[] }>;
+  /** by gateway service short name: the address the lab owns inside the prefix list's first CIDR */
+  gatewayAddresses: Record<string, string>;
+  natGatewayId?: string;
+  networkAclId?: string;
+  endpointService?: { serviceName: string; serviceId: string; loadBalancerArn: string; endpoint: EndpointState };
+}
+
+export interface LabState {
+  scenario: string;
+  startedAt: string;
+  stateDir: string;
+  caPath: string;
+  motoUrl: string;
+  /** The environment `lab exec` gives a command. */
+  env: Record<string, string>;
+  agentConfigPath?: string;
+  agentConfig?: Record<string, unknown>;
+  /** The scenario's expectation with endpoint-service placeholders resolved. */
+  expect: AgentExpect;
+  aws: AwsState;
+  /** ENI IPs by service short name (interface endpoints; the endpoint service under its id). */
+  eniIps: Record<string, string[]>;
+  gatewayAddresses: Record<string, string>;
+  resolvers: { vpc: string; linkLocal: string; custom: string; agent: string };
+  /** Placeholder values ({{VPC_ID}}…) for the scenario's proofs. */
+  placeholders: Record<string, string>;
+  pids: Record<string, number>;
+}
+
+export const STATE_FILE = join(STATE_DIR, 'state.json');
+
+/** The running lab's state, or undefined when no lab is up. */
+export function readState(): LabState | undefined {
+  try {
+    return JSON.parse(readFileSync(STATE_FILE, 'utf8')) as LabState;
+  } catch {
+    return undefined;
+  }
+}

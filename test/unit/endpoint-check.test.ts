@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { checkEndpoint } from '../../checks/endpoint.js';
+import type { Finding } from '../../src/model.js';
+import { endpoints, gap, input, target } from '../fixtures/ec2/load.js';
+
+function codes(findings: Finding[]) {
+  return findings.map((f) => [f.code, f.status]);
+}
+
+function assertShape(findings: Finding[]) {
+  for (const finding of findings) {
+    assert.equal(finding.check, 'endpoint');
+    if (finding.status === 'pass') assert.equal(finding.fix, undefined);
+    else assert.ok(finding.fix && finding.fix.length > 0, `${finding.code} has no fix`);
+  }
+}
+
+describe('checkEndpoint', () => {
+  test('an available interface endpoint with private DNS and an ENI in the agent AZ passes', () => {
+    const findings = checkEndpoint(input(target('secretsmanager', 'vpce-0sm')));
+    assert.deepEqual(codes(findings), [['ENDPOINT_OK', 'pass']]);
+    assert.match(findings[0]!.message, /vpce-0sm/);
+    assertShape(findings);
+  });
+
+  test('a rejected endpoint fails, names the state and says to recreate it', () => {
+    const findings = checkEndpoint(input(target('ssm', 'vpce-0ssm')));
+    const finding = findings.find((f) => f.code === 'ENDPOINT_NOT_AVAILABLE')!;
+    assert.equal(finding.status, 'fail');
+    assert.match(finding.message, /vpce-0ssm .* is rejected/);
+    assert.match(finding.fix!, /create-vpc-endpoint/);
+    assertShape(findings);
+  });
+
+  test("an endpoint pending acceptance is accepted in the service owner's account", () => {
+    const findings = checkEndpoint(
+      input(target('svc', 'vpce-0svc', { service: 'com.amazonaws.vpce.us-east-1.vpce-svc-0abc123' })),
+    );
+    const finding = findings.find((f) => f.code === 'ENDPOINT_NOT_AVAILABLE')!;
+    assert.match(
+      finding.fix!,
+      /service owner's account: aws ec2 accept-vpc-endpoint-connections --service-id vpce-svc-0abc123 --vpc-endpoint-ids vpce-0svc/,
+    );
+    assert.equal(
+      findings.some((f) => f.code === 'ENDPOINT_PRIVATE_DNS_DISABLED'),
+      false,
+      'endpoint services are not judged on private DNS',
+    );
+  });
+
+  test('an AWS-service interface endpoint with private DNS off fails with the modify command', () => {
+    const findings = checkEndpoint(input(target('sts', 'vpce-0sts')));
+    const finding = findings.find((f) => f.code === 'ENDPOINT_PRIVATE_DNS_DISABLED')!;
+    assert.equal(finding.status, 'fail');
+    assert.equal(
+      finding.fix,
+      'aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-0sts --private-dns-enabled',
+    );
+    assert.match(finding.message, /sts\.us-east-1\.amazonaws\.com resolves to public/);
+  });
+
+  test('an endpoint with ENIs only in another AZ warns and suggests adding the agent subnet', () => {
+    const findings = checkEndpoint(input(target('logs', 'vpce-0logs')));
+    assert.deepEqual(codes(findings), [['ENDPOINT_NOT_IN_AZ', 'warn']]);
+    assert.match(findings[0]!.message, /no ENI in us-east-1a \(only us-east-1b\)/);
+    assert.equal(
+      findings[0]!.fix,
+      'aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-0logs --add-subnet-ids subnet-0app',
+    );
+  });
+
+  test('says when the service is not offered in the agent AZ at all', () => {
+    const findings = checkEndpoint(input(target('kms', 'vpce-0kms')));
+    assert.deepEqual(codes(findings), [['ENDPOINT_NOT_IN_AZ', 'warn']]);
+    assert.match(findings[0]!.message, /not offered there/);
+    assert.equal(findings[0]!.evidence['serviceOfferedInAgentAz'], false);
+  });
+
+  test('VPC DNS attributes turned off fail for interface endpoints that rely on private DNS', () => {
+    const findings = checkEndpoint(
+      input(target('secretsmanager', 'vpce-0sm'), {
+        inventory: { dnsSupport: { ok: true, value: false }, dnsHostnames: { ok: true, value: false } },
+      }),
+    );
+    assert.deepEqual(codes(findings), [
+      ['VPC_DNS_SUPPORT_DISABLED', 'fail'],
+      ['VPC_DNS_HOSTNAMES_DISABLED', 'fail'],
+    ]);
+    assert.equal(
+      findings[1]!.fix,
+      'aws ec2 modify-vpc-attribute --vpc-id vpc-0a1b --enable-dns-hostnames "{\\"Value\\":true}"',
+    );
+    assertShape(findings);
+  });
+
+  test('a gateway endpoint is never judged on private DNS, even when moto reports it on', () => {
+    const moto = endpoints.map((e) =>
+      e.VpcEndpointId === 'vpce-0s3gw' ? { ...e, PrivateDnsEnabled: true } : e,
+    );
+    const findings = checkEndpoint(
+      input(target('s3', 'vpce-0s3gw'), {
+        inventory: { endpoints: { ok: true, value: moto }, dnsHostnames: { ok: true, value: false } },
+      }),
+    );
+    assert.deepEqual(codes(findings), [['ENDPOINT_OK', 'pass']]);
+  });
+
+  test('a target without an endpoint gets no endpoint findings (the profiles check reports it)', () => {
+    assert.deepEqual(checkEndpoint(input(target('ec2'))), []);
+  });
+
+  test('an endpoint id absent from the inventory fails as not found', () => {
+    const findings = checkEndpoint(
+      input(target('sqs', undefined, { endpointId: 'vpce-0gone', endpointType: 'Interface' })),
+    );
+    assert.deepEqual(codes(findings), [['ENDPOINT_NOT_FOUND', 'fail']]);
+  });
+
+  test('answers unknown naming ec2:DescribeVpcEndpoints when endpoints are a gap', () => {
+    const findings = checkEndpoint(
+      input(target('secretsmanager', 'vpce-0sm'), {
+        inventory: { endpoints: { ok: false, gap: gap('DescribeVpcEndpoints') } },
+      }),
+    );
+    assert.deepEqual(codes(findings), [['ENDPOINT_UNKNOWN', 'unknown']]);
+    assert.match(findings[0]!.message, /ec2:DescribeVpcEndpoints/);
+  });
+});

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Finding, Target, TargetObservations } from '../../src/model.js';
+import { decideTarget, overallStatus } from '../../src/verdict.js';
+
+const target: Target = {
+  service: 'com.amazonaws.us-east-1.secretsmanager',
+  shortName: 'secretsmanager',
+  hostname: 'secretsmanager.us-east-1.amazonaws.com',
+  endpointId: 'vpce-0123',
+  endpointType: 'Interface',
+  ports: [443],
+  tls: true,
+  required: false,
+  origin: ['discovered'],
+  profiles: [],
+};
+
+const observed: TargetObservations = {
+  dns: [
+    {
+      resolver: { address: '10.0.0.2', source: 'vpc-base-2' },
+      hostname: target.hostname,
+      outcome: 'answer',
+      addresses: ['10.0.11.20'],
+      transport: 'udp',
+      durationMs: 1,
+    },
+  ],
+  tcp: [{ address: '10.0.11.20', port: 443, outcome: 'connected', durationMs: 1 }],
+  tls: [],
+};
+
+const f = (check: Finding['check'], code: string, status: Finding['status']): Finding => ({
+  check,
+  code,
+  status,
+  message: `${code} message`,
+  ...(status === 'pass' ? {} : { fix: `${code} fix` }),
+  evidence: {},
+});
+
+const passing = [
+  f('endpoint', 'ENDPOINT_OK', 'pass'),
+  f('dns', 'DNS_PRIVATE_OK', 'pass'),
+  f('tcp', 'TCP_CONNECT_OK', 'pass'),
+  f('route', 'ROUTE_LOCAL_OK', 'pass'),
+  f('sg', 'SG_OK', 'pass'),
+  f('nacl', 'NACL_OK', 'pass'),
+];
+
+describe('the verdict joins probes and configuration', () => {
+  it('passes a target whose probes and configuration all pass, with no root cause', () => {
+    const report = decideTarget(target, observed, passing);
+    assert.equal(report.status, 'pass');
+    assert.equal(report.rootCause, undefined);
+  });
+
+  it('names the configuration cause of a failed probe as the root cause, with its fix', () => {
+    const findings = [
+      ...passing.filter((x) => x.check !== 'sg' && x.check !== 'tcp'),
+      f('tcp', 'TCP_TIMEOUT', 'fail'),
+      f('sg', 'SG_ENDPOINT_INGRESS_DENIED', 'fail'),
+    ];
+    const report = decideTarget(target, observed, findings);
+    assert.equal(report.status, 'fail');
+    assert.equal(report.rootCause?.code, 'SG_ENDPOINT_INGRESS_DENIED');
+    assert.equal(report.rootCause?.fix, 'SG_ENDPOINT_INGRESS_DENIED fix');
+  });
+
+  it('prefers the more fundamental cause when several configuration findings fail', () => {
+    const findings = [
+      f('dns', 'DNS_RESOLVES_PUBLIC', 'fail'),
+      f('endpoint', 'VPC_DNS_HOSTNAMES_DISABLED', 'fail'),
+      f('endpoint', 'ENDPOINT_PRIVATE_DNS_DISABLED', 'fail'),
+      f('sg', 'SG_AGENT_EGRESS_DENIED', 'fail'),
+    ];
+    assert.equal(decideTarget(target, observed, findings).rootCause?.code, 'VPC_DNS_HOSTNAMES_DISABLED');
+  });
+
+  it('treats a custom DHCP resolver as a configuration cause even though the dns check reports it', () => {
+    const findings = [f('dns', 'DNS_RESOLVES_PUBLIC', 'fail'), f('dns', 'DHCP_CUSTOM_DNS', 'fail')];
+    assert.equal(decideTarget(target, observed, findings).rootCause?.code, 'DHCP_CUSTOM_DNS');
+  });
+
+  it('says PROBE_CONTRADICTS_CONFIG when a connection times out although every path check allows it', () => {
+    const findings = [...passing.filter((x) => x.check !== 'tcp'), f('tcp', 'TCP_TIMEOUT', 'fail')];
+    const report = decideTarget(target, observed, findings);
+    assert.equal(report.status, 'fail');
+    assert.equal(report.rootCause?.code, 'PROBE_CONTRADICTS_CONFIG');
+    assert.ok(report.findings.some((x) => x.code === 'PROBE_CONTRADICTS_CONFIG' && x.check === 'verdict'));
+  });
+
+  it('keeps the probe failure as the root cause when the configuration that would explain it could not be read', () => {
+    const findings = [f('tcp', 'TCP_TIMEOUT', 'fail'), f('sg', 'SG_UNKNOWN', 'unknown')];
+    const report = decideTarget(target, observed, findings);
+    assert.equal(report.rootCause?.code, 'TCP_TIMEOUT');
+    assert.ok(!report.findings.some((x) => x.code === 'PROBE_CONTRADICTS_CONFIG'));
+  });
+
+  it('makes a DNS failure its own root cause when no configuration explains it', () => {
+    const findings = [f('dns', 'DNS_TIMEOUT', 'fail'), f('tcp', 'TCP_CONNECT_OK', 'pass'), f('sg', 'SG_OK', 'pass')];
+    assert.equal(decideTarget(target, observed, findings).rootCause?.code, 'DNS_TIMEOUT');
+  });
+
+  it('says CONFIG_CONTRADICTS_PROBE, as a warning, when the probes pass but the configuration denies', () => {
+    const findings = [...passing.filter((x) => x.check !== 'sg'), f('sg', 'SG_ENDPOINT_INGRESS_DENIED', 'fail')];
+    const report = decideTarget(target, observed, findings);
+    assert.equal(report.status, 'warn');
+    assert.equal(report.rootCause?.code, 'CONFIG_CONTRADICTS_PROBE');
+  });
+
+  it('warns, naming the missing endpoint, when a required service works without one (through NAT)', () => {
+    const missing = { ...target, endpointType: 'none' as const };
+    const findings = [f('profile', 'ENDPOINT_MISSING', 'fail'), f('route', 'ROUTE_VIA_NAT', 'warn'), f('tcp', 'TCP_CONNECT_OK', 'pass')];
+    const report = decideTarget(missing, observed, findings);
+    assert.equal(report.status, 'warn');
+    assert.equal(report.rootCause?.code, 'ENDPOINT_MISSING');
+  });
+
+  it('warns with the warning as root cause when everything works but an ENI is in another AZ', () => {
+    const findings = [...passing, f('endpoint', 'ENDPOINT_NOT_IN_AZ', 'warn')];
+    const report = decideTarget(target, observed, findings);
+    assert.equal(report.status, 'warn');
+    assert.equal(report.rootCause?.code, 'ENDPOINT_NOT_IN_AZ');
+  });
+
+  it('is unknown when no probe ran at all', () => {
+    const report = decideTarget(target, { dns: [], tcp: [], tls: [] }, []);
+    assert.equal(report.status, 'unknown');
+  });
+});
+
+describe('the overall status', () => {
+  const cases: Array<[Parameters<typeof overallStatus>[0], string]> = [
+    [['pass', 'pass'], 'pass'],
+    [['pass', 'warn'], 'warn'],
+    [['warn', 'unknown'], 'unknown'],
+    [['unknown', 'fail', 'warn'], 'fail'],
+    [['info', 'pass'], 'pass'],
+    [[], 'pass'],
+  ];
+  for (const [statuses, expected] of cases) {
+    it(`is ${expected} for [${statuses.join(', ')}]`, () => assert.equal(overallStatus(statuses), expected));
+  }
+});
