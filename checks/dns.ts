@@ -65,13 +65,21 @@ function expectation(input: CheckInput): Expectation {
     : !inventory.endpointInterfaces.ok
       ? inventory.endpointInterfaces.gap
       : undefined;
-  if (gap) return { endpoint, eniIps: undefined, vpcCidrs: cidrs, gapAction: `${gap.action} (${gap.errorCode})` };
-  return { endpoint, eniIps: interfaceAddresses(inventory, target.endpointId), vpcCidrs: cidrs, gapAction: undefined };
+  if (gap)
+    return { endpoint, eniIps: undefined, vpcCidrs: cidrs, gapAction: `${gap.action} (${gap.errorCode})` };
+  return {
+    endpoint,
+    eniIps: interfaceAddresses(inventory, target.endpointId),
+    vpcCidrs: cidrs,
+    gapAction: undefined,
+  };
 }
 
 function isPrivate(address: string, cidrs: string[] | undefined): boolean {
   return (
-    (cidrs ?? []).some((cidr) => ipInCidr(address, cidr)) || isPrivateIpv4(address) || ipInCidr(address, '100.64.0.0/10')
+    (cidrs ?? []).some((cidr) => ipInCidr(address, cidr)) ||
+    isPrivateIpv4(address) ||
+    ipInCidr(address, '100.64.0.0/10')
   );
 }
 
@@ -81,9 +89,11 @@ function classify(observation: DnsObservation, input: CheckInput, expected: Expe
   const foreign = observation.addresses.filter((a) => !eni.has(a));
   const privateForeign = foreign.filter((a) => isPrivate(a, expected.vpcCidrs));
   const type = input.target.endpointType;
-  if (type === 'Gateway') return { observation, kind: privateForeign.length > 0 ? 'unexpected_private' : 'public_ok', foreign };
+  if (type === 'Gateway')
+    return { observation, kind: privateForeign.length > 0 ? 'unexpected_private' : 'public_ok', foreign };
   if (type !== 'Interface') return { observation, kind: 'no_endpoint', foreign };
-  if (expected.eniIps === undefined && privateForeign.length > 0) return { observation, kind: 'unverified', foreign };
+  if (expected.eniIps === undefined && privateForeign.length > 0)
+    return { observation, kind: 'unverified', foreign };
   if (privateForeign.length > 0) return { observation, kind: 'unexpected_private', foreign };
   if (foreign.length > 0) return { observation, kind: 'public', foreign };
   return { observation, kind: 'eni', foreign };
@@ -136,7 +146,12 @@ function zoneFix(input: CheckInput): string {
   return `find the private hosted zone or resolver rule that answers for ${input.target.hostname}: aws route53 list-hosted-zones-by-vpc --vpc-id ${input.inventory.vpcId} --vpc-region ${input.inventory.region}; aws route53resolver list-resolver-rule-associations --filters Name=VPCId,Values=${input.inventory.vpcId}; delete the stale record or zone association`;
 }
 
-function answerFinding(verdict: Verdict, input: CheckInput, expected: Expectation, amazon: Set<string>): Finding {
+function answerFinding(
+  verdict: Verdict,
+  input: CheckInput,
+  expected: Expectation,
+  amazon: Set<string>,
+): Finding {
   const o = verdict.observation;
   const id = input.target.endpointId ?? 'the endpoint';
   const evidence = evidenceOf(verdict, expected);
@@ -144,7 +159,12 @@ function answerFinding(verdict: Verdict, input: CheckInput, expected: Expectatio
   const eniText = `${id}'s ENIs (${list(expected.eniIps ?? [])})`;
   switch (verdict.kind) {
     case 'eni':
-      return { ...base, code: 'DNS_PRIVATE_OK', status: 'pass', message: `${via(o)} → ${list(o.addresses)} = ${eniText}` };
+      return {
+        ...base,
+        code: 'DNS_PRIVATE_OK',
+        status: 'pass',
+        message: `${via(o)} → ${list(o.addresses)} = ${eniText}`,
+      };
     case 'public_ok':
       return {
         ...base,
@@ -194,7 +214,12 @@ function answerFinding(verdict: Verdict, input: CheckInput, expected: Expectatio
   }
 }
 
-function failureFinding(verdict: Verdict, input: CheckInput, expected: Expectation, amazon: Set<string>): Finding {
+function failureFinding(
+  verdict: Verdict,
+  input: CheckInput,
+  expected: Expectation,
+  amazon: Set<string>,
+): Finding {
   const o = verdict.observation;
   const evidence = evidenceOf(verdict, expected);
   const base = { check: 'dns' as const, status: 'fail' as const, evidence, durationMs: o.durationMs };
@@ -260,7 +285,12 @@ function failureFinding(verdict: Verdict, input: CheckInput, expected: Expectati
   }
 }
 
-function findingFor(verdict: Verdict, input: CheckInput, expected: Expectation, amazon: Set<string>): Finding {
+function findingFor(
+  verdict: Verdict,
+  input: CheckInput,
+  expected: Expectation,
+  amazon: Set<string>,
+): Finding {
   return verdict.observation.outcome === 'answer'
     ? answerFinding(verdict, input, expected, amazon)
     : failureFinding(verdict, input, expected, amazon);
@@ -268,13 +298,20 @@ function findingFor(verdict: Verdict, input: CheckInput, expected: Expectation, 
 
 /** A key that two resolvers share when they agree; public answers vary per query, so only their kind counts. */
 function agreementKey(verdict: Verdict): string {
-  if (verdict.kind === 'unexpected_private' || verdict.kind === 'no_endpoint' || verdict.kind === 'unverified') {
+  if (
+    verdict.kind === 'unexpected_private' ||
+    verdict.kind === 'no_endpoint' ||
+    verdict.kind === 'unverified'
+  ) {
     return `${verdict.kind}:${[...verdict.observation.addresses].sort().join(',')}`;
   }
   return verdict.kind;
 }
 
-function customDnsServers(input: CheckInput, amazon: Set<string>): { id: string; servers: string[] } | undefined {
+function customDnsServers(
+  input: CheckInput,
+  amazon: Set<string>,
+): { id: string; servers: string[] } | undefined {
   const options = input.inventory.dhcpOptions;
   if (!options.ok || !options.value) return undefined;
   const servers = (options.value.DhcpConfigurations ?? [])
@@ -286,18 +323,35 @@ function customDnsServers(input: CheckInput, amazon: Set<string>): { id: string;
 
 const HIDES_ENDPOINT = new Set<Verdict['kind']>(['public', 'unexpected_private', 'nxdomain', 'nodata']);
 
-function comparisonFinding(workload: Verdict, reference: Verdict, input: CheckInput, amazon: Set<string>): Finding | undefined {
+function comparisonFinding(
+  workload: Verdict,
+  reference: Verdict,
+  input: CheckInput,
+  amazon: Set<string>,
+): Finding | undefined {
   if (agreementKey(workload) === agreementKey(reference)) return undefined;
   const w = workload.observation;
   const r = reference.observation;
   const describe = (v: Verdict) =>
-    v.observation.outcome === 'answer' ? `${list(v.observation.addresses)} (${v.kind})` : v.observation.outcome;
+    v.observation.outcome === 'answer'
+      ? `${list(v.observation.addresses)} (${v.kind})`
+      : v.observation.outcome;
   const evidence = {
     workload: { resolver: w.resolver, outcome: w.outcome, addresses: w.addresses, kind: workload.kind },
-    amazonProvidedDns: { resolver: r.resolver, outcome: r.outcome, addresses: r.addresses, kind: reference.kind },
+    amazonProvidedDns: {
+      resolver: r.resolver,
+      outcome: r.outcome,
+      addresses: r.addresses,
+      kind: reference.kind,
+    },
   };
   const custom = customDnsServers(input, amazon);
-  if (input.target.endpointType === 'Interface' && reference.kind === 'eni' && HIDES_ENDPOINT.has(workload.kind) && custom) {
+  if (
+    input.target.endpointType === 'Interface' &&
+    reference.kind === 'eni' &&
+    HIDES_ENDPOINT.has(workload.kind) &&
+    custom
+  ) {
     return {
       check: 'dns',
       code: 'DHCP_CUSTOM_DNS',
@@ -331,12 +385,18 @@ export const checkDns: Check = (input) => {
   const amazon = amazonResolverAddresses(input);
   const expected = expectation(input);
   const verdicts = observations.map((o) => classify(o, input, expected));
-  const own = verdicts.filter((v) => v.observation.resolver.source === 'resolv.conf' || v.observation.resolver.source === 'config');
+  const own = verdicts.filter(
+    (v) => v.observation.resolver.source === 'resolv.conf' || v.observation.resolver.source === 'config',
+  );
   const workload = own.length > 0 ? own : verdicts;
   const findings = workload.map((v) => findingFor(v, input, expected, amazon));
 
   const isAmazon = (v: Verdict) => amazon.has(v.observation.resolver.address);
-  const references = verdicts.filter(isAmazon).sort((a, b) => (a.observation.outcome === 'answer' ? 0 : 1) - (b.observation.outcome === 'answer' ? 0 : 1));
+  const references = verdicts
+    .filter(isAmazon)
+    .sort(
+      (a, b) => (a.observation.outcome === 'answer' ? 0 : 1) - (b.observation.outcome === 'answer' ? 0 : 1),
+    );
   const reference = references[0];
   if (reference) {
     for (const v of workload) {

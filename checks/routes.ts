@@ -207,7 +207,8 @@ function checkGateway(input: CheckInput, effective: EffectiveRouteTable, lists: 
 
   // Without the gateway route, traffic that still finds a live path (NAT, another gateway) works
   // and is reported by where it goes (ROUTE_VIA_NAT); only a path that ends is ROUTE_GATEWAY_MISSING.
-  const deadEnd = points.length === 0 || points.some((p) => p.decision.kind === 'none' || p.decision.kind === 'blackhole');
+  const deadEnd =
+    points.length === 0 || points.some((p) => p.decision.kind === 'none' || p.decision.kind === 'blackhole');
   if (!gatewayRoute && deadEnd) {
     findings.unshift({
       check: 'route',

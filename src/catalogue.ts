@@ -29,9 +29,17 @@ export function parseCatalogue(markdown: string): Map<string, CatalogueEntry> {
   for (const section of sections) {
     const [heading = '', ...rest] = section.split('\n');
     const code = heading.trim();
-    const body = rest.join('\n').split(/^#{1,2} /m)[0]!.trim();
+    const body = rest
+      .join('\n')
+      .split(/^#{1,2} /m)[0]!
+      .trim();
     const field = (name: string) => new RegExp(`^- ${name}:\\s*(.+)$`, 'm').exec(body)?.[1]?.trim();
-    const entry: CatalogueEntry = { code, status: field('status') ?? '', check: field('check') ?? '', text: body };
+    const entry: CatalogueEntry = {
+      code,
+      status: field('status') ?? '',
+      check: field('check') ?? '',
+      text: body,
+    };
     const ra = field('reachability-analyzer');
     if (ra) entry.reachabilityAnalyzer = ra;
     entries.set(code, entry);

@@ -34,7 +34,10 @@ export interface Io {
 const FORMATS = ['text', 'json', 'markdown'] as const;
 type Format = (typeof FORMATS)[number];
 
-export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env },
+): Promise<number> {
   try {
     const [command, ...rest] = argv;
     switch (command) {
@@ -76,7 +79,8 @@ function parse(args: string[], options: NonNullable<Parameters<typeof parseArgs>
 
 function parseTimeout(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new UsageError(`--timeout-ms: '${value}' is not a whole number of milliseconds`);
+  if (!/^\d+$/.test(value))
+    throw new UsageError(`--timeout-ms: '${value}' is not a whole number of milliseconds`);
   const ms = Number(value);
   if (ms < 100 || ms > 600_000) throw new UsageError(`--timeout-ms: ${ms} is outside 100..600000`);
   return ms;
@@ -86,7 +90,9 @@ function validateProfiles(config: Config): void {
   const known = validProfileNames();
   for (const profile of config.profiles) {
     if (!known.includes(profile)) {
-      throw new ConfigError(`${config.source ?? 'config'}: profiles: unknown profile '${profile}' (known: ${known.join(', ')})`);
+      throw new ConfigError(
+        `${config.source ?? 'config'}: profiles: unknown profile '${profile}' (known: ${known.join(', ')})`,
+      );
     }
   }
 }
@@ -101,12 +107,16 @@ async function reportCommand(args: string[], io: Io): Promise<number> {
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   const format = (values.format ?? 'text') as Format;
-  if (!FORMATS.includes(format)) throw new UsageError(`--format: '${values.format}' is not one of ${FORMATS.join(', ')}`);
+  if (!FORMATS.includes(format))
+    throw new UsageError(`--format: '${values.format}' is not one of ${FORMATS.join(', ')}`);
   const timeoutMs = parseTimeout(values['timeout-ms'] as string | undefined);
   const config = await loadConfig(io.env, values.config as string | undefined);
   validateProfiles(config);
   if (timeoutMs !== undefined) config.timeouts.reportMs = timeoutMs;
-  const only = ((values.service as string[] | undefined) ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const only = ((values.service as string[] | undefined) ?? [])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
 
   const runner = createRunner({
     ec2: createEc2Client({ env: io.env, requestTimeoutMs: config.timeouts.inventoryMs }),
@@ -115,7 +125,10 @@ async function reportCommand(args: string[], io: Io): Promise<number> {
     probes: createProbes({ queriesPerSecond: config.dnsQueriesPerSecond }),
     version: VERSION,
   });
-  const report = await runner.run({ ...(only.length > 0 ? { only } : {}), timeoutMs: config.timeouts.reportMs });
+  const report = await runner.run({
+    ...(only.length > 0 ? { only } : {}),
+    timeoutMs: config.timeouts.reportMs,
+  });
   if (only.length > 0 && report.context.region) {
     const missing = unmatchedServices(runner.lastTargets(), only, report.context.region);
     if (missing.length > 0) {
@@ -145,7 +158,9 @@ function explainCommand(args: string[], io: Io): number {
   if (!text) {
     const codes = [...loadCatalogue().keys()];
     const near = codes.filter((c) => c.includes(positionals[0]!.toUpperCase())).slice(0, 5);
-    throw new UsageError(`unknown finding code '${positionals[0]}'${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}`);
+    throw new UsageError(
+      `unknown finding code '${positionals[0]}'${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}`,
+    );
   }
   io.stdout.write(text);
   return EXIT.ok;

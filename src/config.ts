@@ -17,9 +17,12 @@ const ServiceSchema = Type.Object(
   {
     name: Type.String({
       minLength: 1,
-      description: 'short name (secretsmanager, ecr.dkr), service name (com.amazonaws.REGION.X) or endpoint service name',
+      description:
+        'short name (secretsmanager, ecr.dkr), service name (com.amazonaws.REGION.X) or endpoint service name',
     }),
-    hostname: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9*]([A-Za-z0-9.*-]*[A-Za-z0-9])?$' })),
+    hostname: Type.Optional(
+      Type.String({ minLength: 1, pattern: '^[A-Za-z0-9*]([A-Za-z0-9.*-]*[A-Za-z0-9])?$' }),
+    ),
     ports: Type.Optional(Type.Array(Port, { minItems: 1, maxItems: 16 })),
     tls: Type.Optional(Type.Boolean()),
     required: Type.Optional(Type.Boolean()),

@@ -16,7 +16,18 @@ import type {
 
 export type Status = 'pass' | 'warn' | 'fail' | 'unknown' | 'info';
 
-export type CheckName = 'context' | 'dns' | 'tcp' | 'tls' | 'route' | 'sg' | 'nacl' | 'endpoint' | 'profile' | 'flowlog' | 'verdict';
+export type CheckName =
+  | 'context'
+  | 'dns'
+  | 'tcp'
+  | 'tls'
+  | 'route'
+  | 'sg'
+  | 'nacl'
+  | 'endpoint'
+  | 'profile'
+  | 'flowlog'
+  | 'verdict';
 
 export interface Finding {
   check: CheckName;
@@ -29,7 +40,16 @@ export interface Finding {
 }
 
 /** Where a fact about the agent's own position came from. */
-export type ContextSource = 'config' | 'env' | 'ecs-metadata' | 'lambda' | 'imds' | 'interfaces' | 'ec2' | 'resolv.conf' | 'vpc';
+export type ContextSource =
+  | 'config'
+  | 'env'
+  | 'ecs-metadata'
+  | 'lambda'
+  | 'imds'
+  | 'interfaces'
+  | 'ec2'
+  | 'resolv.conf'
+  | 'vpc';
 
 export interface Resolver {
   address: string;
@@ -120,7 +140,15 @@ export interface Target {
   profiles: string[];
 }
 
-export type DnsOutcome = 'answer' | 'nxdomain' | 'servfail' | 'refused' | 'nodata' | 'timeout' | 'malformed' | 'error';
+export type DnsOutcome =
+  | 'answer'
+  | 'nxdomain'
+  | 'servfail'
+  | 'refused'
+  | 'nodata'
+  | 'timeout'
+  | 'malformed'
+  | 'error';
 
 export interface DnsObservation {
   resolver: Resolver;

@@ -1,6 +1,8 @@
 // Runs the data-plane probes for every target: DNS through each resolver, then TCP to the
 // addresses the workload would use, then TLS where TCP connected. The only module of the
 // runner that touches the network, through the probe functions it is handed.
+
+import { interfaceAddresses } from './inventory-view.js';
 import type {
   AgentContext,
   DnsObservation,
@@ -11,11 +13,18 @@ import type {
   TcpObservation,
   TlsObservation,
 } from './model.js';
-import { interfaceAddresses } from './inventory-view.js';
 
 export interface Probes {
-  queryA(resolver: Resolver, hostname: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<DnsObservation>;
-  probeTcp(address: string, port: number, options: { timeoutMs: number; signal?: AbortSignal }): Promise<TcpObservation>;
+  queryA(
+    resolver: Resolver,
+    hostname: string,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<DnsObservation>;
+  probeTcp(
+    address: string,
+    port: number,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<TcpObservation>;
   probeTls(
     address: string,
     port: number,
@@ -37,7 +46,12 @@ export function workloadResolvers(resolvers: Resolver[]): Resolver[] {
 }
 
 /** The addresses a connection to the target goes to: the endpoint's ENIs, or what the workload resolves. */
-export function probeAddresses(target: Target, inventory: Inventory, dns: DnsObservation[], resolvers: Resolver[]): string[] {
+export function probeAddresses(
+  target: Target,
+  inventory: Inventory,
+  dns: DnsObservation[],
+  resolvers: Resolver[],
+): string[] {
   if (target.endpointType === 'Interface' || target.endpointType === 'GatewayLoadBalancer') {
     const enis = target.endpointId ? interfaceAddresses(inventory, target.endpointId) : [];
     if (enis.length > 0) return enis;
@@ -72,7 +86,9 @@ export async function observeTarget(
   signal: AbortSignal,
 ): Promise<TargetObservations> {
   const dns = await Promise.all(
-    context.resolvers.map((resolver) => probes.queryA(resolver, target.hostname, { timeoutMs: timeouts.dnsMs, signal })),
+    context.resolvers.map((resolver) =>
+      probes.queryA(resolver, target.hostname, { timeoutMs: timeouts.dnsMs, signal }),
+    ),
   );
   const addresses = probeAddresses(target, inventory, dns, context.resolvers);
   const pairs = addresses.flatMap((address) => target.ports.map((port) => ({ address, port })));

@@ -1,7 +1,8 @@
 // Condenses a target's observations into the few words a table shows. Pure.
-import { workloadResolvers } from './probe-plan.js';
+
 import type { AgentContext, Inventory, ProbeSummary, Target, TargetObservations } from './model.js';
 import { ipInCidr } from './net/ip.js';
+import { workloadResolvers } from './probe-plan.js';
 
 function vpcCidrs(inventory: Inventory): string[] {
   if (!inventory.vpc.ok) return [];
@@ -12,7 +13,8 @@ function vpcCidrs(inventory: Inventory): string[] {
 }
 
 const max = (values: number[]): number | undefined => (values.length > 0 ? Math.max(...values) : undefined);
-const round = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : Math.round(ms * 10) / 10);
+const round = (ms: number | undefined): number | undefined =>
+  ms === undefined ? undefined : Math.round(ms * 10) / 10;
 
 export function summarizeObservations(
   target: Target,

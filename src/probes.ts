@@ -1,9 +1,10 @@
 // The real probes, wired once: every DNS query of the agent shares one rate limiter.
-import type { Probes } from './probe-plan.js';
+
 import { queryA } from './net/dns.js';
 import { RateLimiter } from './net/rate-limit.js';
 import { probeTcp } from './net/tcp.js';
 import { probeTls } from './net/tls.js';
+import type { Probes } from './probe-plan.js';
 
 export interface ProbeOptions {
   queriesPerSecond?: number;

@@ -32,7 +32,8 @@ export function buildReport(parts: ReportParts): Report {
   }
   const statuses = [...parts.targets.map((t) => t.status), ...parts.findings.map((f) => f.status)];
   // With nothing to check and nothing wrong, we could not decide anything: say so.
-  const status = parts.targets.length === 0 && !statuses.includes('fail') ? 'unknown' : overallStatus(statuses);
+  const status =
+    parts.targets.length === 0 && !statuses.includes('fail') ? 'unknown' : overallStatus(statuses);
   const gaps: Gap[] = [];
   if (parts.inventory) {
     for (const part of Object.values(parts.inventory)) {

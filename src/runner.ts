@@ -7,7 +7,15 @@ import { createInventoryCache, type InventoryCache } from './aws/cache.js';
 import { loadInventory } from './aws/inventory.js';
 import type { Config } from './config.js';
 import { discoverContext, findingsForGaps } from './context/index.js';
-import type { AgentContext, Finding, Inventory, Report, Target, TargetObservations, TargetReport } from './model.js';
+import type {
+  AgentContext,
+  Finding,
+  Inventory,
+  Report,
+  Target,
+  TargetObservations,
+  TargetReport,
+} from './model.js';
 import { mapLimited, observeTarget, type Probes } from './probe-plan.js';
 import { summarizeObservations } from './probe-summary.js';
 import { buildReport } from './report.js';
@@ -90,40 +98,69 @@ export function createRunner(deps: RunnerDeps): Runner {
     const discovered = await phases.time('context', () =>
       deps.discover
         ? deps.discover(signal)
-        : discoverContext({ ec2: deps.ec2, env: deps.env, signal: AbortSignal.any([signal, AbortSignal.timeout(config.timeouts.contextMs)]), config: config.context }),
+        : discoverContext({
+            ec2: deps.ec2,
+            env: deps.env,
+            signal: AbortSignal.any([signal, AbortSignal.timeout(config.timeouts.contextMs)]),
+            config: config.context,
+          }),
     );
     findings.push(...discovered.findings);
     const context = discovered.context;
     if (!context) {
-      return buildReport({ version: deps.version, startedAt, finishedAt: clock(), phases: phases.durations, findings, targets: [] });
+      return buildReport({
+        version: deps.version,
+        startedAt,
+        finishedAt: clock(),
+        phases: phases.durations,
+        findings,
+        targets: [],
+      });
     }
     for (const address of config.resolvers) {
-      if (!context.resolvers.some((r) => r.address === address)) context.resolvers.push({ address, source: 'config' });
+      if (!context.resolvers.some((r) => r.address === address))
+        context.resolvers.push({ address, source: 'config' });
     }
 
     const cache = cacheFor(context.vpcId, context.region);
     let snapshot: Awaited<ReturnType<InventoryCache['get']>>;
     try {
-      snapshot = await phases.time('inventory', () => cache.get({ signal, ...(options.fresh ? { maxAgeMs: 0 } : {}) }));
+      snapshot = await phases.time('inventory', () =>
+        cache.get({ signal, ...(options.fresh ? { maxAgeMs: 0 } : {}) }),
+      );
     } catch (error) {
       if (!signal.aborted) throw error;
       findings.push(deadlineFinding('inventory', options.timeoutMs ?? config.timeouts.reportMs));
-      return buildReport({ version: deps.version, startedAt, finishedAt: clock(), context, phases: phases.durations, findings, targets: [] });
+      return buildReport({
+        version: deps.version,
+        startedAt,
+        finishedAt: clock(),
+        context,
+        phases: phases.durations,
+        findings,
+        targets: [],
+      });
     }
     const { inventory, ageMs } = snapshot;
     findings.push(...findingsForGaps(inventory));
 
-    const targets = buildTargets(context, inventory, { config, ...(options.only ? { only: options.only } : {}) });
+    const targets = buildTargets(context, inventory, {
+      config,
+      ...(options.only ? { only: options.only } : {}),
+    });
     targetsOfLastRun = targets;
 
     const observations = await phases.time('probes', () =>
-      mapLimited(targets, 8, (target) => observeTarget(target, context, inventory, deps.probes, config.timeouts, signal)),
+      mapLimited(targets, 8, (target) =>
+        observeTarget(target, context, inventory, deps.probes, config.timeouts, signal),
+      ),
     );
 
     const reports = await phases.time('checks', async () =>
       targets.map((target, i) => judgeTarget(target, context, inventory, observations[i]!)),
     );
-    if (deadline.aborted) findings.push(deadlineFinding('probes', options.timeoutMs ?? config.timeouts.reportMs));
+    if (deadline.aborted)
+      findings.push(deadlineFinding('probes', options.timeoutMs ?? config.timeouts.reportMs));
 
     return buildReport({
       version: deps.version,

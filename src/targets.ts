@@ -42,17 +42,19 @@ export function buildTargets(context: AgentContext, inventory: Inventory, option
 
   if (config.discover) {
     for (const endpoint of endpoints) {
-      if (!endpoint.ServiceName || ENDPOINT_STATES_GONE.has(String(endpoint.State ?? '').toLowerCase())) continue;
+      if (!endpoint.ServiceName || ENDPOINT_STATES_GONE.has(String(endpoint.State ?? '').toLowerCase()))
+        continue;
       const existing = byService.get(endpoint.ServiceName);
       // Two endpoints for one service: keep the one that is available.
-      if (existing && existing.endpointId && String(endpoint.State).toLowerCase() !== 'available') continue;
+      if (existing?.endpointId && String(endpoint.State).toLowerCase() !== 'available') continue;
       byService.set(endpoint.ServiceName, targetForEndpoint(endpoint, context, inventory, 'discovered'));
     }
   }
 
   for (const profile of config.profiles) {
     for (const need of profileTargets(profile, region)) {
-      const target = byService.get(need.service) ?? targetForService(need.service, context, inventory, endpoints);
+      const target =
+        byService.get(need.service) ?? targetForService(need.service, context, inventory, endpoints);
       target.required ||= need.required;
       if (!target.profiles.includes(profile)) target.profiles.push(profile);
       addOrigin(target, 'profile');
@@ -82,14 +84,23 @@ export function unmatchedServices(targets: Target[], only: string[], region: str
   return only.filter((name) => !present.has(fullServiceName(name, region)));
 }
 
-function targetForService(service: string, context: AgentContext, inventory: Inventory, endpoints: VpcEndpoint[]): Target {
-  const endpoint = endpoints.find((e) => e.ServiceName === service && !ENDPOINT_STATES_GONE.has(String(e.State).toLowerCase()));
+function targetForService(
+  service: string,
+  context: AgentContext,
+  inventory: Inventory,
+  endpoints: VpcEndpoint[],
+): Target {
+  const endpoint = endpoints.find(
+    (e) => e.ServiceName === service && !ENDPOINT_STATES_GONE.has(String(e.State).toLowerCase()),
+  );
   if (endpoint) return targetForEndpoint(endpoint, context, inventory, 'discovered', false);
   const short = shortServiceName(service);
   return {
     service,
     shortName: short,
-    hostname: isEndpointService(service) ? service : serviceHostname(short, context.region, context.accountId),
+    hostname: isEndpointService(service)
+      ? service
+      : serviceHostname(short, context.region, context.accountId),
     endpointType: 'none',
     ports: [443],
     tls: !isEndpointService(service),
@@ -112,7 +123,9 @@ function targetForEndpoint(
   return {
     service,
     shortName: short,
-    hostname: own ? endpointServiceHostname(endpoint, inventory) : serviceHostname(short, context.region, context.accountId),
+    hostname: own
+      ? endpointServiceHostname(endpoint, inventory)
+      : serviceHostname(short, context.region, context.accountId),
     ...(endpoint.VpcEndpointId ? { endpointId: endpoint.VpcEndpointId } : {}),
     endpointType: endpointTypeOf(endpoint.VpcEndpointType),
     ports: [443],
@@ -125,7 +138,9 @@ function targetForEndpoint(
 
 /** An endpoint service is reached by its private DNS name when it has one, else the endpoint's regional DNS name. */
 function endpointServiceHostname(endpoint: VpcEndpoint, inventory: Inventory): string {
-  const detail = inventory.services.ok ? inventory.services.value.find((s) => s.ServiceName === endpoint.ServiceName) : undefined;
+  const detail = inventory.services.ok
+    ? inventory.services.value.find((s) => s.ServiceName === endpoint.ServiceName)
+    : undefined;
   const privateName = endpoint.PrivateDnsEnabled ? (detail?.PrivateDnsName ?? undefined) : undefined;
   if (privateName) return privateName.replace(/^\*\./, 'probe.');
   const entry = endpoint.DnsEntries?.find((d) => d.DnsName)?.DnsName;

@@ -29,10 +29,15 @@ const PROBE_CAUSES = [
   'DNS_MALFORMED_RESPONSE',
   'DNS_RESOLVES_UNEXPECTED_PRIVATE',
   'DNS_RESOLVES_PUBLIC',
+  'DNS_REFUSED',
+  'DNS_NODATA',
+  'DNS_ERROR',
   'TCP_REFUSED',
+  'TCP_ERROR',
   'TLS_NAME_MISMATCH',
   'TLS_UNTRUSTED',
   'TLS_HANDSHAKE_FAILED',
+  'TLS_TIMEOUT',
 ];
 
 /** Probe failures that a security group, ACL or route would explain if one denied the path. */
@@ -45,7 +50,10 @@ function isConfigFinding(finding: Finding): boolean {
 }
 
 function isProbeFinding(finding: Finding): boolean {
-  return (finding.check === 'dns' || finding.check === 'tcp' || finding.check === 'tls') && !isConfigFinding(finding);
+  return (
+    (finding.check === 'dns' || finding.check === 'tcp' || finding.check === 'tls') &&
+    !isConfigFinding(finding)
+  );
 }
 
 function rank(order: string[], code: string): number {
@@ -61,7 +69,11 @@ function rootOf(finding: Finding): NonNullable<TargetReport['rootCause']> {
   return { code: finding.code, message: finding.message, ...(finding.fix ? { fix: finding.fix } : {}) };
 }
 
-export function decideTarget(target: Target, observations: TargetObservations, findings: Finding[]): TargetReport {
+export function decideTarget(
+  target: Target,
+  observations: TargetObservations,
+  findings: Finding[],
+): TargetReport {
   const all = [...findings];
   const probeFailures = all.filter((f) => isProbeFinding(f) && f.status === 'fail');
   const configFailures = all.filter((f) => isConfigFinding(f) && f.status === 'fail');
@@ -111,13 +123,19 @@ export function decideTarget(target: Target, observations: TargetObservations, f
 
   const warnings = all.filter((f) => f.status === 'warn');
   if (warnings.length > 0) {
-    return { ...base, status: 'warn', rootCause: rootOf(pick(warnings, [...CONFIG_CAUSES, 'ENDPOINT_NOT_IN_AZ', 'ROUTE_VIA_NAT'])) };
+    return {
+      ...base,
+      status: 'warn',
+      rootCause: rootOf(pick(warnings, [...CONFIG_CAUSES, 'ENDPOINT_NOT_IN_AZ', 'ROUTE_VIA_NAT'])),
+    };
   }
   return base;
 }
 
 function contradiction(target: Target, probe: Finding, findings: Finding[]): Finding {
-  const allowedBy = findings.filter((f) => PATH_CHECKS.has(f.check) && f.status === 'pass').map((f) => f.code);
+  const allowedBy = findings
+    .filter((f) => PATH_CHECKS.has(f.check) && f.status === 'pass')
+    .map((f) => f.code);
   return {
     check: 'verdict',
     code: 'PROBE_CONTRADICTS_CONFIG',

@@ -62,8 +62,10 @@ export function hostnameProblem(hostname: string): string | undefined {
   const name = hostname.endsWith('.') ? hostname.slice(0, -1) : hostname;
   if (name.length === 0 || name.length > 253) return `hostname length ${name.length} is outside 1..253`;
   for (const label of name.split('.')) {
-    if (label.length === 0 || label.length > 63) return `hostname "${name}" has a label outside 1..63 characters`;
-    if (!/^[A-Za-z0-9_*-]+$/.test(label)) return `hostname "${name}" has a label with characters DNS names do not carry`;
+    if (label.length === 0 || label.length > 63)
+      return `hostname "${name}" has a label outside 1..63 characters`;
+    if (!/^[A-Za-z0-9_*-]+$/.test(label))
+      return `hostname "${name}" has a label with characters DNS names do not carry`;
   }
   return undefined;
 }
@@ -126,7 +128,12 @@ function readName(buf: Buffer, start: number): NameRead | string {
  * carry 4 bytes, CNAME data is exactly one name. Returns a problem or undefined.
  */
 function validateStructure(buf: Buffer): string | undefined {
-  const counts = [buf.readUInt16BE(4), buf.readUInt16BE(6), buf.readUInt16BE(8), buf.readUInt16BE(10)] as const;
+  const counts = [
+    buf.readUInt16BE(4),
+    buf.readUInt16BE(6),
+    buf.readUInt16BE(8),
+    buf.readUInt16BE(10),
+  ] as const;
   let offset = 12;
   for (let i = 0; i < counts[0]; i++) {
     const read = readName(buf, offset);
@@ -144,11 +151,13 @@ function validateStructure(buf: Buffer): string | undefined {
     const rdlength = buf.readUInt16BE(read.next + 8);
     const rdata = read.next + 10;
     if (rdata + rdlength > buf.length) return `record ${i + 1} data cut off`;
-    if (type === TYPE_A && klass === CLASS_IN && rdlength !== 4) return `A record ${i + 1} has ${rdlength} data bytes`;
+    if (type === TYPE_A && klass === CLASS_IN && rdlength !== 4)
+      return `A record ${i + 1} has ${rdlength} data bytes`;
     if (type === TYPE_CNAME) {
       const target = readName(buf, rdata);
       if (typeof target === 'string') return `CNAME record ${i + 1}: ${target}`;
-      if (target.next !== rdata + rdlength) return `CNAME record ${i + 1} data length does not match its name`;
+      if (target.next !== rdata + rdlength)
+        return `CNAME record ${i + 1} data length does not match its name`;
     }
     offset = rdata + rdlength;
   }
@@ -177,7 +186,8 @@ function followChain(answers: Answer[], name: string): { addresses: string[]; fi
     const addresses: string[] = [];
     for (const record of records) {
       if (record.type !== 'A') continue;
-      if (typeof record.data !== 'string' || !net.isIPv4(record.data)) return `A record for ${current} is not an IPv4 address`;
+      if (typeof record.data !== 'string' || !net.isIPv4(record.data))
+        return `A record for ${current} is not an IPv4 address`;
       addresses.push(record.data);
     }
     if (addresses.length > 0) return { addresses: [...new Set(addresses)], finalName: current };
@@ -199,7 +209,8 @@ export function interpretReply(bytes: Buffer, query: DnsQuery, transport: 'udp' 
     if (bytes.length < 2) return { action: 'ignore', reason: `${bytes.length}-byte message has no id` };
     if (bytes.readUInt16BE(0) !== query.id) return { action: 'ignore', reason: 'id does not match' };
     if (bytes.length < 12) return malformed(`header cut off at ${bytes.length} bytes`);
-    if (bytes.length > MAX_DNS_MESSAGE_BYTES) return malformed(`${bytes.length}-byte message exceeds ${MAX_DNS_MESSAGE_BYTES}`);
+    if (bytes.length > MAX_DNS_MESSAGE_BYTES)
+      return malformed(`${bytes.length}-byte message exceeds ${MAX_DNS_MESSAGE_BYTES}`);
     const flags = bytes.readUInt16BE(2);
     if ((flags & 0x8000) === 0) return { action: 'ignore', reason: 'not a response (QR bit clear)' };
     const opcode = (flags >> 11) & 0xf;
@@ -210,7 +221,13 @@ export function interpretReply(bytes: Buffer, query: DnsQuery, transport: 'udp' 
       const rcode = rcodeName(headerRcode);
       return headerRcode === 5
         ? { action: 'final', outcome: 'refused', addresses: [], rcode }
-        : { action: 'final', outcome: headerRcode === 2 ? 'servfail' : 'error', addresses: [], rcode, detail: `${rcode} without a question section` };
+        : {
+            action: 'final',
+            outcome: headerRcode === 2 ? 'servfail' : 'error',
+            addresses: [],
+            rcode,
+            detail: `${rcode} without a question section`,
+          };
     }
     if (questionCount !== 1) return malformed(`response carries ${questionCount} questions`);
     const question = readName(bytes, 12);
@@ -230,7 +247,10 @@ export function interpretReply(bytes: Buffer, query: DnsQuery, transport: 'udp' 
     try {
       packet = dnsPacket.decode(bytes);
     } catch (err) {
-      return malformed(`undecodable: ${err instanceof Error ? err.message : String(err)}`, rcodeName(headerRcode));
+      return malformed(
+        `undecodable: ${err instanceof Error ? err.message : String(err)}`,
+        rcodeName(headerRcode),
+      );
     }
     const opt = (packet.additionals ?? []).find((a) => a.type === 'OPT');
     const extended = opt && 'extendedRcode' in opt ? opt.extendedRcode : 0;
@@ -246,16 +266,31 @@ export function interpretReply(bytes: Buffer, query: DnsQuery, transport: 'udp' 
       case 5:
         return { action: 'final', outcome: 'refused', addresses: [], rcode };
       default:
-        return { action: 'final', outcome: 'error', addresses: [], rcode, detail: `resolver answered ${rcode}` };
+        return {
+          action: 'final',
+          outcome: 'error',
+          addresses: [],
+          rcode,
+          detail: `resolver answered ${rcode}`,
+        };
     }
     const chain = followChain(packet.answers ?? [], query.name);
     if (typeof chain === 'string') return malformed(chain, rcode);
     if (chain.addresses.length === 0) {
-      const detail = chain.finalName === query.name ? 'no A record' : `CNAME chain ends at ${chain.finalName} without an A record`;
+      const detail =
+        chain.finalName === query.name
+          ? 'no A record'
+          : `CNAME chain ends at ${chain.finalName} without an A record`;
       return { action: 'final', outcome: 'nodata', addresses: [], rcode, detail };
     }
     const detail = chain.finalName === query.name ? undefined : `via CNAME ${chain.finalName}`;
-    return { action: 'final', outcome: 'answer', addresses: chain.addresses, rcode, ...(detail ? { detail } : {}) };
+    return {
+      action: 'final',
+      outcome: 'answer',
+      addresses: chain.addresses,
+      rcode,
+      ...(detail ? { detail } : {}),
+    };
   } catch (err) {
     // Every read above is bounds-checked; this only guards against a mistake turning hostile bytes into a crash.
     return malformed(`unexpected decode failure: ${err instanceof Error ? err.message : String(err)}`);
@@ -312,6 +347,7 @@ function exchangeUdp(ex: Exchange): Promise<Final | 'truncated' | undefined> {
     // A connected socket: the kernel delivers only datagrams from the resolver's address and port,
     // and reports ICMP port unreachable as ECONNREFUSED.
     socket.connect(ex.port, ex.address, () => {
+      if (done) return;
       socket.send(ex.bytes, (err) => {
         if (err) finish(failed(err, 'udp', 'UDP send'));
       });
@@ -348,7 +384,10 @@ function exchangeTcp(ex: Exchange): Promise<Final | undefined> {
       while (!done && buffered.length >= 2) {
         const length = buffered.readUInt16BE(0);
         if (length > MAX_DNS_MESSAGE_BYTES) {
-          finish({ ...(malformed(`TCP message of ${length} bytes exceeds ${MAX_DNS_MESSAGE_BYTES}`) as Final), transport: 'tcp' });
+          finish({
+            ...(malformed(`TCP message of ${length} bytes exceeds ${MAX_DNS_MESSAGE_BYTES}`) as Final),
+            transport: 'tcp',
+          });
           return;
         }
         if (buffered.length < 2 + length) return;
@@ -384,7 +423,11 @@ function describeIgnored(ignored: string[]): string {
  * One A query to one resolver. Never throws for network outcomes: every way the exchange can
  * end is a DnsObservation. The rate limiter's wait is not part of the timeout (only of `signal`).
  */
-export async function queryA(resolver: Resolver, hostname: string, options: QueryOptions): Promise<DnsObservation> {
+export async function queryA(
+  resolver: Resolver,
+  hostname: string,
+  options: QueryOptions,
+): Promise<DnsObservation> {
   const name = hostname.toLowerCase().replace(/\.$/, '');
   const result = (partial: Omit<DnsObservation, 'resolver' | 'hostname'>): DnsObservation => ({
     resolver,
@@ -392,15 +435,28 @@ export async function queryA(resolver: Resolver, hostname: string, options: Quer
     ...partial,
   });
   const problem = hostnameProblem(name);
-  if (problem) return result({ outcome: 'error', addresses: [], transport: 'udp', durationMs: 0, detail: problem });
+  if (problem)
+    return result({ outcome: 'error', addresses: [], transport: 'udp', durationMs: 0, detail: problem });
   if (!net.isIP(resolver.address)) {
-    return result({ outcome: 'error', addresses: [], transport: 'udp', durationMs: 0, detail: `resolver ${resolver.address} is not an IP address` });
+    return result({
+      outcome: 'error',
+      addresses: [],
+      transport: 'udp',
+      durationMs: 0,
+      detail: `resolver ${resolver.address} is not an IP address`,
+    });
   }
   if (options.limiter) {
     try {
       await options.limiter.acquire(options.signal);
     } catch {
-      return result({ outcome: 'timeout', addresses: [], transport: 'udp', durationMs: 0, detail: 'aborted while waiting for the rate limiter' });
+      return result({
+        outcome: 'timeout',
+        addresses: [],
+        transport: 'udp',
+        durationMs: 0,
+        detail: 'aborted while waiting for the rate limiter',
+      });
     }
   }
 
@@ -440,7 +496,13 @@ export async function queryA(resolver: Resolver, hostname: string, options: Quer
       deadline.cause === 'aborted'
         ? 'aborted by the caller before an answer arrived'
         : `no answer within ${options.timeoutMs} ms${transport === 'tcp' ? ' (TCP retry after a truncated UDP answer)' : ''}`;
-    return result({ outcome: 'timeout', addresses: [], transport, durationMs, detail: why + describeIgnored(exchange.ignored) });
+    return result({
+      outcome: 'timeout',
+      addresses: [],
+      transport,
+      durationMs,
+      detail: why + describeIgnored(exchange.ignored),
+    });
   } finally {
     deadline.dispose();
   }

@@ -1,7 +1,15 @@
 // The one place that reads `err.code`: raw Node socket, DNS and TLS errors become a small set
 // of outcome kinds, so the probes report results instead of throwing.
 
-export type NetErrorKind = 'refused' | 'timeout' | 'unreachable' | 'reset' | 'aborted' | 'lookup' | 'tls' | 'other';
+export type NetErrorKind =
+  | 'refused'
+  | 'timeout'
+  | 'unreachable'
+  | 'reset'
+  | 'aborted'
+  | 'lookup'
+  | 'tls'
+  | 'other';
 
 export interface ClassifiedError {
   kind: NetErrorKind;

@@ -15,7 +15,9 @@ export interface TlsProbeOptions {
 }
 
 /** The DNS names a certificate answers for: its SAN DNS entries, else its subject CN. Pure. */
-export function certificateNames(cert: Pick<tls.PeerCertificate, 'subject' | 'subjectaltname'> | undefined): string[] {
+export function certificateNames(
+  cert: Pick<tls.PeerCertificate, 'subject' | 'subjectaltname'> | undefined,
+): string[] {
   if (!cert) return [];
   const sans = (cert.subjectaltname ?? '')
     .split(',')
@@ -33,7 +35,12 @@ function messageOf(value: unknown): string {
   return String(value);
 }
 
-export function probeTls(address: string, port: number, servername: string, options: TlsProbeOptions): Promise<TlsObservation> {
+export function probeTls(
+  address: string,
+  port: number,
+  servername: string,
+  options: TlsProbeOptions,
+): Promise<TlsObservation> {
   const family = net.isIP(address);
   if (family === 0) throw new TypeError(`probeTls needs an IP address, not "${address}"`);
   const started = process.hrtime.bigint();
@@ -54,7 +61,10 @@ export function probeTls(address: string, port: number, servername: string, opti
       finish({
         outcome: 'timeout',
         certNames: [],
-        detail: deadline.cause === 'aborted' ? 'aborted by the caller' : `no handshake within ${options.timeoutMs} ms`,
+        detail:
+          deadline.cause === 'aborted'
+            ? 'aborted by the caller'
+            : `no handshake within ${options.timeoutMs} ms`,
       });
     if (deadline.signal.aborted) {
       onAbort();
@@ -76,12 +86,21 @@ export function probeTls(address: string, port: number, servername: string, opti
       const cert = connecting.getPeerCertificate();
       const certNames = certificateNames(cert && Object.keys(cert).length > 0 ? cert : undefined);
       if (!connecting.authorized) {
-        finish({ outcome: 'untrusted', certNames, authorizationError: messageOf(connecting.authorizationError) });
+        finish({
+          outcome: 'untrusted',
+          certNames,
+          authorizationError: messageOf(connecting.authorizationError),
+        });
         return;
       }
       const mismatch = tls.checkServerIdentity(servername, cert);
       if (mismatch) {
-        finish({ outcome: 'name_mismatch', certNames, authorizationError: messageOf(mismatch), detail: mismatch.message });
+        finish({
+          outcome: 'name_mismatch',
+          certNames,
+          authorizationError: messageOf(mismatch),
+          detail: mismatch.message,
+        });
         return;
       }
       finish({ outcome: 'ok', certNames });
@@ -90,6 +109,12 @@ export function probeTls(address: string, port: number, servername: string, opti
       const error = classifyNetworkError(err);
       finish({ outcome: 'handshake_failed', certNames: [], detail: `${error.code}: ${error.message}` });
     });
-    connecting.once('close', () => finish({ outcome: 'handshake_failed', certNames: [], detail: 'connection closed during the handshake' }));
+    connecting.once('close', () =>
+      finish({
+        outcome: 'handshake_failed',
+        certNames: [],
+        detail: 'connection closed during the handshake',
+      }),
+    );
   });
 }

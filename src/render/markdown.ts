@@ -32,7 +32,9 @@ export function renderMarkdown(report: Report): string {
       if (f.fix) lines.push(`  - fix: \`${f.fix}\``);
     }
     for (const t of problems) {
-      lines.push(`- ${MARK[t.status]} **${t.shortName}** — \`${t.rootCause!.code}\`: ${t.rootCause!.message}`);
+      lines.push(
+        `- ${MARK[t.status]} **${t.shortName}** — \`${t.rootCause!.code}\`: ${t.rootCause!.message}`,
+      );
       if (t.rootCause!.fix) lines.push(`  - fix: \`${t.rootCause!.fix}\``);
     }
   }

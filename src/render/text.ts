@@ -36,14 +36,18 @@ function configLabel(target: TargetReport): string {
     if (unknown) return 'unknown';
     return target.endpointType === 'Gateway' ? 'route ok' : 'ok';
   }
-  return CONFIG_LABELS.find(([pattern]) => pattern.test(code))?.[1] ?? code.toLowerCase().replaceAll('_', ' ');
+  return (
+    CONFIG_LABELS.find(([pattern]) => pattern.test(code))?.[1] ?? code.toLowerCase().replaceAll('_', ' ')
+  );
 }
 
 const ms = (value: number | undefined): string => (value === undefined ? '' : `${value.toFixed(1)} ms`);
 
 function probeCell(label: string | undefined, duration: number | undefined): string {
   if (!label || label === 'skipped' || label === 'n/a') return '—';
-  return label === 'ok' || label === 'private' || label === 'public' ? `${label === 'ok' ? '' : `${label} `}${ms(duration)}`.trim() : label;
+  return label === 'ok' || label === 'private' || label === 'public'
+    ? `${label === 'ok' ? '' : `${label} `}${ms(duration)}`.trim()
+    : label;
 }
 
 function endpointCell(target: TargetReport): string {
@@ -57,7 +61,9 @@ function shapeCell(target: TargetReport): string {
     return `${n} ENI${n === 1 ? '' : 's'}`;
   }
   if (target.endpointType === 'Gateway') {
-    const pl = target.findings.find((f) => typeof f.evidence['prefixListId'] === 'string')?.evidence['prefixListId'];
+    const pl = target.findings.find((f) => typeof f.evidence['prefixListId'] === 'string')?.evidence[
+      'prefixListId'
+    ];
     return typeof pl === 'string' ? pl : 'prefix list';
   }
   return '';
@@ -65,10 +71,16 @@ function shapeCell(target: TargetReport): string {
 
 function pad(rows: string[][]): string[] {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, [...cell].length)));
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, [...cell].length);
+    });
+  }
   return rows.map((row) =>
     row
-      .map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - [...cell].length)))
+      .map((cell, i) =>
+        i === row.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - [...cell].length),
+      )
       .join('  ')
       .trimEnd(),
   );
@@ -107,7 +119,9 @@ export function renderText(report: Report, options: TextOptions = { color: false
   if (rows.length > 0) {
     const padded = pad([header, ...rows]);
     lines.push(padded[0]!);
-    padded.slice(1).forEach((line, i) => lines.push(paint(line, report.targets[i]!.status, options.color)));
+    padded.slice(1).forEach((line, i) => {
+      lines.push(paint(line, report.targets[i]!.status, options.color));
+    });
   } else {
     lines.push('no targets: nothing to check');
   }
@@ -135,8 +149,13 @@ export function renderText(report: Report, options: TextOptions = { color: false
     s.unknown ? `${s.unknown} unknown` : '',
     `${s.pass} passing`,
   ].filter(Boolean);
-  const inventory = report.inventory.fetchedAt ? ` · inventory ${formatSeconds(report.inventory.ageMs)} old` : '';
-  lines.push('', `${parts.join(', ')} · ${formatSeconds(report.durationMs)}${inventory} · status ${report.status}`);
+  const inventory = report.inventory.fetchedAt
+    ? ` · inventory ${formatSeconds(report.inventory.ageMs)} old`
+    : '';
+  lines.push(
+    '',
+    `${parts.join(', ')} · ${formatSeconds(report.durationMs)}${inventory} · status ${report.status}`,
+  );
   return `${lines.join('\n')}\n`;
 }
 

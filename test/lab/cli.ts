@@ -5,14 +5,23 @@ import { leftovers, selfCheck } from './network.js';
 import { SCENARIOS } from './scenarios.js';
 import { readState } from './state.js';
 
-const USAGE = 'usage: lab up [--scenario NAME] | exec [--ns a|b] -- CMD... | down | status | scenarios | check';
+const USAGE =
+  'usage: lab up [--scenario NAME] | exec [--ns a|b] -- CMD... | down | status | scenarios | check';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'up': {
       const { values } = parseArgs({ args: rest, options: { scenario: { type: 'string', short: 's' } } });
-      const state = await labUp(values.scenario ?? 'healthy');
+      const up = labUp(values.scenario ?? 'healthy');
+      // Ctrl-C half-way: let the up settle, then remove everything it made.
+      process.once('SIGINT', () => {
+        process.stderr.write('lab: interrupted, bringing the lab down\n');
+        void Promise.allSettled([up])
+          .then(() => labDown())
+          .finally(() => process.exit(130));
+      });
+      const state = await up;
       process.stdout.write(
         `lab up: scenario ${state.scenario}, vpc ${state.aws.vpcId}, moto ${state.motoUrl}, ` +
           `agent resolver ${state.resolvers.agent}, CA ${state.caPath}\n`,
@@ -41,7 +50,9 @@ async function main(argv: string[]): Promise<number> {
       const left = await leftovers();
       if (state) {
         process.stdout.write(`up: scenario ${state.scenario} since ${state.startedAt}\n`);
-        process.stdout.write(`${JSON.stringify({ vpcId: state.aws.vpcId, eniIps: state.eniIps, gatewayAddresses: state.gatewayAddresses, pids: state.pids }, null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ vpcId: state.aws.vpcId, eniIps: state.eniIps, gatewayAddresses: state.gatewayAddresses, pids: state.pids }, null, 2)}\n`,
+        );
       } else if (left.namespaces.length + left.links.length > 0) {
         process.stdout.write(`down, but leftovers remain (run \`lab down\`): ${JSON.stringify(left)}\n`);
       } else {
@@ -56,7 +67,10 @@ async function main(argv: string[]): Promise<number> {
       if (!readState()) throw new LabUsageError('no lab is up; run `lab up` first');
       const problems = await selfCheck();
       for (const p of problems) process.stdout.write(`NOT CLOSED: ${p}\n`);
-      if (problems.length === 0) process.stdout.write('closed: no default route, no forwarding, no bridge address, every route leads to a lab namespace\n');
+      if (problems.length === 0)
+        process.stdout.write(
+          'closed: no default route, no forwarding, no bridge address, every route leads to a lab namespace\n',
+        );
       return problems.length === 0 ? 0 : 1;
     }
     default:
@@ -69,7 +83,10 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof LabUsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
+    if (
+      err instanceof LabUsageError ||
+      (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))
+    ) {
       process.stderr.write(`lab: ${err.message}\n`);
       process.exitCode = 2;
       return;

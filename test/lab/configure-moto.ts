@@ -77,7 +77,12 @@ function toPermission(rule: SgRule): IpPermission {
   };
 }
 
-async function createGroup(vpcId: string, name: string, ingress: SgRule[], egress?: SgRule[]): Promise<string> {
+async function createGroup(
+  vpcId: string,
+  name: string,
+  ingress: SgRule[],
+  egress?: SgRule[],
+): Promise<string> {
   const created = await ec2.send(
     new CreateSecurityGroupCommand({
       VpcId: vpcId,
@@ -89,7 +94,10 @@ async function createGroup(vpcId: string, name: string, ingress: SgRule[], egres
   const groupId = created.GroupId!;
   if (ingress.length > 0) {
     await ec2.send(
-      new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: ingress.map(toPermission) }),
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: groupId,
+        IpPermissions: ingress.map(toPermission),
+      }),
     );
   }
   if (egress) {
@@ -101,7 +109,10 @@ async function createGroup(vpcId: string, name: string, ingress: SgRule[], egres
     );
     if (egress.length > 0) {
       await ec2.send(
-        new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: egress.map(toPermission) }),
+        new AuthorizeSecurityGroupEgressCommand({
+          GroupId: groupId,
+          IpPermissions: egress.map(toPermission),
+        }),
       );
     }
   }
@@ -126,7 +137,8 @@ async function createNetworkLoadBalancer(name: string, subnetIds: string[]): Pro
   });
   const text = await response.text();
   const arn = /<LoadBalancerArn>([^<]+)<\/LoadBalancerArn>/.exec(text)?.[1];
-  if (!response.ok || !arn) throw new Error(`elbv2 CreateLoadBalancer failed (${response.status}): ${text.slice(0, 300)}`);
+  if (!response.ok || !arn)
+    throw new Error(`elbv2 CreateLoadBalancer failed (${response.status}): ${text.slice(0, 300)}`);
   return arn;
 }
 
@@ -194,7 +206,12 @@ async function configure(scenarioName: string): Promise<AwsState> {
           return [name, created.Subnet!.SubnetId!] as const;
         }),
       ).then((pairs) => Object.fromEntries(pairs) as Record<SubnetName, string>),
-      createGroup(vpcId, 'vdl-agent', [], aws.agentEgress ?? [{ proto: 'tcp', from: 443, to: 443, cidr: '0.0.0.0/0' }]),
+      createGroup(
+        vpcId,
+        'vdl-agent',
+        [],
+        aws.agentEgress ?? [{ proto: 'tcp', from: 443, to: 443, cidr: '0.0.0.0/0' }],
+      ),
       createGroup(vpcId, 'vdl-endpoints', [{ proto: 'tcp', from: 443, to: 443, cidr: VPC_CIDR }]),
       ec2
         .send(
@@ -210,7 +227,9 @@ async function configure(scenarioName: string): Promise<AwsState> {
         .send(
           new CreateRouteTableCommand({
             VpcId: vpcId,
-            TagSpecifications: [{ ResourceType: 'route-table', Tags: [{ Key: 'Name', Value: 'vdl-agent-a' }] }],
+            TagSpecifications: [
+              { ResourceType: 'route-table', Tags: [{ Key: 'Name', Value: 'vdl-agent-a' }] },
+            ],
           }),
         )
         .then((r) => r.RouteTable!.RouteTableId!),
@@ -221,7 +240,9 @@ async function configure(scenarioName: string): Promise<AwsState> {
             SERVICES.filter((s) => s.kind === 'gateway').map(async (s) => {
               const list = r.PrefixLists?.find((p) => p.PrefixListName === s.serviceName);
               if (!list?.PrefixListId) throw new Error(`moto has no prefix list ${s.serviceName}`);
-              const entries = await ec2.send(new GetManagedPrefixListEntriesCommand({ PrefixListId: list.PrefixListId }));
+              const entries = await ec2.send(
+                new GetManagedPrefixListEntriesCommand({ PrefixListId: list.PrefixListId }),
+              );
               const cidrs = (entries.Entries ?? []).map((e) => e.Cidr!);
               return [s.shortName, { id: list.PrefixListId, cidrs }] as const;
             }),
@@ -246,13 +267,18 @@ async function configure(scenarioName: string): Promise<AwsState> {
   const stateTags = (name: string, spec: EndpointSpec) => [
     {
       ResourceType: 'vpc-endpoint' as const,
-      Tags: [{ Key: 'Name', Value: name }, ...(spec.state ? [{ Key: 'vpce-doctor-lab:state', Value: spec.state }] : [])],
+      Tags: [
+        { Key: 'Name', Value: name },
+        ...(spec.state ? [{ Key: 'vpce-doctor-lab:state', Value: spec.state }] : []),
+      ],
     },
   ];
 
   let natGatewayId: string | undefined;
   let networkAclId: string | undefined;
-  let endpointServiceRaw: { serviceName: string; serviceId: string; loadBalancerArn: string; endpointId: string } | undefined;
+  let endpointServiceRaw:
+    | { serviceName: string; serviceId: string; loadBalancerArn: string; endpointId: string }
+    | undefined;
 
   const results = await Promise.all([
     ec2.send(new AssociateRouteTableCommand({ RouteTableId: routeTableA, SubnetId: subnetIds['agent-a'] })),
@@ -276,7 +302,10 @@ async function configure(scenarioName: string): Promise<AwsState> {
       ? (async () => {
           const eip = await ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
           const nat = await ec2.send(
-            new CreateNatGatewayCommand({ SubnetId: subnetIds['endpoints-a'], AllocationId: eip.AllocationId! }),
+            new CreateNatGatewayCommand({
+              SubnetId: subnetIds['endpoints-a'],
+              AllocationId: eip.AllocationId!,
+            }),
           );
           natGatewayId = nat.NatGateway!.NatGatewayId!;
           await Promise.all(
@@ -297,7 +326,9 @@ async function configure(scenarioName: string): Promise<AwsState> {
           const acl = await ec2.send(
             new CreateNetworkAclCommand({
               VpcId: vpcId,
-              TagSpecifications: [{ ResourceType: 'network-acl', Tags: [{ Key: 'Name', Value: 'vdl-agent-a' }] }],
+              TagSpecifications: [
+                { ResourceType: 'network-acl', Tags: [{ Key: 'Name', Value: 'vdl-agent-a' }] },
+              ],
             }),
           );
           networkAclId = acl.NetworkAcl!.NetworkAclId!;
@@ -326,7 +357,10 @@ async function configure(scenarioName: string): Promise<AwsState> {
           )?.NetworkAclAssociationId;
           if (!association) throw new Error('no network ACL association for agent subnet A');
           await ec2.send(
-            new ReplaceNetworkAclAssociationCommand({ AssociationId: association, NetworkAclId: networkAclId }),
+            new ReplaceNetworkAclAssociationCommand({
+              AssociationId: association,
+              NetworkAclId: networkAclId,
+            }),
           );
         })()
       : undefined,
@@ -417,18 +451,26 @@ async function configure(scenarioName: string): Promise<AwsState> {
   }
 
   // moto adds the prefix-list route for each associated route table; AWS does too. Make sure.
-  const tables = await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }));
+  const tables = await ec2.send(
+    new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
+  );
   const missingRoutes: Array<Promise<unknown>> = [];
   for (const [shortName, endpoint] of Object.entries(endpoints)) {
     if (endpoint.type !== 'Gateway') continue;
     const prefixListId = prefixLists[shortName]!.id;
     for (const rtId of endpoint.routeTableIds) {
       const table = tables.RouteTables?.find((t) => t.RouteTableId === rtId);
-      const present = table?.Routes?.some((r) => r.DestinationPrefixListId === prefixListId && r.GatewayId === endpoint.id);
+      const present = table?.Routes?.some(
+        (r) => r.DestinationPrefixListId === prefixListId && r.GatewayId === endpoint.id,
+      );
       if (!present) {
         missingRoutes.push(
           ec2.send(
-            new CreateRouteCommand({ RouteTableId: rtId, DestinationPrefixListId: prefixListId, GatewayId: endpoint.id }),
+            new CreateRouteCommand({
+              RouteTableId: rtId,
+              DestinationPrefixListId: prefixListId,
+              GatewayId: endpoint.id,
+            }),
           ),
         );
       }
@@ -450,8 +492,10 @@ async function configure(scenarioName: string): Promise<AwsState> {
     routeTables,
     securityGroups,
     agentEnis: {
-      a: (results[1] as { NetworkInterface?: { NetworkInterfaceId?: string } }).NetworkInterface!.NetworkInterfaceId!,
-      b: (results[2] as { NetworkInterface?: { NetworkInterfaceId?: string } }).NetworkInterface!.NetworkInterfaceId!,
+      a: (results[1] as { NetworkInterface?: { NetworkInterfaceId?: string } }).NetworkInterface!
+        .NetworkInterfaceId!,
+      b: (results[2] as { NetworkInterface?: { NetworkInterfaceId?: string } }).NetworkInterface!
+        .NetworkInterfaceId!,
     },
     endpoints,
     prefixLists,

@@ -20,12 +20,17 @@ function topology(state: LabState): string {
     'endpoints:',
   ];
   for (const [name, e] of Object.entries(aws.endpoints)) {
-    const where = e.type === 'Gateway' ? `route tables ${e.routeTableIds.join(',')} → ${state.gatewayAddresses[name]}` : e.eniIps.join(', ');
+    const where =
+      e.type === 'Gateway'
+        ? `route tables ${e.routeTableIds.join(',')} → ${state.gatewayAddresses[name]}`
+        : e.eniIps.join(', ');
     lines.push(`  ${name.padEnd(15)} ${e.id}  ${e.type.padEnd(9)} ${e.state.padEnd(10)} ${where}`);
   }
   if (aws.endpointService) {
     const e = aws.endpointService.endpoint;
-    lines.push(`  ${aws.endpointService.serviceId.padEnd(15)} ${e.id}  ${e.type.padEnd(9)} ${e.state.padEnd(10)} ${e.eniIps.join(', ')}`);
+    lines.push(
+      `  ${aws.endpointService.serviceId.padEnd(15)} ${e.id}  ${e.type.padEnd(9)} ${e.state.padEnd(10)} ${e.eniIps.join(', ')}`,
+    );
   }
   return lines.join('\n');
 }
@@ -35,25 +40,36 @@ async function main(): Promise<number> {
   const scenario = findScenario(name);
   if (!scenario) throw new LabUsageError(`unknown scenario "${name}"`);
   let interrupted = false;
+  let up: Promise<unknown> = Promise.resolve();
   const onSignal = (): void => {
     if (interrupted) return;
     interrupted = true;
     process.stderr.write('\ninterrupted: bringing the lab down\n');
-    labDown().finally(() => process.exit(130));
+    // An up in flight keeps making things; let it settle before sweeping.
+    void Promise.allSettled([up])
+      .then(() => labDown())
+      .finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
     process.stdout.write(`bringing the lab up (${name})…\n`);
-    const state = await labUp(name);
+    const starting = labUp(name);
+    up = starting;
+    const state = await starting;
+    if (interrupted) return 130;
     process.stdout.write(`${topology(state)}\n\n`);
     if (existsSync(`${REPO_ROOT}/dist/src/cli.js`)) {
       const result = await labExec(['node', 'bin/vpce-doctor.js', 'report'], { timeoutMs: 120_000 });
       process.stdout.write(result.stdout);
       process.stderr.write(result.stderr);
-      process.stdout.write(`\nvpce-doctor exited ${result.code} (the scenario expects ${state.expect.exitCode})\n`);
+      process.stdout.write(
+        `\nvpce-doctor exited ${result.code} (the scenario expects ${state.expect.exitCode})\n`,
+      );
     } else {
-      process.stdout.write('the agent is not built yet (no dist/src/cli.js): what real clients see from vdl-agent-a\n');
+      process.stdout.write(
+        'the agent is not built yet (no dist/src/cli.js): what real clients see from vdl-agent-a\n',
+      );
       const lines = await proveScenario(state, scenario);
       process.stdout.write(`${renderProof(lines)}\n`);
     }

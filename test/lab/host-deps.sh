@@ -3,12 +3,13 @@
 set -euo pipefail
 need=()
 command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
-command -v ip >/dev/null || need+=(iproute2)
-command -v iptables >/dev/null || need+=(iptables)
+command -v ip >/dev/null && command -v ss >/dev/null || need+=(iproute2)
+command -v iptables >/dev/null && command -v iptables-save >/dev/null || need+=(iptables)
 command -v openssl >/dev/null || need+=(openssl)
 command -v dig >/dev/null || need+=(dnsutils)
 command -v nc >/dev/null || need+=(netcat-openbsd)
 command -v pkill >/dev/null || need+=(procps)
+command -v setpriv >/dev/null || need+=(util-linux)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "vpce-doctor lab: missing ${need[*]} and not root to install them" >&2

@@ -1,6 +1,15 @@
 // The lab's API for tests and the demo. See test/lab/README.md.
 export type { ExecOptions, ExecResult, MachineFacts } from './lab.js';
-export { LabUsageError, labDown, labEnv, labExec, labUp, preflightProblem, setTlsFaults, withLab } from './lab.js';
+export {
+  LabUsageError,
+  labDown,
+  labEnv,
+  labExec,
+  labUp,
+  preflightProblem,
+  setTlsFaults,
+  withLab,
+} from './lab.js';
 export { leftovers, selfCheck } from './network.js';
 export type { AgentExpect, Proof, Scenario, TargetExpect } from './scenarios.js';
 export { findScenario, SCENARIOS as scenarios } from './scenarios.js';

@@ -50,7 +50,9 @@ const MOTO_LAUNCHER = fileURLToPath(new URL('../support/moto_launcher.py', impor
 const TLS_CONFIG = join(STATE_DIR, 'tls.json');
 const AGENT_CONFIG = join(STATE_DIR, 'agent-config.json');
 
-const debug = process.env['VDL_LAB_DEBUG'] ? (msg: string) => process.stderr.write(`lab: ${msg}\n`) : () => {};
+const debug = process.env['VDL_LAB_DEBUG']
+  ? (msg: string) => process.stderr.write(`lab: ${msg}\n`)
+  : () => {};
 
 export interface MachineFacts {
   uid: number;
@@ -61,8 +63,10 @@ export interface MachineFacts {
 
 /** The guard `lab up` applies before touching anything: a message when the machine cannot run the lab. */
 export function preflightProblem(facts: MachineFacts): string | undefined {
-  if (facts.uid !== 0) return `the lab needs root (network namespaces, iptables); running as uid ${facts.uid}`;
-  if (!facts.ipNetns) return `this machine has no usable \`ip netns\` (${facts.ipNetnsError ?? 'unknown error'})`;
+  if (facts.uid !== 0)
+    return `the lab needs root (network namespaces, iptables); running as uid ${facts.uid}`;
+  if (!facts.ipNetns)
+    return `this machine has no usable \`ip netns\` (${facts.ipNetnsError ?? 'unknown error'})`;
   return undefined;
 }
 
@@ -71,7 +75,11 @@ async function machineFacts(): Promise<MachineFacts> {
   try {
     const result = await run(['ip', 'netns', 'list'], { timeoutMs: 5000 });
     if (result.code === 0) return { uid, ipNetns: true };
-    return { uid, ipNetns: false, ipNetnsError: result.stderr.trim().split('\n')[0] || `exit ${result.code}` };
+    return {
+      uid,
+      ipNetns: false,
+      ipNetnsError: result.stderr.trim().split('\n')[0] || `exit ${result.code}`,
+    };
   } catch (err) {
     return { uid, ipNetns: false, ipNetnsError: err instanceof Error ? err.message : String(err) };
   }
@@ -107,7 +115,9 @@ function startDaemon(name: string, ns: string, argv: string[]): Daemon {
 function assertRunning(daemons: Daemon[]): void {
   for (const d of daemons) {
     if (d.child.exitCode !== null || d.child.signalCode !== null) {
-      const tail = existsSync(d.log) ? readFileSync(d.log, 'utf8').trim().split('\n').slice(-5).join(' | ') : '';
+      const tail = existsSync(d.log)
+        ? readFileSync(d.log, 'utf8').trim().split('\n').slice(-5).join(' | ')
+        : '';
       throw new Error(`${d.name} exited (${d.child.exitCode ?? d.child.signalCode}): ${tail}`);
     }
   }
@@ -130,7 +140,12 @@ async function listening(ns: string): Promise<Set<string>> {
 }
 
 /** Waits until every socket listens in `ns`, failing early when one of the daemons died. */
-export async function waitForSockets(ns: string, sockets: Socket[], daemons: Daemon[], timeoutMs = 15_000): Promise<void> {
+export async function waitForSockets(
+  ns: string,
+  sockets: Socket[],
+  daemons: Daemon[],
+  timeoutMs = 15_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     assertRunning(daemons);
@@ -138,7 +153,9 @@ export async function waitForSockets(ns: string, sockets: Socket[], daemons: Dae
     const missing = sockets.filter((s) => !found.has(`${s.proto} ${s.address}:${s.port}`));
     if (missing.length === 0) return;
     if (Date.now() > deadline) {
-      throw new Error(`not listening in ${ns}: ${missing.map((s) => `${s.proto} ${s.address}:${s.port}`).join(', ')}`);
+      throw new Error(
+        `not listening in ${ns}: ${missing.map((s) => `${s.proto} ${s.address}:${s.port}`).join(', ')}`,
+      );
     }
     await sleep(30);
   }
@@ -193,7 +210,8 @@ function impliedFaults(scenario: Scenario, aws: AwsState): FirewallRule[] {
 async function applyFaults(rules: FirewallRule[], aws: AwsState): Promise<void> {
   const lines: string[] = [];
   for (const rule of rules) {
-    for (const argv of iptablesCommands(rule, aws)) lines.push(['ip', 'netns', 'exec', NODES[rule.node].ns, ...argv].join(' '));
+    for (const argv of iptablesCommands(rule, aws))
+      lines.push(['ip', 'netns', 'exec', NODES[rule.node].ns, ...argv].join(' '));
   }
   if (lines.length > 0) await runScript(lines);
 }
@@ -265,7 +283,9 @@ export async function labUp(scenarioName = 'healthy'): Promise<LabState> {
     mkdirSync(STATE_DIR, { mode: 0o755 });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new LabUsageError(`a lab is already up or being brought up (${STATE_DIR} exists); run \`lab down\` first`);
+      throw new LabUsageError(
+        `a lab is already up or being brought up (${STATE_DIR} exists); run \`lab down\` first`,
+      );
     }
     throw err;
   }
@@ -325,9 +345,20 @@ async function bringUp(scenario: Scenario): Promise<LabState> {
   const vpcConf = join(STATE_DIR, 'dns-vpc.conf');
   writeFileSync(
     vpcConf,
-    renderDnsmasqConfig([VPC_DNS, LINK_LOCAL_DNS], vpcResolverAnswers(awsState, overrides), join(STATE_DIR, 'dns-vpc.log')),
+    renderDnsmasqConfig(
+      [VPC_DNS, LINK_LOCAL_DNS],
+      vpcResolverAnswers(awsState, overrides),
+      join(STATE_DIR, 'dns-vpc.log'),
+    ),
   );
-  daemons.push(startDaemon('dns-vpc', NODES.dns.ns, ['dnsmasq', '--keep-in-foreground', '--pid-file=', `--conf-file=${vpcConf}`]));
+  daemons.push(
+    startDaemon('dns-vpc', NODES.dns.ns, [
+      'dnsmasq',
+      '--keep-in-foreground',
+      '--pid-file=',
+      `--conf-file=${vpcConf}`,
+    ]),
+  );
   if (scenario.dns?.custom === 'servfail') {
     daemons.push(
       startDaemon('dns-custom', NODES.dns.ns, [
@@ -342,16 +373,31 @@ async function bringUp(scenario: Scenario): Promise<LabState> {
     const customConf = join(STATE_DIR, 'dns-custom.conf');
     writeFileSync(
       customConf,
-      renderDnsmasqConfig([CUSTOM_DNS], customResolverAnswers(awsState, overrides), join(STATE_DIR, 'dns-custom.log')),
+      renderDnsmasqConfig(
+        [CUSTOM_DNS],
+        customResolverAnswers(awsState, overrides),
+        join(STATE_DIR, 'dns-custom.log'),
+      ),
     );
     daemons.push(
-      startDaemon('dns-custom', NODES.dns.ns, ['dnsmasq', '--keep-in-foreground', '--pid-file=', `--conf-file=${customConf}`]),
+      startDaemon('dns-custom', NODES.dns.ns, [
+        'dnsmasq',
+        '--keep-in-foreground',
+        '--pid-file=',
+        `--conf-file=${customConf}`,
+      ]),
     );
   }
   const listeners = tlsListeners(awsState, scenario.tls ?? {}, certDir);
   writeFileSync(TLS_CONFIG, JSON.stringify({ listeners } satisfies TlsServerConfig, null, 2));
   daemons.push(
-    startDaemon('tls', NODES.endpoints.ns, [process.execPath, '--import', 'tsx', labFile('tls-server.ts'), TLS_CONFIG]),
+    startDaemon('tls', NODES.endpoints.ns, [
+      process.execPath,
+      '--import',
+      'tsx',
+      labFile('tls-server.ts'),
+      TLS_CONFIG,
+    ]),
   );
 
   await time(
@@ -401,8 +447,12 @@ async function bringUp(scenario: Scenario): Promise<LabState> {
       .filter(([, e]) => e.type === 'Interface')
       .map(([name, e]) => [name, e.eniIps]),
   );
+  const endpointIds: Record<string, string> = Object.fromEntries(
+    Object.entries(awsState.endpoints).map(([name, e]) => [name, e.id]),
+  );
   if (awsState.endpointService) {
     eniIpsByService[awsState.endpointService.serviceId] = awsState.endpointService.endpoint.eniIps;
+    endpointIds[awsState.endpointService.serviceId] = awsState.endpointService.endpoint.id;
   }
   const state: LabState = {
     scenario: scenario.name,
@@ -414,6 +464,7 @@ async function bringUp(scenario: Scenario): Promise<LabState> {
     ...(agentConfig ? { agentConfigPath: AGENT_CONFIG, agentConfig } : {}),
     expect: fillPlaceholders(scenario.expect, placeholders),
     aws: awsState,
+    endpointIds,
     eniIps: eniIpsByService,
     gatewayAddresses: awsState.gatewayAddresses,
     resolvers: { vpc: VPC_DNS, linkLocal: LINK_LOCAL_DNS, custom: CUSTOM_DNS, agent: agentResolver },

@@ -39,7 +39,8 @@ export async function createNetwork(resolvConf: Record<NodeName, string>): Promi
       `mkdir -p /etc/netns/${node.ns}`,
       `printf 'nameserver %s\\n' ${resolvConf[name]} > /etc/netns/${node.ns}/resolv.conf`,
     );
-    if (node.address) lines.push(`ip -n ${node.ns} addr add ${node.address}/${VPC_PREFIX_LENGTH} dev ${node.veth}`);
+    if (node.address)
+      lines.push(`ip -n ${node.ns} addr add ${node.address}/${VPC_PREFIX_LENGTH} dev ${node.veth}`);
   }
   const dns = NODES.dns;
   lines.push(
@@ -192,7 +193,9 @@ export async function leftovers(): Promise<{
   etcNetns: string[];
   stateDir: boolean;
 }> {
-  const etcNetns = existsSync('/etc/netns') ? readdirSync('/etc/netns').filter((d) => d.startsWith(PREFIX)) : [];
+  const etcNetns = existsSync('/etc/netns')
+    ? readdirSync('/etc/netns').filter((d) => d.startsWith(PREFIX))
+    : [];
   return {
     namespaces: await labNamespaces(),
     links: await labLinks(),
@@ -223,11 +226,13 @@ export async function selfCheck(): Promise<string[]> {
   }
   for (const veth of hostVeths) {
     const addrs = await ipJson<IpAddr[]>(['addr', 'show', 'dev', veth]);
-    for (const a of addrs.flatMap((l) => l.addr_info)) problems.push(`host veth ${veth} has address ${a.local}`);
+    for (const a of addrs.flatMap((l) => l.addr_info))
+      problems.push(`host veth ${veth} has address ${a.local}`);
   }
   const hostRoutes = await ipJson<IpRoute[]>(['route', 'show', 'table', 'all']);
   for (const r of hostRoutes) {
-    if (r.dev === BRIDGE || (r.dev && hostVeths.has(r.dev))) problems.push(`host routes ${r.dst} into the lab via ${r.dev}`);
+    if (r.dev === BRIDGE || (r.dev && hostVeths.has(r.dev)))
+      problems.push(`host routes ${r.dst} into the lab via ${r.dev}`);
   }
 
   const owned = new Set<string>();
@@ -250,7 +255,8 @@ export async function selfCheck(): Promise<string[]> {
       if (noV6 !== '1') problems.push(`${ns} has IPv6 enabled`);
       for (const r of routes6) problems.push(`${ns} has an IPv6 route ${r.dst}`);
       for (const r of routes) {
-        if (r.dst === 'default' || r.dst === '0.0.0.0/0') problems.push(`${ns} has a default route via ${r.gateway ?? r.dev}`);
+        if (r.dst === 'default' || r.dst === '0.0.0.0/0')
+          problems.push(`${ns} has a default route via ${r.gateway ?? r.dev}`);
         if (r.gateway) problems.push(`${ns} routes ${r.dst} via a gateway ${r.gateway}`);
       }
     }),

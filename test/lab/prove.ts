@@ -1,18 +1,37 @@
 // Real clients inside the agent namespace — dig, nc, openssl s_client, the AWS CLI — and the
 // comparison of what they saw with what a scenario's proof says they must see.
 import { isDeepStrictEqual } from 'node:util';
-import { ENDPOINT_SERVICE_KEY, type DnsExpect, fillPlaceholders, type Scenario, type TlsExpect } from './scenarios.js';
+import {
+  type DnsExpect,
+  ENDPOINT_SERVICE_KEY,
+  fillPlaceholders,
+  type Scenario,
+  type TlsExpect,
+} from './scenarios.js';
 import { inNs, run } from './shell.js';
 import type { LabState } from './state.js';
 import { LINK_LOCAL_DNS, NODES, SERVICES } from './topology.js';
 
-export type DnsSeen = { outcome: 'answer' | 'nxdomain' | 'servfail' | 'refused' | 'timeout' | 'error'; addresses: string[] };
+export type DnsSeen = {
+  outcome: 'answer' | 'nxdomain' | 'servfail' | 'refused' | 'timeout' | 'error';
+  addresses: string[];
+};
 
 const AGENT_NS = NODES['agent-a'].ns;
 
 /** `dig` through resolv.conf (or @server), one try of one second. */
 export async function dig(name: string, server?: string, ns = AGENT_NS): Promise<DnsSeen> {
-  const argv = ['dig', '+time=1', '+tries=1', '+noall', '+comments', '+answer', ...(server ? [`@${server}`] : []), name, 'A'];
+  const argv = [
+    'dig',
+    '+time=1',
+    '+tries=1',
+    '+noall',
+    '+comments',
+    '+answer',
+    ...(server ? [`@${server}`] : []),
+    name,
+    'A',
+  ];
   const result = await run(inNs(ns, argv), { timeoutMs: 10_000 });
   const text = result.stdout + result.stderr;
   if (/timed out|no servers could be reached/i.test(text)) return { outcome: 'timeout', addresses: [] };
@@ -36,7 +55,9 @@ export type TcpSeen = 'connected' | 'refused' | 'timeout' | 'unreachable' | 'err
 
 /** `nc -z` with a one-second connect deadline (the lab's RTT is microseconds). */
 export async function tcpConnect(address: string, port = 443, ns = AGENT_NS): Promise<TcpSeen> {
-  const result = await run(inNs(ns, ['nc', '-z', '-v', '-w', '1', address, String(port)]), { timeoutMs: 10_000 });
+  const result = await run(inNs(ns, ['nc', '-z', '-v', '-w', '1', address, String(port)]), {
+    timeoutMs: 10_000,
+  });
   const text = result.stdout + result.stderr;
   if (result.code === 0 && /succeeded|open/i.test(text)) return 'connected';
   if (/refused/i.test(text)) return 'refused';
@@ -48,7 +69,12 @@ export async function tcpConnect(address: string, port = 443, ns = AGENT_NS): Pr
 export type TlsSeen = 'ok' | 'name-mismatch' | 'untrusted' | 'failed';
 
 /** `openssl s_client` with SNI, the lab CA, and hostname verification. */
-export async function tlsHandshake(address: string, servername: string, caPath: string, ns = AGENT_NS): Promise<TlsSeen> {
+export async function tlsHandshake(
+  address: string,
+  servername: string,
+  caPath: string,
+  ns = AGENT_NS,
+): Promise<TlsSeen> {
   const argv = [
     'timeout',
     '5',
@@ -74,7 +100,12 @@ export async function tlsHandshake(address: string, servername: string, caPath: 
 }
 
 /** `aws ec2 ARGS --query QUERY --output json` against moto from inside the agent namespace. */
-export async function awsEc2(state: LabState, args: string[], query: string, ns = AGENT_NS): Promise<unknown> {
+export async function awsEc2(
+  state: LabState,
+  args: string[],
+  query: string,
+  ns = AGENT_NS,
+): Promise<unknown> {
   const env: Record<string, string> = { ...state.env };
   const argv = ['aws', '--endpoint-url', state.motoUrl, 'ec2', ...args, '--query', query, '--output', 'json'];
   const result = await run(inNs(ns, argv), { env, timeoutMs: 30_000 });
@@ -127,21 +158,36 @@ export async function proveScenario(state: LabState, scenario: Scenario): Promis
     async () => {
       const service = SERVICES.find((s) => s.shortName === shortName)!;
       const observed = classifyDns(await dig(service.hostname, server), shortName, state);
-      return { check, subject: `${shortName} ${service.hostname}${server ? ` @${server}` : ''}`, expected, observed, ok: observed === expected };
+      return {
+        check,
+        subject: `${shortName} ${service.hostname}${server ? ` @${server}` : ''}`,
+        expected,
+        observed,
+        ok: observed === expected,
+      };
     };
   for (const service of SERVICES) {
     const short = service.shortName;
-    jobs.push(dnsJob('dns', short, proof.dns?.[short] ?? (service.kind === 'interface' ? 'private' : 'gateway')));
+    jobs.push(
+      dnsJob('dns', short, proof.dns?.[short] ?? (service.kind === 'interface' ? 'private' : 'gateway')),
+    );
     const vpcExpected = proof.vpcDns?.[short];
     if (vpcExpected) jobs.push(dnsJob('vpc-dns', short, vpcExpected, LINK_LOCAL_DNS));
 
-    const endpointIps = service.kind === 'gateway' ? [state.gatewayAddresses[short]!] : state.aws.endpoints[short]?.eniIps;
+    const endpointIps =
+      service.kind === 'gateway' ? [state.gatewayAddresses[short]!] : state.aws.endpoints[short]?.eniIps;
     const targets = endpointIps ?? service.publicAddresses;
     const tcpExpected = proof.tcp?.[short] ?? 'connected';
     for (const address of targets) {
       jobs.push(async () => {
         const observed = await tcpConnect(address);
-        return { check: 'tcp', subject: `${short} ${address}:443`, expected: tcpExpected, observed, ok: observed === tcpExpected };
+        return {
+          check: 'tcp',
+          subject: `${short} ${address}:443`,
+          expected: tcpExpected,
+          observed,
+          ok: observed === tcpExpected,
+        };
       });
     }
     const tlsExpected: TlsExpect = proof.tls?.[short] ?? 'ok';
@@ -149,7 +195,13 @@ export async function proveScenario(state: LabState, scenario: Scenario): Promis
       for (const address of endpointIps) {
         jobs.push(async () => {
           const observed = await tlsHandshake(address, service.hostname, state.caPath);
-          return { check: 'tls', subject: `${short} ${address} sni ${service.hostname}`, expected: tlsExpected, observed, ok: observed === tlsExpected };
+          return {
+            check: 'tls',
+            subject: `${short} ${address} sni ${service.hostname}`,
+            expected: tlsExpected,
+            observed,
+            ok: observed === tlsExpected,
+          };
         });
       }
     }
@@ -159,7 +211,13 @@ export async function proveScenario(state: LabState, scenario: Scenario): Promis
     for (const address of state.aws.endpointService.endpoint.eniIps) {
       jobs.push(async () => {
         const observed = await tcpConnect(address);
-        return { check: 'tcp', subject: `${state.aws.endpointService!.serviceId} ${address}:443`, expected: serviceTcp, observed, ok: observed === serviceTcp };
+        return {
+          check: 'tcp',
+          subject: `${state.aws.endpointService!.serviceId} ${address}:443`,
+          expected: serviceTcp,
+          observed,
+          ok: observed === serviceTcp,
+        };
       });
     }
   }
@@ -172,18 +230,45 @@ export async function proveScenario(state: LabState, scenario: Scenario): Promis
       } catch (err) {
         observed = err instanceof Error ? err.message : String(err);
       }
-      return { check: 'aws', subject: filled.what, expected: filled.equals, observed, ok: isDeepStrictEqual(observed, filled.equals) };
+      return {
+        check: 'aws',
+        subject: filled.what,
+        expected: filled.equals,
+        observed,
+        ok: isDeepStrictEqual(observed, filled.equals),
+      };
     });
   }
   // The AWS CLI is slow to start: begin those first so they overlap the quick probes.
-  const ordered = [...jobs.slice(jobs.length - (proof.aws?.length ?? 0)), ...jobs.slice(0, jobs.length - (proof.aws?.length ?? 0))];
+  const ordered = [
+    ...jobs.slice(jobs.length - (proof.aws?.length ?? 0)),
+    ...jobs.slice(0, jobs.length - (proof.aws?.length ?? 0)),
+  ];
   return pool(ordered, 12, (job) => job());
 }
 
 /** The lines of a proof as a plain table. */
 export function renderProof(lines: ProofLine[]): string {
   const show = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
-  const rows = lines.map((l) => [l.ok ? 'ok ' : 'BAD', l.check, l.subject, show(l.observed), l.ok ? '' : `expected ${show(l.expected)}`]);
-  const widths = [3, 7, Math.max(...rows.map((r) => r[2]!.length)), Math.max(...rows.map((r) => r[3]!.length))];
-  return rows.map((r) => r.map((c, i) => (i < widths.length ? c.padEnd(widths[i]!) : c)).join('  ').trimEnd()).join('\n');
+  const rows = lines.map((l) => [
+    l.ok ? 'ok ' : 'BAD',
+    l.check,
+    l.subject,
+    show(l.observed),
+    l.ok ? '' : `expected ${show(l.expected)}`,
+  ]);
+  const widths = [
+    3,
+    7,
+    Math.max(...rows.map((r) => r[2]!.length)),
+    Math.max(...rows.map((r) => r[3]!.length)),
+  ];
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i < widths.length ? c.padEnd(widths[i]!) : c))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

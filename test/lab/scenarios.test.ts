@@ -15,8 +15,14 @@ describe('every lab scenario shows what it claims to real clients in vdl-agent-a
         const lines = await proveScenario(state, scenario);
         const bad = lines.filter((l) => !l.ok);
         assert.deepEqual(bad, [], `observations differ from the proof:\n${renderProof(bad)}`);
-        assert.ok(lines.some((l) => l.check === 'aws'), 'the moto configuration was read back');
-        assert.ok(lines.some((l) => l.check === 'dns'), 'names were resolved');
+        assert.ok(
+          lines.some((l) => l.check === 'aws'),
+          'the moto configuration was read back',
+        );
+        assert.ok(
+          lines.some((l) => l.check === 'dns'),
+          'names were resolved',
+        );
 
         assert.doesNotMatch(JSON.stringify(state.expect), /\{\{/, 'expect has no unresolved placeholder');
         if (scenario.agentConfig) {

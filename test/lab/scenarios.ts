@@ -180,12 +180,23 @@ export const SCENARIOS: Scenario[] = [
     aws: {
       endpoints: {
         secretsmanager: {
-          securityGroup: { name: 'vdl-secretsmanager', ingress: [{ proto: 'tcp', from: 443, to: 443, cidr: '10.9.0.0/16' }] },
+          securityGroup: {
+            name: 'vdl-secretsmanager',
+            ingress: [{ proto: 'tcp', from: 443, to: 443, cidr: '10.9.0.0/16' }],
+          },
         },
       },
     },
     faults: [
-      { node: 'endpoints', chain: 'INPUT', proto: 'tcp', dport: 443, src: VPC, dst: { enisOf: 'secretsmanager' }, action: 'DROP' },
+      {
+        node: 'endpoints',
+        chain: 'INPUT',
+        proto: 'tcp',
+        dport: 443,
+        src: VPC,
+        dst: { enisOf: 'secretsmanager' },
+        action: 'DROP',
+      },
     ],
     proof: {
       tcp: { secretsmanager: 'timeout' },
@@ -222,7 +233,11 @@ export const SCENARIOS: Scenario[] = [
         },
       ],
     },
-    expect: { exitCode: 1, status: 'fail', targets: each(ALL, { status: 'fail', rootCause: 'SG_AGENT_EGRESS_DENIED' }) },
+    expect: {
+      exitCode: 1,
+      status: 'fail',
+      targets: each(ALL, { status: 'fail', rootCause: 'SG_AGENT_EGRESS_DENIED' }),
+    },
   },
   {
     name: 'private-dns-off',
@@ -306,7 +321,11 @@ export const SCENARIOS: Scenario[] = [
         },
       ],
     },
-    expect: { exitCode: 1, status: 'fail', targets: { s3: { status: 'fail', rootCause: 'ROUTE_GATEWAY_MISSING' } } },
+    expect: {
+      exitCode: 1,
+      status: 'fail',
+      targets: { s3: { status: 'fail', rootCause: 'ROUTE_GATEWAY_MISSING' } },
+    },
   },
   {
     name: 's3-route-missing-nat',
@@ -348,7 +367,11 @@ export const SCENARIOS: Scenario[] = [
       aws: [
         {
           what: "subnet A's ACL denies tcp 1024-65535 inbound at rule 90",
-          args: ['describe-network-acls', '--filters', 'Name=association.subnet-id,Values={{SUBNET_AGENT_A}}'],
+          args: [
+            'describe-network-acls',
+            '--filters',
+            'Name=association.subnet-id,Values={{SUBNET_AGENT_A}}',
+          ],
           query: 'NetworkAcls[0].Entries[?RuleNumber==`90`].[RuleAction, Egress] | [0]',
           equals: ['deny', false],
         },
@@ -374,7 +397,11 @@ export const SCENARIOS: Scenario[] = [
         },
       ],
     },
-    expect: { exitCode: 0, status: 'warn', targets: { logs: { status: 'warn', rootCause: 'ENDPOINT_NOT_IN_AZ' } } },
+    expect: {
+      exitCode: 0,
+      status: 'warn',
+      targets: { logs: { status: 'warn', rootCause: 'ENDPOINT_NOT_IN_AZ' } },
+    },
   },
   {
     name: 'endpoint-pending',
@@ -385,7 +412,15 @@ export const SCENARIOS: Scenario[] = [
         endpoint: { state: 'pendingAcceptance', privateDns: false },
       },
     },
-    faults: [{ node: 'endpoints', chain: 'INPUT', proto: 'tcp', dst: { enisOf: ENDPOINT_SERVICE_KEY }, action: 'DROP' }],
+    faults: [
+      {
+        node: 'endpoints',
+        chain: 'INPUT',
+        proto: 'tcp',
+        dst: { enisOf: ENDPOINT_SERVICE_KEY },
+        action: 'DROP',
+      },
+    ],
     agentConfig: { services: [{ name: ENDPOINT_SERVICE_NAME, ports: [443] }] },
     proof: {
       tcp: { [ENDPOINT_SERVICE_KEY]: 'timeout' },
@@ -422,7 +457,11 @@ export const SCENARIOS: Scenario[] = [
         },
       ],
     },
-    expect: { exitCode: 1, status: 'fail', targets: { 'ecr.dkr': { status: 'fail', rootCause: 'ENDPOINT_MISSING' } } },
+    expect: {
+      exitCode: 1,
+      status: 'fail',
+      targets: { 'ecr.dkr': { status: 'fail', rootCause: 'ENDPOINT_MISSING' } },
+    },
   },
   {
     name: 'resolver-timeout',
@@ -460,7 +499,11 @@ export const SCENARIOS: Scenario[] = [
         },
       ],
     },
-    expect: { exitCode: 1, status: 'fail', targets: each(ALL, { status: 'fail', rootCause: 'DNS_SERVFAIL' }) },
+    expect: {
+      exitCode: 1,
+      status: 'fail',
+      targets: each(ALL, { status: 'fail', rootCause: 'DNS_SERVFAIL' }),
+    },
   },
   {
     name: 'tls-wrong-name',
@@ -486,7 +529,9 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'host-firewall-drop',
     description: "a host firewall in front of sts's ENIs drops tcp/443; the VPC configuration allows it",
-    faults: [{ node: 'endpoints', chain: 'INPUT', proto: 'tcp', dport: 443, dst: { enisOf: 'sts' }, action: 'DROP' }],
+    faults: [
+      { node: 'endpoints', chain: 'INPUT', proto: 'tcp', dport: 443, dst: { enisOf: 'sts' }, action: 'DROP' },
+    ],
     proof: {
       tcp: { sts: 'timeout' },
       tls: { sts: 'skip' },
@@ -513,6 +558,9 @@ export function findScenario(name: string): Scenario | undefined {
 
 /** Replaces every `{{KEY}}` in a JSON-shaped value. */
 export function fillPlaceholders<T>(value: T, values: Record<string, string>): T {
-  const text = JSON.stringify(value).replace(/\{\{([A-Z0-9_]+)\}\}/g, (whole, key: string) => values[key] ?? whole);
+  const text = JSON.stringify(value).replace(
+    /\{\{([A-Z0-9_]+)\}\}/g,
+    (whole, key: string) => values[key] ?? whole,
+  );
   return JSON.parse(text) as T;
 }

@@ -12,6 +12,7 @@ export interface RunOptions {
   input?: string;
   timeoutMs?: number;
   env?: Record<string, string>;
+  cwd?: string;
 }
 
 export class CommandError extends Error {
@@ -29,6 +30,7 @@ export function run(argv: string[], options: RunOptions = {}): Promise<RunResult
     const child = spawn(argv[0]!, argv.slice(1), {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: options.env ? { ...process.env, ...options.env } : process.env,
+      ...(options.cwd ? { cwd: options.cwd } : {}),
     });
     let stdout = '';
     let stderr = '';

@@ -36,7 +36,12 @@ export interface AwsState {
   gatewayAddresses: Record<string, string>;
   natGatewayId?: string;
   networkAclId?: string;
-  endpointService?: { serviceName: string; serviceId: string; loadBalancerArn: string; endpoint: EndpointState };
+  endpointService?: {
+    serviceName: string;
+    serviceId: string;
+    loadBalancerArn: string;
+    endpoint: EndpointState;
+  };
 }
 
 export interface LabState {
@@ -52,6 +57,8 @@ export interface LabState {
   /** The scenario's expectation with endpoint-service placeholders resolved. */
   expect: AgentExpect;
   aws: AwsState;
+  /** Endpoint ids by service short name (the endpoint service under its vpce-svc id). */
+  endpointIds: Record<string, string>;
   /** ENI IPs by service short name (interface endpoints; the endpoint service under its id). */
   eniIps: Record<string, string[]>;
   gatewayAddresses: Record<string, string>;

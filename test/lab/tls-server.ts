@@ -22,13 +22,18 @@ const servers = new Map<string, { server: Server; spec: string }>();
 const keyOf = (l: TlsListener): string => `${l.address}:${l.port}`;
 
 function open(listener: TlsListener): Promise<void> {
-  const server = createServer({ cert: readFileSync(listener.cert), key: readFileSync(listener.key) }, (socket) => {
-    socket.setTimeout(5000, () => socket.destroy());
-    socket.on('error', () => socket.destroy());
-    socket.once('data', () => {
-      socket.end('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 15\r\nconnection: close\r\n\r\nvpce-doctor lab');
-    });
-  });
+  const server = createServer(
+    { cert: readFileSync(listener.cert), key: readFileSync(listener.key) },
+    (socket) => {
+      socket.setTimeout(5000, () => socket.destroy());
+      socket.on('error', () => socket.destroy());
+      socket.once('data', () => {
+        socket.end(
+          'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 15\r\nconnection: close\r\n\r\nvpce-doctor lab',
+        );
+      });
+    },
+  );
   server.on('tlsClientError', () => {});
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -58,7 +63,9 @@ async function reconcile(path: string): Promise<void> {
   const wanted = new Map(config.listeners.map((l) => [keyOf(l), l]));
   await Promise.all(
     [...servers.entries()]
-      .filter(([key, entry]) => wanted.get(key) === undefined || JSON.stringify(wanted.get(key)) !== entry.spec)
+      .filter(
+        ([key, entry]) => wanted.get(key) === undefined || JSON.stringify(wanted.get(key)) !== entry.spec,
+      )
       .map(([key]) => close(key)),
   );
   await Promise.all([...wanted.entries()].filter(([key]) => !servers.has(key)).map(([, l]) => open(l)));
@@ -72,9 +79,9 @@ function main(configPath: string | undefined): void {
     process.exit(2);
   }
   reconcile(configPath).catch((err: unknown) => {
-  process.stderr.write(`tls-server: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+    process.stderr.write(`tls-server: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
   process.on('SIGHUP', () => {
     reconcile(configPath).catch((err: unknown) => {
       process.stderr.write(`tls-server reload: ${err instanceof Error ? err.message : String(err)}\n`);

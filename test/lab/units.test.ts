@@ -89,12 +89,50 @@ describe('lab resolver answers', () => {
 describe('lab faults become iptables rules', () => {
   test('a rule naming the ENIs of a service expands to one rule per ENI IP', () => {
     const commands = iptablesCommands(
-      { node: 'endpoints', chain: 'INPUT', proto: 'tcp', dport: 443, src: '10.0.0.0/16', dst: { enisOf: 'secretsmanager' }, action: 'DROP' },
+      {
+        node: 'endpoints',
+        chain: 'INPUT',
+        proto: 'tcp',
+        dport: 443,
+        src: '10.0.0.0/16',
+        dst: { enisOf: 'secretsmanager' },
+        action: 'DROP',
+      },
       awsState(),
     );
     assert.deepEqual(commands, [
-      ['iptables', '-w', '-A', 'INPUT', '-p', 'tcp', '-s', '10.0.0.0/16', '-d', '10.0.11.20', '--dport', '443', '-j', 'DROP'],
-      ['iptables', '-w', '-A', 'INPUT', '-p', 'tcp', '-s', '10.0.0.0/16', '-d', '10.0.12.20', '--dport', '443', '-j', 'DROP'],
+      [
+        'iptables',
+        '-w',
+        '-A',
+        'INPUT',
+        '-p',
+        'tcp',
+        '-s',
+        '10.0.0.0/16',
+        '-d',
+        '10.0.11.20',
+        '--dport',
+        '443',
+        '-j',
+        'DROP',
+      ],
+      [
+        'iptables',
+        '-w',
+        '-A',
+        'INPUT',
+        '-p',
+        'tcp',
+        '-s',
+        '10.0.0.0/16',
+        '-d',
+        '10.0.12.20',
+        '--dport',
+        '443',
+        '-j',
+        'DROP',
+      ],
     ]);
   });
 
@@ -109,11 +147,19 @@ describe('lab faults become iptables rules', () => {
 
   test('a rule naming an endpoint the scenario did not create is an error, not a silent no-op', () => {
     assert.throws(
-      () => iptablesCommands({ node: 'endpoints', chain: 'INPUT', dst: { enisOf: 'ssm' }, action: 'DROP' }, awsState()),
+      () =>
+        iptablesCommands(
+          { node: 'endpoints', chain: 'INPUT', dst: { enisOf: 'ssm' }, action: 'DROP' },
+          awsState(),
+        ),
       /ssm/,
     );
     assert.throws(
-      () => iptablesCommands({ node: 'endpoints', chain: 'INPUT', dst: { enisOf: ENDPOINT_SERVICE_KEY }, action: 'DROP' }, awsState()),
+      () =>
+        iptablesCommands(
+          { node: 'endpoints', chain: 'INPUT', dst: { enisOf: ENDPOINT_SERVICE_KEY }, action: 'DROP' },
+          awsState(),
+        ),
       /endpoint-service/,
     );
   });
@@ -125,7 +171,10 @@ describe('lab preflight guard', () => {
   });
 
   test('a machine without ip netns is refused with the reason', () => {
-    assert.match(preflightProblem({ uid: 0, ipNetns: false, ipNetnsError: 'Object "netns" is unknown' }) ?? '', /ip netns.*unknown/);
+    assert.match(
+      preflightProblem({ uid: 0, ipNetns: false, ipNetnsError: 'Object "netns" is unknown' }) ?? '',
+      /ip netns.*unknown/,
+    );
   });
 
   test('root with ip netns passes', () => {

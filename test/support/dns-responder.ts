@@ -35,14 +35,19 @@ function question(query: ReceivedQuery): dnsPacket.Question {
 }
 
 /** A NOERROR answer: optional CNAME chain from the query name, then A records on the last name. */
-export function answerMessage(query: ReceivedQuery, addresses: string[], options: { cnames?: string[]; id?: number } = {}): Buffer {
+export function answerMessage(
+  query: ReceivedQuery,
+  addresses: string[],
+  options: { cnames?: string[]; id?: number } = {},
+): Buffer {
   const answers: dnsPacket.Answer[] = [];
   let owner = query.name;
   for (const alias of options.cnames ?? []) {
     answers.push({ type: 'CNAME', name: owner, ttl: 60, class: 'IN', data: alias });
     owner = alias;
   }
-  for (const address of addresses) answers.push({ type: 'A', name: owner, ttl: 60, class: 'IN', data: address });
+  for (const address of addresses)
+    answers.push({ type: 'A', name: owner, ttl: 60, class: 'IN', data: address });
   return dnsPacket.encode({
     type: 'response',
     id: options.id ?? query.id,
@@ -53,7 +58,12 @@ export function answerMessage(query: ReceivedQuery, addresses: string[], options
 }
 
 export function rcodeMessage(query: ReceivedQuery, rcode: keyof typeof RCODES): Buffer {
-  return dnsPacket.encode({ type: 'response', id: query.id, flags: RD_RA | RCODES[rcode], questions: [question(query)] });
+  return dnsPacket.encode({
+    type: 'response',
+    id: query.id,
+    flags: RD_RA | RCODES[rcode],
+    questions: [question(query)],
+  });
 }
 
 /** NOERROR with an empty answer section (the name exists, without an A record). */

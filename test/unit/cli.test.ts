@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type Io, main } from '../../src/cli.js';
 
-async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(
+  argv: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const io: Io = {
@@ -24,8 +27,16 @@ describe('the CLI contract', () => {
     ['no command', [], /missing command/],
     ['an unknown command', ['diagnose'], /unknown command 'diagnose'/],
     ['an unknown flag', ['report', '--colour'], /Unknown option '--colour'/],
-    ['an unknown format', ['report', '--format', 'xml'], /--format: 'xml' is not one of text, json, markdown/],
-    ['a timeout that is not a number', ['report', '--timeout-ms', '5s'], /--timeout-ms: '5s' is not a whole number/],
+    [
+      'an unknown format',
+      ['report', '--format', 'xml'],
+      /--format: 'xml' is not one of text, json, markdown/,
+    ],
+    [
+      'a timeout that is not a number',
+      ['report', '--timeout-ms', '5s'],
+      /--timeout-ms: '5s' is not a whole number/,
+    ],
     ['a timeout out of range', ['report', '--timeout-ms', '5'], /--timeout-ms: 5 is outside/],
     ['a stray argument', ['report', 'now'], /unexpected argument 'now'/],
     ['explain without a code', ['explain'], /exactly one finding code/],

@@ -3,7 +3,13 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, DEFAULT_TIMEOUTS, loadConfig, loadConfigFile, validateConfig } from '../../src/config.js';
+import {
+  ConfigError,
+  DEFAULT_TIMEOUTS,
+  loadConfig,
+  loadConfigFile,
+  validateConfig,
+} from '../../src/config.js';
 
 async function file(name: string, text: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'vpce-doctor-config-'));
@@ -34,8 +40,16 @@ describe('configuration', () => {
 
   const rejected: Array<[string, string, RegExp]> = [
     ['an unknown top-level field', 'colour: red\n', /colour: unknown field/],
-    ['an unknown field inside a service', 'services:\n  - name: s3\n    prot: 443\n', /services\.0\.prot: unknown field/],
-    ['a port out of range', 'services:\n  - name: s3\n    ports: [70000]\n', /services\.0\.ports\.0: .*65535/],
+    [
+      'an unknown field inside a service',
+      'services:\n  - name: s3\n    prot: 443\n',
+      /services\.0\.prot: unknown field/,
+    ],
+    [
+      'a port out of range',
+      'services:\n  - name: s3\n    ports: [70000]\n',
+      /services\.0\.ports\.0: .*65535/,
+    ],
     ['a timeout of the wrong type', 'timeouts:\n  dnsMs: fast\n', /timeouts\.dnsMs: Expected integer/],
     ['a malformed VPC id', 'context:\n  vpcId: vpc_1\n', /context\.vpcId/],
     ['a list where an object belongs', '- a\n- b\n', /\(top level\): Expected object/],
@@ -56,7 +70,10 @@ describe('configuration', () => {
   }
 
   it('says which file it could not read', async () => {
-    await assert.rejects(loadConfigFile('/nonexistent/vpce.yaml'), /\/nonexistent\/vpce.yaml: cannot read .*ENOENT/);
+    await assert.rejects(
+      loadConfigFile('/nonexistent/vpce.yaml'),
+      /\/nonexistent\/vpce.yaml: cannot read .*ENOENT/,
+    );
   });
 
   it('adds profiles and services from the environment', async () => {

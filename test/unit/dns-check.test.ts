@@ -9,8 +9,19 @@ const WORKLOAD: Resolver = { address: '10.0.3.53', source: 'resolv.conf' };
 const AMAZON: Resolver = { address: '10.0.0.2', source: 'vpc-base-2' };
 const SM_ENIS = ['10.0.11.23', '10.0.12.23'];
 
-function obs(resolver: Resolver, outcome: DnsObservation['outcome'], addresses: string[] = []): DnsObservation {
-  return { resolver, hostname: 'secretsmanager.us-east-1.amazonaws.com', outcome, addresses, transport: 'udp', durationMs: 1.2 };
+function obs(
+  resolver: Resolver,
+  outcome: DnsObservation['outcome'],
+  addresses: string[] = [],
+): DnsObservation {
+  return {
+    resolver,
+    hostname: 'secretsmanager.us-east-1.amazonaws.com',
+    outcome,
+    addresses,
+    transport: 'udp',
+    durationMs: 1.2,
+  };
 }
 
 function run(
@@ -40,7 +51,12 @@ const customDhcp: Partial<Inventory> = {
 };
 
 describe('checkDns', () => {
-  const table: Array<{ name: string; dns: DnsObservation[]; options?: Parameters<typeof run>[1]; expect: string[] }> = [
+  const table: Array<{
+    name: string;
+    dns: DnsObservation[];
+    options?: Parameters<typeof run>[1];
+    expect: string[];
+  }> = [
     {
       name: 'passes when the workload resolver answers exactly the endpoint ENI IPs',
       dns: [obs(WORKLOAD, 'answer', SM_ENIS), obs(AMAZON, 'answer', SM_ENIS)],
@@ -115,13 +131,21 @@ describe('checkDns', () => {
     {
       name: 'passes a public answer for a gateway target with DNS_PUBLIC_OK',
       dns: [obs(AMAZON, 'answer', ['52.216.4.1'])],
-      options: { endpoint: 'vpce-0s3gw', short: 's3', resolvers: [{ address: '10.0.0.2', source: 'resolv.conf' }] },
+      options: {
+        endpoint: 'vpce-0s3gw',
+        short: 's3',
+        resolvers: [{ address: '10.0.0.2', source: 'resolv.conf' }],
+      },
       expect: ['DNS_PUBLIC_OK:pass'],
     },
     {
       name: 'fails a private answer for a gateway target',
       dns: [obs(AMAZON, 'answer', ['10.0.50.5'])],
-      options: { endpoint: 'vpce-0s3gw', short: 's3', resolvers: [{ address: '10.0.0.2', source: 'resolv.conf' }] },
+      options: {
+        endpoint: 'vpce-0s3gw',
+        short: 's3',
+        resolvers: [{ address: '10.0.0.2', source: 'resolv.conf' }],
+      },
       expect: ['DNS_RESOLVES_UNEXPECTED_PRIVATE:fail'],
     },
     {
@@ -144,7 +168,10 @@ describe('checkDns', () => {
     },
     {
       name: 'counts resolv.conf naming AmazonProvidedDNS as both: no self-comparison',
-      dns: [obs({ address: '10.0.0.2', source: 'resolv.conf' }, 'answer', SM_ENIS), obs(AMAZON, 'answer', SM_ENIS)],
+      dns: [
+        obs({ address: '10.0.0.2', source: 'resolv.conf' }, 'answer', SM_ENIS),
+        obs(AMAZON, 'answer', SM_ENIS),
+      ],
       expect: ['DNS_PRIVATE_OK:pass'],
     },
   ];
@@ -158,7 +185,9 @@ describe('checkDns', () => {
   it('gives no fix on a pass and a fix on every failure', () => {
     const findings = [
       ...run([obs(WORKLOAD, 'answer', SM_ENIS)]),
-      ...run([obs(WORKLOAD, 'answer', ['52.94.1.1']), obs(AMAZON, 'answer', SM_ENIS)], { inventory: customDhcp }),
+      ...run([obs(WORKLOAD, 'answer', ['52.94.1.1']), obs(AMAZON, 'answer', SM_ENIS)], {
+        inventory: customDhcp,
+      }),
     ];
     for (const f of findings) {
       if (f.status === 'pass') assert.equal(f.fix, undefined, f.code);
@@ -167,9 +196,9 @@ describe('checkDns', () => {
   });
 
   it('names the dhcp-options id, the custom server and both answers in DHCP_CUSTOM_DNS', () => {
-    const finding = run([obs(WORKLOAD, 'answer', ['52.94.1.1']), obs(AMAZON, 'answer', SM_ENIS)], { inventory: customDhcp }).find(
-      (f) => f.code === 'DHCP_CUSTOM_DNS',
-    )!;
+    const finding = run([obs(WORKLOAD, 'answer', ['52.94.1.1']), obs(AMAZON, 'answer', SM_ENIS)], {
+      inventory: customDhcp,
+    }).find((f) => f.code === 'DHCP_CUSTOM_DNS')!;
     assert.match(finding.message, /dopt-0custom \(10\.0\.3\.53\)/);
     assert.match(finding.message, /52\.94\.1\.1/);
     assert.match(finding.message, /10\.0\.11\.23/);
@@ -181,7 +210,11 @@ describe('checkDns', () => {
     const [finding] = checkDns(
       input(t, {
         context: { resolvers: [{ address: '10.0.0.2', source: 'resolv.conf' }] },
-        observations: { dns: [obs({ address: '10.0.0.2', source: 'resolv.conf' }, 'answer', ['52.94.2.2'])], tcp: [], tls: [] },
+        observations: {
+          dns: [obs({ address: '10.0.0.2', source: 'resolv.conf' }, 'answer', ['52.94.2.2'])],
+          tcp: [],
+          tls: [],
+        },
       }),
     );
     assert.equal(finding?.code, 'DNS_RESOLVES_PUBLIC');
@@ -193,7 +226,11 @@ describe('checkDns', () => {
     const findings = checkDns(
       input(t, {
         context: { resolvers: [{ address: '10.0.0.2', source: 'resolv.conf' }] },
-        observations: { dns: [obs({ address: '10.0.0.2', source: 'resolv.conf' }, 'answer', ['3.3.3.3'])], tcp: [], tls: [] },
+        observations: {
+          dns: [obs({ address: '10.0.0.2', source: 'resolv.conf' }, 'answer', ['3.3.3.3'])],
+          tcp: [],
+          tls: [],
+        },
       }),
     );
     assert.deepEqual(codes(findings), ['DNS_NO_LOCAL_ENDPOINT:info']);

@@ -8,7 +8,16 @@ import { type DnsQuery, interpretReply } from '../../src/net/dns.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed_cafe);
 const CASES = 120_000;
-const OUTCOMES = new Set<DnsOutcome>(['answer', 'nxdomain', 'servfail', 'refused', 'nodata', 'timeout', 'malformed', 'error']);
+const OUTCOMES = new Set<DnsOutcome>([
+  'answer',
+  'nxdomain',
+  'servfail',
+  'refused',
+  'nodata',
+  'timeout',
+  'malformed',
+  'error',
+]);
 
 /** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
 function prng(seed: number): () => number {
@@ -41,14 +50,30 @@ function seeds(): Buffer[] {
       ...base,
       flags: 0x0183,
       authorities: [
-        { type: 'SOA', name: 'amazonaws.com', ttl: 60, data: { mname: 'ns.amazonaws.com', rname: 'hostmaster.amazonaws.com' } },
+        {
+          type: 'SOA',
+          name: 'amazonaws.com',
+          ttl: 60,
+          data: { mname: 'ns.amazonaws.com', rname: 'hostmaster.amazonaws.com' },
+        },
       ],
     }),
     dnsPacket.encode({ ...base, flags: 0x0380 }),
     dnsPacket.encode({
       ...base,
       answers: [{ type: 'A', name: query.name, ttl: 60, data: '10.0.1.5' }],
-      additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }],
+      additionals: [
+        {
+          type: 'OPT',
+          name: '.',
+          udpPayloadSize: 1232,
+          extendedRcode: 0,
+          ednsVersion: 0,
+          flags: 0,
+          flag_do: false,
+          options: [],
+        },
+      ],
     }),
   ];
 }
@@ -117,7 +142,10 @@ describe('interpretReply under fuzzing', () => {
     }
     // The mutations must reach past the id check into real decoding, or the fuzz proves little.
     for (const key of ['answer', 'malformed', 'ignore', 'retry-tcp', 'nxdomain']) {
-      assert.ok((seen.get(key) ?? 0) > 0, `no case ended as ${key}: ${JSON.stringify(Object.fromEntries(seen))}`);
+      assert.ok(
+        (seen.get(key) ?? 0) > 0,
+        `no case ended as ${key}: ${JSON.stringify(Object.fromEntries(seen))}`,
+      );
     }
   });
 

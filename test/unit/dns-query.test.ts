@@ -20,7 +20,11 @@ const resolver: Resolver = { address: '127.0.0.1', source: 'resolv.conf' };
 describe('queryA', () => {
   let responder: DnsResponder;
   const ask = (options: { timeoutMs?: number; signal?: AbortSignal } = {}) =>
-    queryA(resolver, NAME, { timeoutMs: options.timeoutMs ?? 2000, port: responder.port, ...(options.signal ? { signal: options.signal } : {}) });
+    queryA(resolver, NAME, {
+      timeoutMs: options.timeoutMs ?? 2000,
+      port: responder.port,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
 
   before(async () => {
     responder = await startDnsResponder();
@@ -47,7 +51,9 @@ describe('queryA', () => {
   });
 
   it('follows a CNAME chain in the answer section to the A records of its last name', async () => {
-    responder.setHandler((q) => [answerMessage(q, ['10.0.3.7'], { cnames: ['a.example.internal', 'b.example.internal'] })]);
+    responder.setHandler((q) => [
+      answerMessage(q, ['10.0.3.7'], { cnames: ['a.example.internal', 'b.example.internal'] }),
+    ]);
     const observation = await ask();
     assert.equal(observation.outcome, 'answer');
     assert.deepEqual(observation.addresses, ['10.0.3.7']);
@@ -83,7 +89,9 @@ describe('queryA', () => {
   });
 
   it('retries over TCP when the UDP answer is truncated and takes the TCP answer', async () => {
-    responder.setHandler((q) => (q.transport === 'udp' ? [truncatedMessage(q)] : [answerMessage(q, ['10.0.1.9'])]));
+    responder.setHandler((q) =>
+      q.transport === 'udp' ? [truncatedMessage(q)] : [answerMessage(q, ['10.0.1.9'])],
+    );
     const observation = await ask();
     assert.equal(observation.outcome, 'answer');
     assert.equal(observation.transport, 'tcp');
@@ -97,7 +105,9 @@ describe('queryA', () => {
   it('reassembles a TCP answer that arrives in small pieces', async () => {
     responder.splitTcpWrites = true;
     responder.setHandler((q) =>
-      q.transport === 'udp' ? [truncatedMessage(q)] : [answerMessage(q, ['10.0.1.1', '10.0.1.2', '10.0.1.3'])],
+      q.transport === 'udp'
+        ? [truncatedMessage(q)]
+        : [answerMessage(q, ['10.0.1.1', '10.0.1.2', '10.0.1.3'])],
     );
     const observation = await ask();
     assert.equal(observation.transport, 'tcp');
@@ -154,6 +164,16 @@ describe('queryA', () => {
     assert.ok(observation.durationMs < 9000);
   });
 
+  it('survives an abort in the same tick as the query starts', async () => {
+    responder.setHandler((q) => [answerMessage(q, ['10.0.1.5'])]);
+    const controller = new AbortController();
+    const pending = ask({ signal: controller.signal });
+    controller.abort();
+    const observation = await pending;
+    assert.equal(observation.outcome, 'timeout');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  });
+
   it('reports an error (ICMP port unreachable) when nothing listens on the resolver port', async () => {
     const closed = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => closed.bind(0, '127.0.0.1', () => resolve()));
@@ -165,7 +185,10 @@ describe('queryA', () => {
   });
 
   it('reports an invalid hostname as an error without sending anything', async () => {
-    const observation = await queryA(resolver, `${'a'.repeat(64)}.example.com`, { timeoutMs: 500, port: responder.port });
+    const observation = await queryA(resolver, `${'a'.repeat(64)}.example.com`, {
+      timeoutMs: 500,
+      port: responder.port,
+    });
     assert.equal(observation.outcome, 'error');
     assert.equal(responder.queries.length, 0);
   });

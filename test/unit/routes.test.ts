@@ -157,11 +157,18 @@ describe('checkRoutes for a gateway endpoint', () => {
         observations: resolved(['52.216.4.1']),
       }),
     );
-    assert.equal(findings.filter((f) => f.code === 'ROUTE_GATEWAY_MISSING').length, 0, 'NAT carries it: not a dead end');
+    assert.equal(
+      findings.filter((f) => f.code === 'ROUTE_GATEWAY_MISSING').length,
+      0,
+      'NAT carries it: not a dead end',
+    );
     const nat = only(findings, 'ROUTE_VIA_NAT');
     assert.equal(nat.status, 'warn');
     assert.match(nat.message, /nat-0egress/);
-    assert.equal(nat.fix, 'aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-0s3gw --add-route-table-ids rtb-0main');
+    assert.equal(
+      nat.fix,
+      'aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-0s3gw --add-route-table-ids rtb-0main',
+    );
     assertFixOnNonPass(findings);
   });
 

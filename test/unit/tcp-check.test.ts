@@ -16,11 +16,19 @@ function tcp(address: string, outcome: TcpObservation['outcome'], durationMs = 2
 }
 
 function run(observations: TcpObservation[], endpointId = 'vpce-0sm') {
-  return checkTcp(input(target('secretsmanager', endpointId), { observations: { dns: [], tcp: observations, tls: [] } }));
+  return checkTcp(
+    input(target('secretsmanager', endpointId), { observations: { dns: [], tcp: observations, tls: [] } }),
+  );
 }
 
 describe('checkTcp', () => {
-  const table: Array<{ name: string; tcp: TcpObservation[]; code: string; status: string; mentions: RegExp[] }> = [
+  const table: Array<{
+    name: string;
+    tcp: TcpObservation[];
+    code: string;
+    status: string;
+    mentions: RegExp[];
+  }> = [
     {
       name: 'passes when every ENI connects, with the timings',
       tcp: [tcp('10.0.11.23', 'connected', 1.04), tcp('10.0.12.23', 'connected', 3.2)],
@@ -79,7 +87,9 @@ describe('checkTcp', () => {
       assert.equal(finding!.code, row.code);
       assert.equal(finding!.status, row.status);
       for (const pattern of row.mentions) assert.match(finding!.message, pattern);
-      const evidence = finding!.evidence as { addresses: Array<{ address: string; outcome: string; durationMs: number }> };
+      const evidence = finding!.evidence as {
+        addresses: Array<{ address: string; outcome: string; durationMs: number }>;
+      };
       assert.deepEqual(
         evidence.addresses.map((a) => [a.address, a.outcome]),
         row.tcp.map((o) => [o.address, o.outcome]),
@@ -91,7 +101,10 @@ describe('checkTcp', () => {
 
   it('puts the endpoint security group and the agent group in the timeout fix', () => {
     const [finding] = run([tcp('10.0.11.23', 'timeout')]);
-    assert.match(finding!.fix ?? '', /authorize-security-group-ingress --group-id sg-0ep-ref --protocol tcp --port 443 --source-group sg-0app/);
+    assert.match(
+      finding!.fix ?? '',
+      /authorize-security-group-ingress --group-id sg-0ep-ref --protocol tcp --port 443 --source-group sg-0app/,
+    );
   });
 
   it('returns nothing when no TCP probe ran', () => {

@@ -102,7 +102,10 @@ describe('probeTcp', () => {
   it('returns at once, without connecting, when the signal is already aborted', async () => {
     let connections = 0;
     server.on('connection', () => connections++);
-    const observation = await probeTcp('127.0.0.1', openPort, { timeoutMs: 2000, signal: AbortSignal.abort() });
+    const observation = await probeTcp('127.0.0.1', openPort, {
+      timeoutMs: 2000,
+      signal: AbortSignal.abort(),
+    });
     assert.equal(observation.outcome, 'timeout');
     assert.equal(connections, 0);
   });

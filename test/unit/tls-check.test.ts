@@ -9,7 +9,15 @@ const NAME = 'secretsmanager.us-east-1.amazonaws.com';
 const connected: TcpObservation = { address: '10.0.11.23', port: 443, outcome: 'connected', durationMs: 1 };
 
 function tls(outcome: TlsObservation['outcome'], extra: Partial<TlsObservation> = {}): TlsObservation {
-  return { address: '10.0.11.23', port: 443, servername: NAME, outcome, certNames: [NAME], durationMs: 4, ...extra };
+  return {
+    address: '10.0.11.23',
+    port: 443,
+    servername: NAME,
+    outcome,
+    certNames: [NAME],
+    durationMs: 4,
+    ...extra,
+  };
 }
 
 function run(handshakes: TlsObservation[], options: { tcp?: TcpObservation[]; tlsOn?: boolean } = {}) {
@@ -19,7 +27,12 @@ function run(handshakes: TlsObservation[], options: { tcp?: TcpObservation[]; tl
 
 describe('checkTls', () => {
   const table: Array<{ name: string; tls: TlsObservation[]; code: string; mentions: RegExp[] }> = [
-    { name: 'passes a trusted certificate naming the host', tls: [tls('ok')], code: 'TLS_OK', mentions: [new RegExp(NAME)] },
+    {
+      name: 'passes a trusted certificate naming the host',
+      tls: [tls('ok')],
+      code: 'TLS_OK',
+      mentions: [new RegExp(NAME)],
+    },
     {
       name: 'fails TLS_NAME_MISMATCH naming the SNI and the certificate names',
       tls: [tls('name_mismatch', { certNames: ['proxy.corp.example', '*.corp.example'] })],

@@ -19,7 +19,8 @@ interface Pem {
 }
 
 function makeCertificates(dir: string): { ca: Pem; right: Pem; wrong: Pem; selfSigned: Pem } {
-  const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const run = (args: string[]) =>
+    execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   const read = (name: string): Pem => ({
     key: readFileSync(join(dir, `${name}.key`), 'utf8'),
     cert: readFileSync(join(dir, `${name}.pem`), 'utf8'),
@@ -27,12 +28,39 @@ function makeCertificates(dir: string): { ca: Pem; right: Pem; wrong: Pem; selfS
   run(['req', '-x509', ...EC_KEY, '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=vpce-doctor test CA']);
   const leaf = (name: string, cn: string, sans: string) =>
     run([
-      'req', '-x509', ...EC_KEY, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-keyout', `${name}.key`, '-out', `${name}.pem`,
-      '-subj', `/CN=${cn}`, '-addext', `subjectAltName=${sans}`, '-addext', 'basicConstraints=CA:FALSE',
+      'req',
+      '-x509',
+      ...EC_KEY,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.pem`,
+      '-subj',
+      `/CN=${cn}`,
+      '-addext',
+      `subjectAltName=${sans}`,
+      '-addext',
+      'basicConstraints=CA:FALSE',
     ]);
   leaf('right', NAME, `DNS:${NAME},DNS:*.dkr.ecr.us-east-1.amazonaws.com`);
   leaf('wrong', 'proxy.corp.example', 'DNS:proxy.corp.example,DNS:*.corp.example');
-  run(['req', '-x509', ...EC_KEY, '-keyout', 'self.key', '-out', 'self.pem', '-subj', `/CN=${NAME}`, '-addext', `subjectAltName=DNS:${NAME}`]);
+  run([
+    'req',
+    '-x509',
+    ...EC_KEY,
+    '-keyout',
+    'self.key',
+    '-out',
+    'self.pem',
+    '-subj',
+    `/CN=${NAME}`,
+    '-addext',
+    `subjectAltName=DNS:${NAME}`,
+  ]);
   return { ca: read('ca'), right: read('right'), wrong: read('wrong'), selfSigned: read('self') };
 }
 
@@ -58,12 +86,16 @@ describe('probeTls', () => {
     dir = mkdtempSync(join(tmpdir(), 'vpce-doctor-tls-'));
     certs = makeCertificates(dir);
     for (const kind of ['right', 'wrong', 'selfSigned'] as const) {
-      const server = tls.createServer({ key: certs[kind].key, cert: certs[kind].cert }, (socket) => socket.end());
+      const server = tls.createServer({ key: certs[kind].key, cert: certs[kind].cert }, (socket) =>
+        socket.end(),
+      );
       server.on('tlsClientError', () => {});
       servers.push(server);
       ports[kind] = await listen(server);
     }
-    const garbage = net.createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\nnot tls at all\r\n'));
+    const garbage = net.createServer((socket) =>
+      socket.end('HTTP/1.1 400 Bad Request\r\n\r\nnot tls at all\r\n'),
+    );
     const closes = net.createServer((socket) => socket.destroy());
     const held: net.Socket[] = [];
     const silent = net.createServer((socket) => held.push(socket));
@@ -85,7 +117,10 @@ describe('probeTls', () => {
   });
 
   it('reports ok for a certificate from a trusted CA that names the host, with its names', async () => {
-    const observation = await probeTls('127.0.0.1', ports.right, NAME, { timeoutMs: 3000, ca: certs.ca.cert });
+    const observation = await probeTls('127.0.0.1', ports.right, NAME, {
+      timeoutMs: 3000,
+      ca: certs.ca.cert,
+    });
     assert.equal(observation.outcome, 'ok', observation.detail ?? observation.authorizationError);
     assert.equal(observation.servername, NAME);
     assert.deepEqual(observation.certNames, [NAME, '*.dkr.ecr.us-east-1.amazonaws.com']);
@@ -94,12 +129,18 @@ describe('probeTls', () => {
 
   it('accepts a name covered by a wildcard SAN, as Node does', async () => {
     const host = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
-    const observation = await probeTls('127.0.0.1', ports.right, host, { timeoutMs: 3000, ca: certs.ca.cert });
+    const observation = await probeTls('127.0.0.1', ports.right, host, {
+      timeoutMs: 3000,
+      ca: certs.ca.cert,
+    });
     assert.equal(observation.outcome, 'ok');
   });
 
   it('reports name_mismatch with the certificate names when a trusted certificate names another host', async () => {
-    const observation = await probeTls('127.0.0.1', ports.wrong, NAME, { timeoutMs: 3000, ca: certs.ca.cert });
+    const observation = await probeTls('127.0.0.1', ports.wrong, NAME, {
+      timeoutMs: 3000,
+      ca: certs.ca.cert,
+    });
     assert.equal(observation.outcome, 'name_mismatch');
     assert.deepEqual(observation.certNames, ['proxy.corp.example', '*.corp.example']);
     assert.equal(observation.authorizationError, 'ERR_TLS_CERT_ALTNAME_INVALID');
@@ -114,38 +155,56 @@ describe('probeTls', () => {
   });
 
   it('reports untrusted with the verification error for a self-signed certificate', async () => {
-    const observation = await probeTls('127.0.0.1', ports.selfSigned, NAME, { timeoutMs: 3000, ca: certs.ca.cert });
+    const observation = await probeTls('127.0.0.1', ports.selfSigned, NAME, {
+      timeoutMs: 3000,
+      ca: certs.ca.cert,
+    });
     assert.equal(observation.outcome, 'untrusted');
     assert.equal(observation.authorizationError, 'DEPTH_ZERO_SELF_SIGNED_CERT');
     assert.deepEqual(observation.certNames, [NAME]);
   });
 
   it('reports untrusted when the issuing CA is not among the trusted roots', async () => {
-    const observation = await probeTls('127.0.0.1', ports.right, NAME, { timeoutMs: 3000, ca: certs.selfSigned.cert });
+    const observation = await probeTls('127.0.0.1', ports.right, NAME, {
+      timeoutMs: 3000,
+      ca: certs.selfSigned.cert,
+    });
     assert.equal(observation.outcome, 'untrusted');
     assert.ok((observation.authorizationError ?? '').length > 0);
   });
 
   it('reports handshake_failed when the peer answers with something that is not TLS', async () => {
-    const observation = await probeTls('127.0.0.1', ports.garbage, NAME, { timeoutMs: 3000, ca: certs.ca.cert });
+    const observation = await probeTls('127.0.0.1', ports.garbage, NAME, {
+      timeoutMs: 3000,
+      ca: certs.ca.cert,
+    });
     assert.equal(observation.outcome, 'handshake_failed');
     assert.ok((observation.detail ?? '').length > 0);
   });
 
   it('reports handshake_failed when the peer closes during the handshake', async () => {
-    const observation = await probeTls('127.0.0.1', ports.closes, NAME, { timeoutMs: 3000, ca: certs.ca.cert });
+    const observation = await probeTls('127.0.0.1', ports.closes, NAME, {
+      timeoutMs: 3000,
+      ca: certs.ca.cert,
+    });
     assert.equal(observation.outcome, 'handshake_failed');
   });
 
   it('reports timeout at its deadline when the peer accepts and never answers the ClientHello', async () => {
-    const observation = await probeTls('127.0.0.1', ports.silent, NAME, { timeoutMs: 200, ca: certs.ca.cert });
+    const observation = await probeTls('127.0.0.1', ports.silent, NAME, {
+      timeoutMs: 200,
+      ca: certs.ca.cert,
+    });
     assert.equal(observation.outcome, 'timeout');
     assert.match(observation.detail ?? '', /200 ms/);
   });
 
   it('reports timeout naming the abort when the caller aborts', async () => {
     const controller = new AbortController();
-    const pending = probeTls('127.0.0.1', ports.silent, NAME, { timeoutMs: 30_000, signal: controller.signal });
+    const pending = probeTls('127.0.0.1', ports.silent, NAME, {
+      timeoutMs: 30_000,
+      signal: controller.signal,
+    });
     setTimeout(() => controller.abort(), 50);
     const observation = await pending;
     assert.equal(observation.outcome, 'timeout');
@@ -156,13 +215,20 @@ describe('probeTls', () => {
 describe('certificateNames', () => {
   it('takes SAN DNS entries and skips IP entries', () => {
     assert.deepEqual(
-      certificateNames({ subject: { CN: 'x' } as tls.PeerCertificate['subject'], subjectaltname: 'DNS:a.example, IP Address:10.0.0.1, DNS:*.b.example' }),
+      certificateNames({
+        subject: { CN: 'x' } as tls.PeerCertificate['subject'],
+        subjectaltname: 'DNS:a.example, IP Address:10.0.0.1, DNS:*.b.example',
+      }),
       ['a.example', '*.b.example'],
     );
   });
   it('falls back to the subject CN when there are no SAN DNS names', () => {
-    assert.deepEqual(certificateNames({ subject: { CN: 'only-cn.example' } as tls.PeerCertificate['subject'], subjectaltname: '' }), [
-      'only-cn.example',
-    ]);
+    assert.deepEqual(
+      certificateNames({
+        subject: { CN: 'only-cn.example' } as tls.PeerCertificate['subject'],
+        subjectaltname: '',
+      }),
+      ['only-cn.example'],
+    );
   });
 });

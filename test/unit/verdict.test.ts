@@ -99,12 +99,19 @@ describe('the verdict joins probes and configuration', () => {
   });
 
   it('makes a DNS failure its own root cause when no configuration explains it', () => {
-    const findings = [f('dns', 'DNS_TIMEOUT', 'fail'), f('tcp', 'TCP_CONNECT_OK', 'pass'), f('sg', 'SG_OK', 'pass')];
+    const findings = [
+      f('dns', 'DNS_TIMEOUT', 'fail'),
+      f('tcp', 'TCP_CONNECT_OK', 'pass'),
+      f('sg', 'SG_OK', 'pass'),
+    ];
     assert.equal(decideTarget(target, observed, findings).rootCause?.code, 'DNS_TIMEOUT');
   });
 
   it('says CONFIG_CONTRADICTS_PROBE, as a warning, when the probes pass but the configuration denies', () => {
-    const findings = [...passing.filter((x) => x.check !== 'sg'), f('sg', 'SG_ENDPOINT_INGRESS_DENIED', 'fail')];
+    const findings = [
+      ...passing.filter((x) => x.check !== 'sg'),
+      f('sg', 'SG_ENDPOINT_INGRESS_DENIED', 'fail'),
+    ];
     const report = decideTarget(target, observed, findings);
     assert.equal(report.status, 'warn');
     assert.equal(report.rootCause?.code, 'CONFIG_CONTRADICTS_PROBE');
@@ -112,7 +119,11 @@ describe('the verdict joins probes and configuration', () => {
 
   it('warns, naming the missing endpoint, when a required service works without one (through NAT)', () => {
     const missing = { ...target, endpointType: 'none' as const };
-    const findings = [f('profile', 'ENDPOINT_MISSING', 'fail'), f('route', 'ROUTE_VIA_NAT', 'warn'), f('tcp', 'TCP_CONNECT_OK', 'pass')];
+    const findings = [
+      f('profile', 'ENDPOINT_MISSING', 'fail'),
+      f('route', 'ROUTE_VIA_NAT', 'warn'),
+      f('tcp', 'TCP_CONNECT_OK', 'pass'),
+    ];
     const report = decideTarget(missing, observed, findings);
     assert.equal(report.status, 'warn');
     assert.equal(report.rootCause?.code, 'ENDPOINT_MISSING');
