@@ -98,7 +98,7 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
   contextMs: 3_000,
   inventoryMs: 5_000,
   dnsMs: 1_500,
-  tcpMs: 2_000,
+  tcpMs: 1_000,
   tlsMs: 3_000,
 };
 

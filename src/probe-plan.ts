@@ -63,19 +63,23 @@ export function probeAddresses(
   return [...new Set(source.flatMap((o) => o.addresses))].sort();
 }
 
-/** A small pool so that a VPC with hundreds of ENIs does not open hundreds of sockets at once. */
-export async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!);
+/** Runs at most `limit` tasks at once; the rest wait their turn in order. */
+export function createPool(limit: number): <R>(task: () => Promise<R>) => Promise<R> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async <R>(task: () => Promise<R>): Promise<R> => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    active += 1;
+    try {
+      return await task();
+    } finally {
+      active -= 1;
+      waiting.shift()?.();
     }
-  });
-  await Promise.all(workers);
-  return results;
+  };
 }
+
+export type Pool = ReturnType<typeof createPool>;
 
 export async function observeTarget(
   target: Target,
@@ -84,6 +88,7 @@ export async function observeTarget(
   probes: Probes,
   timeouts: ProbeTimeouts,
   signal: AbortSignal,
+  sockets: Pool,
 ): Promise<TargetObservations> {
   const dns = await Promise.all(
     context.resolvers.map((resolver) =>
@@ -92,14 +97,20 @@ export async function observeTarget(
   );
   const addresses = probeAddresses(target, inventory, dns, context.resolvers);
   const pairs = addresses.flatMap((address) => target.ports.map((port) => ({ address, port })));
-  const tcp = await mapLimited(pairs, 16, ({ address, port }) =>
-    probes.probeTcp(address, port, { timeoutMs: timeouts.tcpMs, signal }),
+  const tcp = await Promise.all(
+    pairs.map(({ address, port }) =>
+      sockets(() => probes.probeTcp(address, port, { timeoutMs: timeouts.tcpMs, signal })),
+    ),
   );
   let tls: TlsObservation[] = [];
   if (target.tls) {
     const connected = tcp.filter((o) => o.outcome === 'connected');
-    tls = await mapLimited(connected, 16, (o) =>
-      probes.probeTls(o.address, o.port, target.hostname, { timeoutMs: timeouts.tlsMs, signal }),
+    tls = await Promise.all(
+      connected.map((o) =>
+        sockets(() =>
+          probes.probeTls(o.address, o.port, target.hostname, { timeoutMs: timeouts.tlsMs, signal }),
+        ),
+      ),
     );
   }
   return { dns, tcp, tls };

@@ -1,6 +1,7 @@
 // One function builds the runner from its dependencies (EC2 client, probes, clock, logger);
 // the CLI, the server and the Lambda handler only wire it to their world.
 // Data flows one way: context → inventory + probes → checks → verdicts → report.
+import { setMaxListeners } from 'node:events';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { CHECKS } from '../checks/index.js';
 import { createInventoryCache, type InventoryCache } from './aws/cache.js';
@@ -16,7 +17,10 @@ import type {
   TargetObservations,
   TargetReport,
 } from './model.js';
-import { mapLimited, observeTarget, type Probes } from './probe-plan.js';
+import { createPool, observeTarget, type Probes } from './probe-plan.js';
+
+const MAX_OPEN_SOCKETS = 256;
+
 import { summarizeObservations } from './probe-summary.js';
 import { buildReport } from './report.js';
 import { buildTargets, fullServiceName } from './targets.js';
@@ -92,6 +96,8 @@ export function createRunner(deps: RunnerDeps): Runner {
     const startedAt = clock();
     const deadline = AbortSignal.timeout(options.timeoutMs ?? config.timeouts.reportMs);
     const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+    // Every probe of the run listens on this one signal: hundreds of listeners are expected.
+    setMaxListeners(0, signal);
     const phases = new Phases(clock);
     const findings: Finding[] = [];
 
@@ -150,9 +156,14 @@ export function createRunner(deps: RunnerDeps): Runner {
     });
     targetsOfLastRun = targets;
 
+    // Every target at once, sockets bounded by one pool: silently dropped ENIs cost one probe
+    // deadline together, not one each.
+    const sockets = createPool(MAX_OPEN_SOCKETS);
     const observations = await phases.time('probes', () =>
-      mapLimited(targets, 8, (target) =>
-        observeTarget(target, context, inventory, deps.probes, config.timeouts, signal),
+      Promise.all(
+        targets.map((target) =>
+          observeTarget(target, context, inventory, deps.probes, config.timeouts, signal, sockets),
+        ),
       ),
     );
 

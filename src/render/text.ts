@@ -130,10 +130,30 @@ export function renderText(report: Report, options: TextOptions = { color: false
   for (const finding of report.findings.filter((f) => f.status !== 'pass' && f.status !== 'info')) {
     problems.push(...explainFinding(`${MARK[finding.status]} ${finding.code}`, finding, options.color));
   }
+  // One cause shared by many services (an ACL, the agent's SG) is printed once, naming them all.
+  const causes = new Map<string, TargetReport[]>();
   for (const t of report.targets.filter((x) => x.status !== 'pass' && x.rootCause)) {
-    const root = t.rootCause!;
-    problems.push(paint(`${MARK[t.status]} ${t.shortName} — ${root.code}`, t.status, options.color));
+    const key = `${t.status}|${t.rootCause!.code}|${t.rootCause!.fix ?? ''}`;
+    causes.set(key, [...(causes.get(key) ?? []), t]);
+  }
+  for (const group of causes.values()) {
+    const first = group[0]!;
+    const root = first.rootCause!;
+    problems.push(
+      paint(
+        `${MARK[first.status]} ${group.map((t) => t.shortName).join(', ')} — ${root.code}`,
+        first.status,
+        options.color,
+      ),
+    );
     problems.push(`  ${root.message}`);
+    if (group.length > 1)
+      problems.push(
+        `  (the same for ${group.length - 1} more: ${group
+          .slice(1)
+          .map((t) => t.shortName)
+          .join(', ')})`,
+      );
     if (root.fix) problems.push(`  fix: ${root.fix}`);
   }
   for (const t of report.targets.filter((x) => x.status === 'unknown' && !x.rootCause)) {
