@@ -45,9 +45,9 @@ const ms = (value: number | undefined): string => (value === undefined ? '' : `$
 
 function probeCell(label: string | undefined, duration: number | undefined): string {
   if (!label || label === 'skipped' || label === 'n/a') return '—';
-  return label === 'ok' || label === 'private' || label === 'public'
-    ? `${label === 'ok' ? '' : `${label} `}${ms(duration)}`.trim()
-    : label;
+  if (duration === undefined) return label;
+  if (label === 'ok') return ms(duration);
+  return label === 'private' || label === 'public' ? `${label} ${ms(duration)}` : label;
 }
 
 function endpointCell(target: TargetReport): string {
