@@ -3,10 +3,9 @@
 // services. AmazonProvidedDNS is asked too, so a custom DNS server that hides the endpoint's
 // private zone shows up as a disagreement with a named cause.
 import type { VpcEndpoint } from '@aws-sdk/client-ec2';
-import { interfaceAddresses } from '../src/inventory-view.js';
+import { interfaceAddresses, targetEndpoint } from '../src/inventory-view.js';
 import type { Check, CheckInput, DnsObservation, Finding, Inventory } from '../src/model.js';
 import { formatIpv4, ipInCidr, isPrivateIpv4, parseCidr } from '../src/net/ip.js';
-import { targetEndpoint } from './endpoint.js';
 
 const AMAZON_LINK_LOCAL = '169.254.169.253';
 
@@ -69,7 +68,7 @@ function expectation(input: CheckInput): Expectation {
     return { endpoint, eniIps: undefined, vpcCidrs: cidrs, gapAction: `${gap.action} (${gap.errorCode})` };
   return {
     endpoint,
-    eniIps: interfaceAddresses(inventory, target.endpointId),
+    eniIps: interfaceAddresses(inventory, target),
     vpcCidrs: cidrs,
     gapAction: undefined,
   };

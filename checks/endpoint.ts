@@ -1,94 +1,9 @@
 // The endpoint itself: state, private DNS, an ENI in the agent's AZ, and the VPC DNS
-// attributes private DNS depends on. Also the small lookups the other config checks share.
-import type { NetworkInterface, VpcEndpoint } from '@aws-sdk/client-ec2';
-import type {
-  Check,
-  CheckInput,
-  CheckName,
-  Finding,
-  Gap,
-  Inventory,
-  PrefixListInfo,
-  Target,
-  TargetObservations,
-} from '../src/model.js';
-import { isIpv4 } from '../src/net/ip.js';
-
-/** One `unknown` finding for a check whose input is a gap, naming the IAM action or the error. */
-export function gapFinding(check: CheckName, code: string, gap: Gap, purpose: string): Finding {
-  const reason =
-    gap.kind === 'permission'
-      ? `${gap.action} was denied (${gap.errorCode})`
-      : `${gap.call} failed: ${gap.errorCode}`;
-  return {
-    check,
-    code,
-    status: 'unknown',
-    message: `cannot ${purpose}: ${reason}`,
-    fix:
-      gap.kind === 'permission'
-        ? `allow ${gap.action} in the agent's IAM policy (see deploy/ for the policy)`
-        : `retry; if it persists, check ${gap.call} from this subnet (${gap.message})`,
-    evidence: { gap },
-  };
-}
-
-/** The endpoint the target names, looked up in the inventory. */
-export function targetEndpoint(inventory: Inventory, target: Target): VpcEndpoint | undefined {
-  if (!target.endpointId || !inventory.endpoints.ok) return undefined;
-  return inventory.endpoints.value.find((endpoint) => endpoint.VpcEndpointId === target.endpointId);
-}
-
-/** The endpoint's network interfaces (from DescribeNetworkInterfaces, by the endpoint's ids). */
-export function endpointEnis(enis: NetworkInterface[], endpoint: VpcEndpoint): NetworkInterface[] {
-  const ids = new Set(endpoint.NetworkInterfaceIds ?? []);
-  return enis.filter((eni) => eni.NetworkInterfaceId !== undefined && ids.has(eni.NetworkInterfaceId));
-}
-
-/** The security groups of an interface endpoint: the endpoint's `Groups`, never the ENI's. */
-export function endpointGroupIds(endpoint: VpcEndpoint): string[] {
-  return (endpoint.Groups ?? []).flatMap((group) => (group.GroupId ? [group.GroupId] : []));
-}
-
-/**
- * The IPv4 addresses the workload resolves for the target: answers from the resolv.conf
- * resolvers (what the OS uses), else from configured resolvers; [] when none answered.
- */
-export function workloadAddresses(observations: TargetObservations): string[] {
-  for (const source of ['resolv.conf', 'config'] as const) {
-    const answers = observations.dns
-      .filter((dns) => dns.resolver.source === source && dns.outcome === 'answer')
-      .flatMap((dns) => dns.addresses)
-      .filter(isIpv4);
-    if (answers.length > 0) return [...new Set(answers)];
-  }
-  return [];
-}
-
-/** The AWS-managed prefix list of a gateway service: by name, else from a route to the endpoint. */
-export function gatewayPrefixList(
-  input: CheckInput,
-  endpoint: VpcEndpoint | undefined,
-): { prefixListId?: string; info?: PrefixListInfo } {
-  const { inventory, target } = input;
-  const lists = inventory.prefixLists.ok ? inventory.prefixLists.value : [];
-  const byName = lists.find((pl) => pl.name === target.service);
-  if (byName) return { prefixListId: byName.prefixListId, info: byName };
-  const routes = inventory.routeTables.ok
-    ? inventory.routeTables.value.flatMap((table) => table.Routes ?? [])
-    : [];
-  const id = routes.find(
-    (route) => endpoint && route.GatewayId === endpoint.VpcEndpointId && route.DestinationPrefixListId,
-  )?.DestinationPrefixListId;
-  if (!id) return {};
-  const info = lists.find((pl) => pl.prefixListId === id);
-  return info ? { prefixListId: id, info } : { prefixListId: id };
-}
-
-/** True for AWS services (com.amazonaws.REGION.x), false for endpoint services (com.amazonaws.vpce.…). */
-export function isAwsService(serviceName: string): boolean {
-  return serviceName.startsWith('com.amazonaws.') && !serviceName.startsWith('com.amazonaws.vpce.');
-}
+// attributes private DNS depends on.
+import type { VpcEndpoint } from '@aws-sdk/client-ec2';
+import { endpointEnis, endpointGroupIds, isAwsService, targetEndpoint } from '../src/inventory-view.js';
+import type { Check, CheckInput, Finding, Gap } from '../src/model.js';
+import { gapFinding } from './shared.js';
 
 function notAvailableFix(endpoint: VpcEndpoint, state: string): string {
   const id = endpoint.VpcEndpointId ?? '?';

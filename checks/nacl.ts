@@ -9,15 +9,10 @@ import {
   evaluateAcl,
   type PortRange,
 } from '../src/eval/nacl.js';
+import { endpointEnis, targetEndpoint, workloadAddresses } from '../src/inventory-view.js';
 import type { Check, CheckInput, Finding, TargetObservations } from '../src/model.js';
 import { boundaryAddresses, ipInCidr } from '../src/net/ip.js';
-import {
-  endpointEnis,
-  gapFinding,
-  gatewayPrefixList,
-  targetEndpoint,
-  workloadAddresses,
-} from './endpoint.js';
+import { gapFinding, gatewayPrefixList } from './shared.js';
 
 /** Linux's default net.ipv4.ip_local_port_range: the ports the return traffic is addressed to. */
 export const LINUX_EPHEMERAL: PortRange = { from: 32768, to: 60999 };
@@ -227,7 +222,7 @@ function interfaceLegs(
 
 function addressLegs(input: CheckInput, agentAcl: NetworkAcl): { legs: Leg[]; skipped: string[] } | Finding {
   const { inventory, target } = input;
-  const resolved = workloadAddresses(input.observations);
+  const resolved = workloadAddresses(input.observations.dns);
   let samples = resolved.map((ip) => ({ ip, cidr: `${ip}/32` }));
   if (samples.length === 0 && target.endpointType === 'Gateway') {
     const pl = gatewayPrefixList(input, targetEndpoint(inventory, target));

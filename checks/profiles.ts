@@ -1,9 +1,9 @@
 // Workload profiles: is there an endpoint for every service the workload needs, and what
 // happens without one (a NAT path that works at a cost, or a failure).
 import { effectiveRouteTable, evaluateRoute, type RouteDecision, routeTarget } from '../src/eval/routes.js';
+import { workloadAddresses } from '../src/inventory-view.js';
 import type { Check, CheckInput, Status } from '../src/model.js';
 import { profileService } from '../src/profiles.js';
-import { workloadAddresses } from './endpoint.js';
 
 type Fallback = { path: 'nat'; natIds: string[] } | { path: 'none' | 'other' | 'unknown'; detail: string };
 
@@ -14,7 +14,7 @@ function fallbackPath(input: CheckInput): Fallback {
   const effective = effectiveRouteTable(inventory.routeTables.value, context.subnetId, context.vpcId);
   if (!effective) return { path: 'unknown', detail: `no route table found for ${context.subnetId}` };
   const lists = inventory.prefixLists.ok ? inventory.prefixLists.value : [];
-  const addresses = workloadAddresses(input.observations);
+  const addresses = workloadAddresses(input.observations.dns);
   let decisions: RouteDecision[] = addresses.map((ip) => evaluateRoute(effective.table, ip, lists));
   if (decisions.length === 0) {
     // Nothing resolved: judge by the default route, where public service addresses would go.

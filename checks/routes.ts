@@ -10,15 +10,10 @@ import {
   routeCidrs,
   routeTarget,
 } from '../src/eval/routes.js';
+import { endpointEnis, targetEndpoint, workloadAddresses } from '../src/inventory-view.js';
 import type { Check, CheckInput, Finding, PrefixListInfo, Status } from '../src/model.js';
 import { boundaryAddresses, ipInCidr } from '../src/net/ip.js';
-import {
-  endpointEnis,
-  gapFinding,
-  gatewayPrefixList,
-  targetEndpoint,
-  workloadAddresses,
-} from './endpoint.js';
+import { gapFinding, gatewayPrefixList } from './shared.js';
 
 interface PointResult {
   ip: string;
@@ -173,7 +168,7 @@ function checkGateway(input: CheckInput, effective: EffectiveRouteTable, lists: 
   );
   const findings: Finding[] = [];
   const addFix = `aws ec2 modify-vpc-endpoint --vpc-endpoint-id ${endpointId} --add-route-table-ids ${table.RouteTableId}`;
-  const resolved = workloadAddresses(input.observations);
+  const resolved = workloadAddresses(input.observations.dns);
   if (!info && !inventory.prefixLists.ok) {
     findings.push(
       gapFinding(
@@ -374,7 +369,7 @@ function checkNoEndpoint(
   lists: PrefixListInfo[],
 ): Finding[] {
   const gateway = ['s3', 'dynamodb'].includes(input.target.shortName);
-  const points: PointResult[] = workloadAddresses(input.observations).map((ip) => {
+  const points: PointResult[] = workloadAddresses(input.observations.dns).map((ip) => {
     const decision = evaluateRoute(effective.table, ip, lists);
     return { ip, via: 'resolved', decision, ...pathCode(decision) };
   });

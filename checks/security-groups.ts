@@ -8,16 +8,10 @@ import {
   ruleCidrs,
   type SgDecision,
 } from '../src/eval/security-groups.js';
+import { endpointEnis, endpointGroupIds, targetEndpoint, workloadAddresses } from '../src/inventory-view.js';
 import type { Check, CheckInput, Finding, PrefixListInfo } from '../src/model.js';
 import { boundaryAddresses } from '../src/net/ip.js';
-import {
-  endpointEnis,
-  endpointGroupIds,
-  gapFinding,
-  gatewayPrefixList,
-  targetEndpoint,
-  workloadAddresses,
-} from './endpoint.js';
+import { gapFinding, gatewayPrefixList } from './shared.js';
 
 interface Flow {
   ip: string;
@@ -232,7 +226,7 @@ function checkInterface(
 
 function checkAddresses(input: CheckInput, agentGroups: SecurityGroup[], lists: PrefixListInfo[]): Finding[] {
   const { target, inventory, context } = input;
-  const resolved = workloadAddresses(input.observations);
+  const resolved = workloadAddresses(input.observations.dns);
   let samples = resolved.map((ip) => ({ ip, via: 'resolved' }));
   let prefixListId: string | undefined;
   if (target.endpointType === 'Gateway') {

@@ -1,8 +1,9 @@
 // Whether a TCP connection to the target opens, summarised over every address probed (each
 // ENI of an interface endpoint, or the resolved addresses of a gateway service). One failing
 // ENI of two is still a failure: the resolver hands that address out to some clients.
+
+import { endpointGroupIds, targetEndpoint } from '../src/inventory-view.js';
 import type { Check, CheckInput, Finding, TcpObservation, TcpOutcome } from '../src/model.js';
-import { endpointGroupIds, targetEndpoint } from './endpoint.js';
 
 /** Which failure names the finding when addresses fail differently: silent drops first. */
 const PRECEDENCE: TcpOutcome[] = ['timeout', 'unreachable', 'refused', 'error'];

@@ -1,25 +1,51 @@
-// Read-only lookups over an inventory snapshot, shared by the runner and the checks.
+// Read-only lookups over an inventory snapshot and the probes' answers, shared by the runner
+// and the checks.
 import type { NetworkInterface, VpcEndpoint } from '@aws-sdk/client-ec2';
-import type { Inventory } from './model.js';
+import type { DnsObservation, Inventory, Target } from './model.js';
+import { isIpv4 } from './net/ip.js';
 
-export function endpointById(inventory: Inventory, endpointId: string): VpcEndpoint | undefined {
-  return inventory.endpoints.ok
-    ? inventory.endpoints.value.find((e) => e.VpcEndpointId === endpointId)
-    : undefined;
+/** The endpoint the target names, looked up in the inventory. */
+export function targetEndpoint(inventory: Inventory, target: Target): VpcEndpoint | undefined {
+  if (!target.endpointId || !inventory.endpoints.ok) return undefined;
+  return inventory.endpoints.value.find((endpoint) => endpoint.VpcEndpointId === target.endpointId);
 }
 
-/** The network interfaces of one interface endpoint, in the order EC2 lists them. */
-export function endpointInterfaces(inventory: Inventory, endpointId: string): NetworkInterface[] {
-  const endpoint = endpointById(inventory, endpointId);
-  if (!endpoint || !inventory.endpointInterfaces.ok) return [];
+/** The endpoint's network interfaces (from DescribeNetworkInterfaces, by the endpoint's ids). */
+export function endpointEnis(enis: NetworkInterface[], endpoint: VpcEndpoint): NetworkInterface[] {
   const ids = new Set(endpoint.NetworkInterfaceIds ?? []);
-  return inventory.endpointInterfaces.value.filter(
-    (eni) => eni.NetworkInterfaceId && ids.has(eni.NetworkInterfaceId),
-  );
+  return enis.filter((eni) => eni.NetworkInterfaceId !== undefined && ids.has(eni.NetworkInterfaceId));
 }
 
-export function interfaceAddresses(inventory: Inventory, endpointId: string): string[] {
-  return endpointInterfaces(inventory, endpointId)
+/** The private IPv4 addresses of an interface endpoint's ENIs. */
+export function interfaceAddresses(inventory: Inventory, target: Target): string[] {
+  const endpoint = targetEndpoint(inventory, target);
+  if (!endpoint || !inventory.endpointInterfaces.ok) return [];
+  return endpointEnis(inventory.endpointInterfaces.value, endpoint)
     .map((eni) => eni.PrivateIpAddress)
     .filter((ip): ip is string => typeof ip === 'string');
+}
+
+/** The security groups of an interface endpoint: the endpoint's `Groups`, never the ENI's. */
+export function endpointGroupIds(endpoint: VpcEndpoint): string[] {
+  return (endpoint.Groups ?? []).flatMap((group) => (group.GroupId ? [group.GroupId] : []));
+}
+
+/**
+ * The IPv4 addresses the workload resolves for the target: answers from the resolv.conf
+ * resolvers (what the OS uses), else from configured resolvers; [] when none answered.
+ */
+export function workloadAddresses(dns: DnsObservation[]): string[] {
+  for (const source of ['resolv.conf', 'config'] as const) {
+    const answers = dns
+      .filter((dns) => dns.resolver.source === source && dns.outcome === 'answer')
+      .flatMap((dns) => dns.addresses)
+      .filter(isIpv4);
+    if (answers.length > 0) return [...new Set(answers)];
+  }
+  return [];
+}
+
+/** True for AWS services (com.amazonaws.REGION.x), false for endpoint services (com.amazonaws.vpce.…). */
+export function isAwsService(serviceName: string): boolean {
+  return serviceName.startsWith('com.amazonaws.') && !serviceName.startsWith('com.amazonaws.vpce.');
 }

@@ -53,7 +53,7 @@ export function probeAddresses(
   resolvers: Resolver[],
 ): string[] {
   if (target.endpointType === 'Interface' || target.endpointType === 'GatewayLoadBalancer') {
-    const enis = target.endpointId ? interfaceAddresses(inventory, target.endpointId) : [];
+    const enis = target.endpointId ? interfaceAddresses(inventory, target) : [];
     if (enis.length > 0) return enis;
   }
   const workload = new Set(workloadResolvers(resolvers).map((r) => r.address));

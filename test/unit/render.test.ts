@@ -137,7 +137,7 @@ describe('the text renderer', () => {
   });
 
   it('prints a cause shared by several services once, naming them, with its fix', () => {
-    const header = lines.findIndex((l) => l === '✗ ecr.dkr, ecr.api — SG_ENDPOINT_INGRESS_DENIED');
+    const header = lines.indexOf('✗ ecr.dkr, ecr.api — SG_ENDPOINT_INGRESS_DENIED');
     assert.ok(header > 0, text);
     assert.equal(lines[header + 1], `  ${sgDenied.message}`);
     assert.equal(lines[header + 2], '  (the same for 1 more: ecr.api)');
