@@ -92,14 +92,25 @@ function judge(
   };
   const findings: Finding[] = [];
   const unresolved = undecided(flows.flatMap((f) => [f.egress, f.ingress]));
-  if (unresolved.length > 0 && !inventory.prefixLists.ok) {
+  if (unresolved.length > 0) {
+    // A flow decided by nothing but an unread prefix list is neither allowed nor denied: say so,
+    // never let it pass as SG_OK.
     findings.push(
-      gapFinding(
-        'sg',
-        'SG_UNKNOWN',
-        inventory.prefixLists.gap,
-        `resolve ${unresolved.join(', ')} referenced by the rules`,
-      ),
+      inventory.prefixLists.ok
+        ? {
+            check: 'sg',
+            code: 'SG_UNKNOWN',
+            status: 'unknown',
+            message: `cannot decide ${flowText(flows)}: the rules reference ${unresolved.join(', ')}, whose entries the inventory does not hold (a list shared from another account, or deleted)`,
+            fix: `aws ec2 describe-managed-prefix-lists --prefix-list-ids ${unresolved.join(' ')} (allow ec2:DescribeManagedPrefixLists and ec2:GetManagedPrefixListEntries, or share the list with this account)`,
+            evidence,
+          }
+        : gapFinding(
+            'sg',
+            'SG_UNKNOWN',
+            inventory.prefixLists.gap,
+            `resolve ${unresolved.join(', ')} referenced by the rules`,
+          ),
     );
   }
   const egressDenied = flows.filter(

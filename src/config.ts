@@ -9,7 +9,8 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const Ipv4 = Type.String({ pattern: '^(\\d{1,3}\\.){3}\\d{1,3}$', description: 'an IPv4 address' });
+const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const Ipv4 = Type.String({ pattern: `^(${OCTET}\\.){3}${OCTET}$`, description: 'an IPv4 address' });
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 const Millis = Type.Integer({ minimum: 50, maximum: 600_000 });
 
@@ -93,13 +94,14 @@ export interface Config {
   source?: string;
 }
 
+/** Each phase's default fits inside the report's: 3 + 5 + 1.5 + 1 + 2 s < 15 s. */
 export const DEFAULT_TIMEOUTS: Timeouts = {
-  reportMs: 10_000,
+  reportMs: 15_000,
   contextMs: 3_000,
   inventoryMs: 5_000,
   dnsMs: 1_500,
   tcpMs: 1_000,
-  tlsMs: 3_000,
+  tlsMs: 2_000,
 };
 
 /** Validates a parsed document; the error names the first offending field. */

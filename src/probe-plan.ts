@@ -13,6 +13,7 @@ import type {
   TcpObservation,
   TlsObservation,
 } from './model.js';
+import { ipInCidr, isLinkLocalIpv4, isLoopbackIpv4 } from './net/ip.js';
 
 export interface Probes {
   queryA(
@@ -60,7 +61,16 @@ export function probeAddresses(
   const answered = dns.filter((o) => o.outcome === 'answer');
   const preferred = answered.filter((o) => workload.has(o.resolver.address));
   const source = preferred.length > 0 ? preferred : answered;
-  return [...new Set(source.flatMap((o) => o.addresses))].sort();
+  return [...new Set(source.flatMap((o) => o.addresses))].filter(isProbeable).sort();
+}
+
+/** Whatever a resolver answers, the agent never connects to these (IMDS, loopback, multicast, 0/8). */
+export function isProbeable(address: string): boolean {
+  return (
+    !isLoopbackIpv4(address) &&
+    !isLinkLocalIpv4(address) &&
+    !['0.0.0.0/8', '224.0.0.0/4', '240.0.0.0/4'].some((cidr) => ipInCidr(address, cidr))
+  );
 }
 
 /** Runs at most `limit` tasks at once; the rest wait their turn in order. */

@@ -148,7 +148,8 @@ export function createRunner(deps: RunnerDeps): Runner {
       });
     }
     const { inventory, ageMs } = snapshot;
-    findings.push(...findingsForGaps(inventory));
+    findings.push(...findingsForGaps(inventory).map(withoutConsumers));
+    if (!context.availabilityZone) fillAvailabilityZone(context, inventory);
 
     const targets = buildTargets(context, inventory, {
       config,
@@ -170,8 +171,12 @@ export function createRunner(deps: RunnerDeps): Runner {
     const reports = await phases.time('checks', async () =>
       targets.map((target, i) => judgeTarget(target, context, inventory, observations[i]!)),
     );
-    if (deadline.aborted)
-      findings.push(deadlineFinding('probes', options.timeoutMs ?? config.timeouts.reportMs));
+    let judged = reports;
+    if (signal.aborted) {
+      const finding = deadlineFinding('probes', options.timeoutMs ?? config.timeouts.reportMs);
+      findings.push(finding);
+      judged = reports.map((report) => undecidedByDeadline(report, finding));
+    }
 
     return buildReport({
       version: deps.version,
@@ -182,11 +187,45 @@ export function createRunner(deps: RunnerDeps): Runner {
       inventoryAgeMs: ageMs,
       phases: phases.durations,
       findings,
-      targets: reports,
+      targets: judged,
     });
   }
 
   return { run, lastTargets: () => targetsOfLastRun };
+}
+
+const ACTIVE_CHECKS = new Set<string>(Object.keys(CHECKS));
+
+/** A call whose data no registered check reads (flow logs, for now) cannot make a run undecided. */
+function withoutConsumers(finding: Finding): Finding {
+  const checks = finding.evidence['checks'];
+  if (!Array.isArray(checks) || checks.some((c) => ACTIVE_CHECKS.has(String(c)))) return finding;
+  return { ...finding, status: 'info' };
+}
+
+/** Discovery may not know the AZ (no IMDS, DescribeSubnets denied then); the inventory's subnets do. */
+function fillAvailabilityZone(context: AgentContext, inventory: Inventory): void {
+  const subnet = inventory.subnets.ok
+    ? inventory.subnets.value.find((s) => s.SubnetId === context.subnetId)
+    : undefined;
+  if (subnet?.AvailabilityZone) {
+    context.availabilityZone = subnet.AvailabilityZone;
+    context.sources['availabilityZone'] = 'ec2';
+  }
+}
+
+/** Probes cut off by the report's deadline saw nothing: their target is undecided, not failed. */
+function undecidedByDeadline(report: TargetReport, deadline: Finding): TargetReport {
+  if (report.status !== 'fail') return report;
+  return {
+    ...report,
+    status: 'unknown',
+    rootCause: {
+      code: deadline.code,
+      message: deadline.message,
+      ...(deadline.fix ? { fix: deadline.fix } : {}),
+    },
+  };
 }
 
 function deadlineFinding(phase: string, timeoutMs: number): Finding {

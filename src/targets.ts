@@ -44,6 +44,9 @@ export function buildTargets(context: AgentContext, inventory: Inventory, option
     for (const endpoint of endpoints) {
       if (!endpoint.ServiceName || ENDPOINT_STATES_GONE.has(String(endpoint.State ?? '').toLowerCase()))
         continue;
+      // A Gateway Load Balancer endpoint is a route target for inspection, not a service with a
+      // name to resolve and a port to connect to.
+      if (endpoint.VpcEndpointType === 'GatewayLoadBalancer') continue;
       const existing = byService.get(endpoint.ServiceName);
       // Two endpoints for one service: keep the one that is available.
       if (existing?.endpointId && String(endpoint.State).toLowerCase() !== 'available') continue;

@@ -45,6 +45,23 @@ const SILENT_PROBE_FAILURES = new Set(['TCP_TIMEOUT', 'TCP_UNREACHABLE']);
 const PATH_CHECKS = new Set<Finding['check']>(['route', 'sg', 'nacl']);
 const CONFIG_CHECKS = new Set<Finding['check']>(['endpoint', 'route', 'sg', 'nacl', 'profile']);
 
+const ENDPOINT_CAUSES = ['ENDPOINT_MISSING', 'ENDPOINT_NOT_AVAILABLE', 'ENDPOINT_NOT_FOUND'];
+const DNS_CAUSES = new Set([
+  ...ENDPOINT_CAUSES,
+  'VPC_DNS_SUPPORT_DISABLED',
+  'VPC_DNS_HOSTNAMES_DISABLED',
+  'ENDPOINT_PRIVATE_DNS_DISABLED',
+  'DHCP_CUSTOM_DNS',
+]);
+
+/** Whether a configuration cause can explain a failed probe: DNS causes explain DNS answers,
+ * path causes (routes, groups, ACLs) explain connections; nothing in the VPC explains TLS. */
+function explains(cause: string, probe: string): boolean {
+  if (probe.startsWith('DNS_')) return DNS_CAUSES.has(cause);
+  if (probe.startsWith('TCP_')) return ENDPOINT_CAUSES.includes(cause) || /^(ROUTE|SG|NACL)_/.test(cause);
+  return false;
+}
+
 function isConfigFinding(finding: Finding): boolean {
   return CONFIG_CHECKS.has(finding.check) || finding.code === 'DHCP_CUSTOM_DNS';
 }
@@ -90,8 +107,11 @@ export function decideTarget(
 
   if (probeFailures.length > 0) {
     let root: Finding;
-    if (configFailures.length > 0) {
-      root = pick(configFailures, CONFIG_CAUSES);
+    const explaining = configFailures.filter((cause) =>
+      probeFailures.some((probe) => explains(cause.code, probe.code)),
+    );
+    if (explaining.length > 0) {
+      root = pick(explaining, CONFIG_CAUSES);
     } else {
       const silent = probeFailures.filter((f) => SILENT_PROBE_FAILURES.has(f.code));
       const explained = probeFailures.filter((f) => !SILENT_PROBE_FAILURES.has(f.code));

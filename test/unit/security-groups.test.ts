@@ -208,6 +208,22 @@ describe('checkSecurityGroups', () => {
     assert.match(findings[0]!.message, /ec2:DescribeSecurityGroups/);
   });
 
+  test('never passes a flow that only an unread prefix list could allow, even when prefix lists loaded', () => {
+    const findings = checkSecurityGroups(
+      input(target('s3', 'vpce-0s3gw'), {
+        context: { securityGroupIds: ['sg-0app-strict'] },
+        observations: resolved(['52.216.4.1']),
+        inventory: { prefixLists: { ok: true, value: [] } },
+      }),
+    );
+    assert.deepEqual(
+      findings.map((f) => [f.code, f.status]),
+      [['SG_UNKNOWN', 'unknown']],
+    );
+    assert.match(findings[0]!.message, /pl-63a5400a/);
+    assert.match(findings[0]!.fix!, /describe-managed-prefix-lists --prefix-list-ids pl-63a5400a/);
+  });
+
   test('answers unknown when a rule needs a prefix list whose entries are a gap', () => {
     const findings = checkSecurityGroups(
       input(target('s3', 'vpce-0s3gw'), {

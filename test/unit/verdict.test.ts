@@ -155,3 +155,28 @@ describe('the overall status', () => {
     it(`is ${expected} for [${statuses.join(', ')}]`, () => assert.equal(overallStatus(statuses), expected));
   }
 });
+
+describe('a root cause must explain the probe that failed', () => {
+  it('does not blame a security group for a DNS failure', () => {
+    const findings = [
+      f('dns', 'DNS_NXDOMAIN', 'fail'),
+      f('sg', 'SG_ENDPOINT_INGRESS_DENIED', 'fail'),
+      f('tcp', 'TCP_CONNECT_OK', 'pass'),
+    ];
+    assert.equal(decideTarget(target, observed, findings).rootCause?.code, 'DNS_NXDOMAIN');
+  });
+
+  it('does not blame private DNS for a refused connection', () => {
+    const findings = [
+      f('dns', 'DNS_PRIVATE_OK', 'pass'),
+      f('tcp', 'TCP_REFUSED', 'fail'),
+      f('endpoint', 'VPC_DNS_HOSTNAMES_DISABLED', 'fail'),
+    ];
+    assert.equal(decideTarget(target, observed, findings).rootCause?.code, 'TCP_REFUSED');
+  });
+
+  it('blames the network ACL for a timed-out connection', () => {
+    const findings = [f('tcp', 'TCP_TIMEOUT', 'fail'), f('nacl', 'NACL_AGENT_SUBNET_DENIED', 'fail')];
+    assert.equal(decideTarget(target, observed, findings).rootCause?.code, 'NACL_AGENT_SUBNET_DENIED');
+  });
+});
