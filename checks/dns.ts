@@ -6,6 +6,7 @@ import type { VpcEndpoint } from '@aws-sdk/client-ec2';
 import { interfaceAddresses, targetEndpoint } from '../src/inventory-view.js';
 import type { Check, CheckInput, DnsObservation, Finding, Inventory } from '../src/model.js';
 import { formatIpv4, ipInCidr, isPrivateIpv4, parseCidr } from '../src/net/ip.js';
+import { isInboundResolverOnly } from '../src/targets.js';
 
 const AMAZON_LINK_LOCAL = '169.254.169.253';
 
@@ -14,7 +15,7 @@ type Kind =
   | 'public' // an address outside the VPC and private space
   | 'unexpected_private' // a private address that is not this endpoint's ENI
   | 'unverified' // private, but the ENI IPs are a gap
-  | 'public_ok' // a gateway service's public answer
+  | 'public_ok' // a gateway service's public answer, or one whose interface endpoint answers inbound resolvers only
   | 'no_endpoint'; // an answer for a service without an endpoint in this VPC
 
 interface Verdict {
@@ -94,6 +95,10 @@ function classify(observation: DnsObservation, input: CheckInput, expected: Expe
   if (expected.eniIps === undefined && privateForeign.length > 0)
     return { observation, kind: 'unverified', foreign };
   if (privateForeign.length > 0) return { observation, kind: 'unexpected_private', foreign };
+  // Private DNS only for inbound resolver endpoints: AWS answers the VPC's own resolver publicly
+  // on purpose, and the VPC's traffic takes the service's gateway endpoint.
+  if (foreign.length > 0 && isInboundResolverOnly(expected.endpoint))
+    return { observation, kind: 'public_ok', foreign };
   if (foreign.length > 0) return { observation, kind: 'public', foreign };
   return { observation, kind: 'eni', foreign };
 }
@@ -169,7 +174,10 @@ function answerFinding(
         ...base,
         code: 'DNS_PUBLIC_OK',
         status: 'pass',
-        message: `${via(o)} → public ${list(o.addresses)}, as expected for gateway endpoint ${id}; the route check decides the path`,
+        message:
+          input.target.endpointType === 'Interface'
+            ? `${via(o)} → public ${list(o.addresses)}, as expected: ${id} has private DNS only for inbound resolver endpoints (on-premises clients get its ENIs), so workloads in ${input.inventory.vpcId} take the gateway endpoint, whose route check decides the path`
+            : `${via(o)} → public ${list(o.addresses)}, as expected for gateway endpoint ${id}; the route check decides the path`,
       };
     case 'no_endpoint': {
       const privateOnes = o.addresses.filter((a) => isPrivate(a, expected.vpcCidrs));

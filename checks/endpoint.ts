@@ -3,6 +3,7 @@
 import type { VpcEndpoint } from '@aws-sdk/client-ec2';
 import { endpointEnis, endpointGroupIds, isAwsService, targetEndpoint } from '../src/inventory-view.js';
 import type { Check, CheckInput, Finding, Gap } from '../src/model.js';
+import { isInboundResolverOnly } from '../src/targets.js';
 import { gapFinding } from './shared.js';
 
 function notAvailableFix(endpoint: VpcEndpoint, state: string): string {
@@ -158,8 +159,63 @@ function endpointAzsOf(input: CheckInput, endpoint: VpcEndpoint): string[] | Gap
   return inventory.endpointInterfaces.ok ? [] : inventory.endpointInterfaces.gap;
 }
 
+/**
+ * An endpoint service with no private DNS name and no endpoint DNS entries has no name to
+ * resolve (its service name is not a DNS name): DNS and TLS cannot be probed, TCP to the ENIs can.
+ */
+function noDnsNameFinding(input: CheckInput, endpoint: VpcEndpoint | undefined): Finding {
+  const { target, inventory } = input;
+  const detail = inventory.services.ok
+    ? inventory.services.value.find((service) => service.ServiceName === target.service)
+    : undefined;
+  const offered = detail?.PrivateDnsName;
+  const configure = `name the hostname clients use in the configuration: services: [{ name: ${target.shortName}, hostname: <name> }]`;
+  const id = endpoint?.VpcEndpointId ?? target.endpointId;
+  return {
+    check: 'endpoint',
+    code: 'ENDPOINT_NO_DNS_NAME',
+    status: 'unknown',
+    message: `${id ?? target.service} (${target.service}) has no DNS name vpce-doctor knows${
+      endpoint ? ' (private DNS off, no DnsEntries)' : ' (no endpoint in this VPC)'
+    }: DNS and TLS are not probed${endpoint ? ', only TCP to its ENIs' : ''}`,
+    fix:
+      offered && id
+        ? `${configure}; or use the service's private DNS name ${offered}: aws ec2 modify-vpc-endpoint --vpc-endpoint-id ${id} --private-dns-enabled`
+        : configure,
+    evidence: {
+      service: target.service,
+      endpointId: id ?? null,
+      privateDnsEnabled: endpoint?.PrivateDnsEnabled ?? null,
+      dnsEntries: endpoint?.DnsEntries?.length ?? 0,
+      servicePrivateDnsName: offered ?? null,
+    },
+  };
+}
+
+/** How the VPC's own traffic reaches a service whose interface endpoint answers inbound resolvers only. */
+function inboundOnlyNote(input: CheckInput, endpoint: VpcEndpoint): string {
+  const { inventory } = input;
+  const gateway = inventory.endpoints.ok
+    ? inventory.endpoints.value.find(
+        (e) => e.ServiceName === endpoint.ServiceName && e.VpcEndpointType === 'Gateway',
+      )
+    : undefined;
+  return `private DNS only for inbound resolver endpoints: on-premises clients resolve ${input.target.hostname} to its ENIs, workloads in ${inventory.vpcId} resolve it publicly and ${
+    gateway ? `take gateway endpoint ${gateway.VpcEndpointId}` : 'need a gateway endpoint (none found)'
+  }`;
+}
+
 /** State, private DNS, AZ placement and the VPC DNS attributes of the target's endpoint. */
 export const checkEndpoint: Check = (input) => {
+  const { inventory, target } = input;
+  if (target.hostname === '') {
+    const endpoint = targetEndpoint(inventory, target);
+    return [noDnsNameFinding(input, endpoint), ...checkEndpointItself(input)];
+  }
+  return checkEndpointItself(input);
+};
+
+function checkEndpointItself(input: CheckInput): Finding[] {
   const { inventory, target } = input;
   if (target.endpointType === 'none' || !target.endpointId) return [];
   if (!inventory.endpoints.ok) {
@@ -191,7 +247,10 @@ export const checkEndpoint: Check = (input) => {
   if (endpoint.VpcEndpointType === 'Interface') {
     const awsService = isAwsService(endpoint.ServiceName ?? '');
     evidence['privateDnsEnabled'] = endpoint.PrivateDnsEnabled ?? false;
-    if (awsService && endpoint.PrivateDnsEnabled !== true) {
+    const inboundOnly = isInboundResolverOnly(endpoint);
+    if (inboundOnly) evidence['privateDnsOnlyForInboundResolverEndpoint'] = true;
+    // Inbound-only private DNS is deliberate (S3, DynamoDB): the VPC's own traffic takes the gateway endpoint.
+    if (awsService && endpoint.PrivateDnsEnabled !== true && !inboundOnly) {
       findings.push({
         check: 'endpoint',
         code: 'ENDPOINT_PRIVATE_DNS_DISABLED',
@@ -229,10 +288,12 @@ export const checkEndpoint: Check = (input) => {
       code: 'ENDPOINT_OK',
       status: 'pass',
       message:
-        endpoint.VpcEndpointType === 'Interface'
-          ? `${endpoint.VpcEndpointId} (${endpoint.ServiceName}) is available with private DNS ${endpoint.PrivateDnsEnabled ? 'on' : 'off'} and an ENI in ${input.context.availabilityZone}`
-          : `${endpoint.VpcEndpointId} (${endpoint.ServiceName}, ${endpoint.VpcEndpointType}) is available`,
+        endpoint.VpcEndpointType !== 'Interface'
+          ? `${endpoint.VpcEndpointId} (${endpoint.ServiceName}, ${endpoint.VpcEndpointType}) is available`
+          : isInboundResolverOnly(endpoint)
+            ? `${endpoint.VpcEndpointId} (${endpoint.ServiceName}) is available with an ENI in ${input.context.availabilityZone} and ${inboundOnlyNote(input, endpoint)}`
+            : `${endpoint.VpcEndpointId} (${endpoint.ServiceName}) is available with private DNS ${endpoint.PrivateDnsEnabled ? 'on' : 'off'} and an ENI in ${input.context.availabilityZone}`,
       evidence,
     },
   ];
-};
+}

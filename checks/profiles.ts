@@ -4,13 +4,26 @@ import { effectiveRouteTable, evaluateRoute, type RouteDecision, routeTarget } f
 import { workloadAddresses } from '../src/inventory-view.js';
 import type { Check, CheckInput, Status } from '../src/model.js';
 import { profileService } from '../src/profiles.js';
+import { shortServiceName } from '../src/targets.js';
 
-type Fallback = { path: 'nat'; natIds: string[] } | { path: 'none' | 'other' | 'unknown'; detail: string };
+/**
+ * Where the service's traffic goes without an endpoint: `nat` (works, at a price), `none` (no
+ * route, or a blackhole: fails), `other` (a transit gateway, peering connection, appliance or
+ * internet gateway: works if that side provides it, e.g. central endpoints in a hub VPC), or
+ * `unknown` (the route tables are a gap).
+ */
+type Fallback =
+  | { path: 'nat'; natIds: string[] }
+  | { path: 'other'; targets: string[]; detail: string }
+  | { path: 'none' | 'unknown'; detail: string };
 
 function fallbackPath(input: CheckInput): Fallback {
   const { inventory, context } = input;
   if (!inventory.routeTables.ok)
-    return { path: 'unknown', detail: `${inventory.routeTables.gap.action} unavailable` };
+    return {
+      path: 'unknown',
+      detail: `${inventory.routeTables.gap.action} unavailable (${inventory.routeTables.gap.errorCode})`,
+    };
   const effective = effectiveRouteTable(inventory.routeTables.value, context.subnetId, context.vpcId);
   if (!effective) return { path: 'unknown', detail: `no route table found for ${context.subnetId}` };
   const lists = inventory.prefixLists.ok ? inventory.prefixLists.value : [];
@@ -36,8 +49,12 @@ function fallbackPath(input: CheckInput): Fallback {
   if (decisions.some((d) => d.kind === 'none' || d.kind === 'blackhole')) {
     return { path: 'none', detail: `${effective.table.RouteTableId} has no working route for it` };
   }
-  const targets = decisions.flatMap((d) => (d.route ? [routeTarget(d.route)] : []));
-  return { path: 'other', detail: `it leaves through ${[...new Set(targets)].join(', ')}` };
+  const targets = [...new Set(decisions.flatMap((d) => (d.route ? [routeTarget(d.route)] : [])))];
+  return {
+    path: 'other',
+    targets,
+    detail: `${effective.table.RouteTableId} sends it to ${targets.join(', ')}`,
+  };
 }
 
 function createCommand(input: CheckInput, gateway: boolean): string {
@@ -55,7 +72,8 @@ function createCommand(input: CheckInput, gateway: boolean): string {
 export const checkProfiles: Check = (input) => {
   const { target, context } = input;
   const needs = target.profiles.flatMap((profile) => {
-    const entry = profileService(profile, target.shortName);
+    // By the service's own short name: an `s3-interface` target serves the profile's `s3`.
+    const entry = profileService(profile, shortServiceName(target.service));
     return entry ? [{ profile, ...entry }] : [];
   });
   if (needs.length === 0) return [];
@@ -96,20 +114,28 @@ export const checkProfiles: Check = (input) => {
   evidence['fallback'] = fallback;
   let status: Status;
   let consequence: string;
-  if (fallback.path === 'nat') {
-    status = required ? 'warn' : 'info';
-    const cost = gatewayExpected
-      ? 'a gateway endpoint is free'
-      : 'an interface endpoint costs about $0.01/hour per AZ plus $0.01/GB';
-    consequence = `it works today through ${fallback.natIds.join(', ')} at $0.045/GB NAT processing (${cost}), and breaks if the NAT path goes`;
-  } else {
-    status = required ? 'fail' : 'warn';
-    consequence =
-      fallback.path === 'none'
-        ? `and there is no NAT path (${fallback.detail}), so it fails`
-        : fallback.path === 'other'
-          ? `and ${fallback.detail}; whether that works is outside this VPC's configuration`
-          : `and the fallback path is unknown (${fallback.detail})`;
+  switch (fallback.path) {
+    case 'nat': {
+      status = required ? 'warn' : 'info';
+      const cost = gatewayExpected
+        ? 'a gateway endpoint is free'
+        : 'an interface endpoint costs about $0.01/hour per AZ plus $0.01/GB';
+      consequence = `it works today through ${fallback.natIds.join(', ')} at $0.045/GB NAT processing (${cost}), and breaks if the NAT path goes`;
+      break;
+    }
+    case 'none':
+      status = required ? 'fail' : 'warn';
+      consequence = `and there is no NAT path (${fallback.detail}), so it fails`;
+      break;
+    case 'other':
+      // Hub-and-spoke with endpoints centralised in a shared-services VPC is a normal AWS
+      // pattern: whether the far side serves the service is outside this VPC's configuration.
+      status = required ? 'warn' : 'info';
+      consequence = `it depends on ${fallback.targets.join(', ')} (${fallback.detail}): central endpoints or egress behind it? The probes tell whether it works`;
+      break;
+    default:
+      status = required ? 'unknown' : 'info';
+      consequence = `and the path without it cannot be judged: ${fallback.detail}`;
   }
   return [
     {
@@ -117,7 +143,10 @@ export const checkProfiles: Check = (input) => {
       code: 'ENDPOINT_MISSING',
       status,
       message: `no VPC endpoint for ${target.shortName} (${target.service}) in ${context.vpcId}: ${because}; ${consequence}`,
-      fix: createCommand(input, gatewayExpected),
+      fix:
+        fallback.path === 'unknown' && !input.inventory.routeTables.ok
+          ? `allow ${input.inventory.routeTables.gap.action} in the agent's IAM policy so the path can be judged; to stop depending on it: ${createCommand(input, gatewayExpected)}`
+          : createCommand(input, gatewayExpected),
       evidence,
     },
   ];

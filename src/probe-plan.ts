@@ -100,11 +100,16 @@ export async function observeTarget(
   signal: AbortSignal,
   sockets: Pool,
 ): Promise<TargetObservations> {
-  const dns = await Promise.all(
-    context.resolvers.map((resolver) =>
-      probes.queryA(resolver, target.hostname, { timeoutMs: timeouts.dnsMs, signal }),
-    ),
-  );
+  // No DNS name known (an endpoint service without private DNS or DNS entries): only the ENIs
+  // can be probed, and TLS has no name to send.
+  const named = target.hostname !== '';
+  const dns = named
+    ? await Promise.all(
+        context.resolvers.map((resolver) =>
+          probes.queryA(resolver, target.hostname, { timeoutMs: timeouts.dnsMs, signal }),
+        ),
+      )
+    : [];
   const addresses = probeAddresses(target, inventory, dns, context.resolvers);
   const pairs = addresses.flatMap((address) => target.ports.map((port) => ({ address, port })));
   const tcp = await Promise.all(
@@ -113,7 +118,7 @@ export async function observeTarget(
     ),
   );
   let tls: TlsObservation[] = [];
-  if (target.tls) {
+  if (target.tls && named) {
     const connected = tcp.filter((o) => o.outcome === 'connected');
     tls = await Promise.all(
       connected.map((o) =>

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { checkEndpoint } from '../../checks/endpoint.js';
-import type { Finding } from '../../src/model.js';
-import { endpoints, gap, input, target } from '../fixtures/ec2/load.js';
+import type { Finding, Target } from '../../src/model.js';
+import { endpoints, gap, input, inventoryWithS3Interface, target } from '../fixtures/ec2/load.js';
 
 function codes(findings: Finding[]) {
   return findings.map((f) => [f.code, f.status]);
@@ -125,5 +125,73 @@ describe('checkEndpoint', () => {
     );
     assert.deepEqual(codes(findings), [['ENDPOINT_UNKNOWN', 'unknown']]);
     assert.match(findings[0]!.message, /ec2:DescribeVpcEndpoints/);
+  });
+});
+
+describe('checkEndpoint: S3 interface endpoint beside the gateway endpoint, and endpoints without a DNS name', () => {
+  const s3Interface = (overrides: Partial<Target> = {}) =>
+    target('s3-interface', undefined, {
+      service: 'com.amazonaws.us-east-1.s3',
+      endpointId: 'vpce-0s3if',
+      endpointType: 'Interface',
+      hostname: 's3.us-east-1.amazonaws.com',
+      ...overrides,
+    });
+
+  test('private DNS only for inbound resolver endpoints passes and names the gateway endpoint the VPC uses', () => {
+    const findings = checkEndpoint(input(s3Interface(), { inventory: inventoryWithS3Interface() }));
+    assert.deepEqual(codes(findings), [['ENDPOINT_OK', 'pass']]);
+    assert.match(findings[0]!.message, /private DNS only for inbound resolver endpoints/);
+    assert.match(findings[0]!.message, /take gateway endpoint vpce-0s3gw/);
+    assert.equal(findings[0]!.evidence['privateDnsOnlyForInboundResolverEndpoint'], true);
+    assertShape(findings);
+  });
+
+  test('is not ENDPOINT_PRIVATE_DNS_DISABLED for an inbound-only endpoint even when PrivateDnsEnabled reads false', () => {
+    const base = inventoryWithS3Interface();
+    const endpointsOk = base.endpoints.ok ? base.endpoints.value : [];
+    const inventory = inventoryWithS3Interface({
+      endpoints: {
+        ok: true,
+        value: endpointsOk.map((e) =>
+          e.VpcEndpointId === 'vpce-0s3if' ? { ...e, PrivateDnsEnabled: false } : e,
+        ),
+      },
+    });
+    const findings = checkEndpoint(input(s3Interface(), { inventory }));
+    assert.ok(
+      !findings.some((f) => f.code === 'ENDPOINT_PRIVATE_DNS_DISABLED'),
+      JSON.stringify(codes(findings)),
+    );
+  });
+
+  test('an endpoint service without private DNS name or DNS entries is unknown: configure its hostname', () => {
+    const t = target('vpce-svc-0cafe', undefined, {
+      service: 'com.amazonaws.vpce.us-east-1.vpce-svc-0cafe',
+      endpointId: 'vpce-0nodns',
+      endpointType: 'Interface',
+      hostname: '',
+      tls: false,
+    });
+    const findings = checkEndpoint(input(t, { inventory: inventoryWithS3Interface() }));
+    const finding = findings.find((f) => f.code === 'ENDPOINT_NO_DNS_NAME');
+    assert.ok(finding, JSON.stringify(codes(findings)));
+    assert.equal(finding.status, 'unknown');
+    assert.match(finding.message, /vpce-0nodns .* no DNS name/);
+    assert.match(finding.fix!, /hostname:/);
+    assert.ok(
+      findings.some((f) => f.code === 'ENDPOINT_OK'),
+      'the endpoint itself is still judged',
+    );
+    assertShape(findings);
+  });
+
+  test('a configured endpoint service without an endpoint and without a hostname is unknown too', () => {
+    const t = target('vpce-svc-0fa7', undefined, {
+      service: 'com.amazonaws.vpce.us-east-1.vpce-svc-0fa7',
+      hostname: '',
+      tls: false,
+    });
+    assert.deepEqual(codes(checkEndpoint(input(t))), [['ENDPOINT_NO_DNS_NAME', 'unknown']]);
   });
 });

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { RouteTable } from '@aws-sdk/client-ec2';
 import { checkProfiles } from '../../checks/profiles.js';
 import { PROFILES, profileTargets, serviceHostname, validProfileNames } from '../../src/profiles.js';
-import { input, resolved, target } from '../fixtures/ec2/load.js';
+import { gap, input, resolved, target } from '../fixtures/ec2/load.js';
 
 describe('profiles data', () => {
   test('lists the four profiles for config validation', () => {
@@ -106,5 +107,70 @@ describe('checkProfiles', () => {
   test('a target no profile mentions gets no profile findings', () => {
     assert.deepEqual(checkProfiles(input(target('kms', 'vpce-0kms', { profiles: ['ecs-fargate'] }))), []);
     assert.deepEqual(checkProfiles(input(target('ecr.dkr'))), []);
+  });
+});
+
+describe('checkProfiles: the path without an endpoint decides the status', () => {
+  const viaHub: RouteTable = {
+    RouteTableId: 'rtb-0spoke',
+    VpcId: 'vpc-0a1b',
+    Associations: [{ SubnetId: 'subnet-0app', Main: false }],
+    Routes: [
+      { DestinationCidrBlock: '10.0.0.0/16', GatewayId: 'local', State: 'active' },
+      { DestinationCidrBlock: '0.0.0.0/0', TransitGatewayId: 'tgw-0hub', State: 'active' },
+    ],
+  };
+
+  test('a required service reached through a transit gateway warns and names it (central endpoints?)', () => {
+    const t = target('ecr.dkr', undefined, { profiles: ['ecs-fargate'] });
+    const [finding] = checkProfiles(
+      input(t, {
+        inventory: { routeTables: { ok: true, value: [viaHub] } },
+        observations: resolved(['54.239.28.85']),
+      }),
+    );
+    assert.equal(finding!.code, 'ENDPOINT_MISSING');
+    assert.equal(finding!.status, 'warn');
+    assert.match(finding!.message, /depends on tgw-0hub/);
+    assert.match(finding!.message, /central endpoints/);
+  });
+
+  test('an optional service reached through a transit gateway is information', () => {
+    const t = target('ssm', undefined, { profiles: ['ecs-fargate'], required: false });
+    const [finding] = checkProfiles(input(t, { inventory: { routeTables: { ok: true, value: [viaHub] } } }));
+    assert.equal(finding!.status, 'info');
+  });
+
+  test('a required service whose route tables could not be read is unknown and names the IAM action', () => {
+    const t = target('ecr.dkr', undefined, { profiles: ['ecs-fargate'] });
+    const [finding] = checkProfiles(
+      input(t, { inventory: { routeTables: { ok: false, gap: gap('DescribeRouteTables') } } }),
+    );
+    assert.equal(finding!.status, 'unknown');
+    assert.match(finding!.message, /ec2:DescribeRouteTables unavailable \(UnauthorizedOperation\)/);
+    assert.match(finding!.fix!, /^allow ec2:DescribeRouteTables/);
+  });
+
+  test('a required service whose only route is a blackhole fails', () => {
+    const t = target('ecr.dkr', undefined, { profiles: ['ecs-fargate'] });
+    const [finding] = checkProfiles(
+      input(t, { context: { subnetId: 'subnet-0hole' }, observations: resolved(['54.239.28.85']) }),
+    );
+    assert.equal(finding!.status, 'fail');
+  });
+
+  test("an S3 interface endpoint target (s3-interface) serves the profile's s3 need", () => {
+    const t = target('s3-interface', undefined, {
+      service: 'com.amazonaws.us-east-1.s3',
+      endpointId: 'vpce-0s3if',
+      endpointType: 'Interface',
+      profiles: ['ecs-fargate'],
+    });
+    const findings = checkProfiles(input(t));
+    assert.deepEqual(
+      findings.map((f) => [f.code, f.status]),
+      [['PROFILE_OK', 'pass']],
+    );
+    assert.match(findings[0]!.message, /a gateway endpoint would be free/);
   });
 });

@@ -4,7 +4,7 @@ import type { VpcEndpoint } from '@aws-sdk/client-ec2';
 import { validateConfig } from '../../src/config.js';
 import { createPool, isProbeable, probeAddresses } from '../../src/probe-plan.js';
 import { buildTargets, fullServiceName, shortServiceName, unmatchedServices } from '../../src/targets.js';
-import { context, endpoints, inventory, target } from '../fixtures/ec2/load.js';
+import { context, endpoints, inventory, inventoryWithS3Interface, target } from '../fixtures/ec2/load.js';
 
 const ctx = context();
 const config = (document: unknown = {}) => validateConfig(document, 'test');
@@ -200,6 +200,105 @@ describe('the socket pool', () => {
     assert.deepEqual(
       results,
       Array.from({ length: 20 }, (_, i) => i),
+    );
+  });
+});
+
+describe('targets for a service with both a gateway and an interface endpoint', () => {
+  const both = () => inventoryWithS3Interface();
+
+  it('keep both S3 endpoints: the gateway as s3, the interface as s3-interface', () => {
+    const targets = buildTargets(ctx, both(), { config: config() });
+    const s3 = targets.filter((t) => t.service === 'com.amazonaws.us-east-1.s3');
+    assert.deepEqual(
+      s3.map((t) => [t.shortName, t.endpointId, t.endpointType]),
+      [
+        ['s3', 'vpce-0s3gw', 'Gateway'],
+        ['s3-interface', 'vpce-0s3if', 'Interface'],
+      ],
+    );
+    assert.equal(s3[1]!.hostname, 's3.us-east-1.amazonaws.com');
+  });
+
+  it("give a profile's s3 need to the gateway endpoint when the interface one answers inbound resolvers only", () => {
+    const targets = buildTargets(ctx, both(), { config: config({ profiles: ['ecs-fargate'] }) });
+    const gateway = targets.find((t) => t.shortName === 's3')!;
+    const iface = targets.find((t) => t.shortName === 's3-interface')!;
+    assert.equal(gateway.endpointId, 'vpce-0s3gw');
+    assert.deepEqual(gateway.profiles, ['ecs-fargate']);
+    assert.equal(gateway.required, true);
+    assert.deepEqual(iface.profiles, []);
+    assert.equal(iface.required, false);
+  });
+
+  it('give the profile need to an interface endpoint whose private DNS answers the whole VPC', () => {
+    const inv = both();
+    const value = (inv.endpoints.ok ? inv.endpoints.value : []).map((e) =>
+      e.VpcEndpointId === 'vpce-0s3if' ? { ...e, DnsOptions: { DnsRecordIpType: 'ipv4' as const } } : e,
+    );
+    const targets = buildTargets(
+      ctx,
+      { ...inv, endpoints: { ok: true, value } },
+      {
+        config: config({ discover: false, profiles: ['ecs-fargate'] }),
+      },
+    );
+    const s3 = targets.filter((t) => t.service === 'com.amazonaws.us-east-1.s3');
+    assert.deepEqual(
+      s3.map((t) => [t.shortName, t.endpointId]),
+      [['s3-interface', 'vpce-0s3if']],
+    );
+  });
+
+  it('configure the interface endpoint by its short name, and narrow --service to it', () => {
+    const targets = buildTargets(ctx, both(), {
+      config: config({ services: [{ name: 's3-interface', ports: [443, 8443] }] }),
+      only: ['s3-interface'],
+    });
+    assert.deepEqual(
+      targets.map((t) => [t.shortName, t.ports]),
+      [['s3-interface', [443, 8443]]],
+    );
+    const all = buildTargets(ctx, both(), { config: config(), only: ['s3'] });
+    assert.deepEqual(
+      all.map((t) => t.shortName),
+      ['s3', 's3-interface'],
+    );
+    assert.deepEqual(unmatchedServices(all, ['s3-interface', 's3', 'sqs'], 'us-east-1'), ['sqs']);
+  });
+});
+
+describe('target hostnames of endpoint services', () => {
+  it('are never the service name: with no private DNS name and no DNS entries the hostname is empty', () => {
+    const targets = buildTargets(ctx, inventoryWithS3Interface(), { config: config() });
+    const own = targets.find((t) => t.endpointId === 'vpce-0nodns')!;
+    assert.equal(own.hostname, '');
+    assert.equal(own.shortName, 'vpce-svc-0cafe');
+    for (const t of targets)
+      assert.ok(!t.hostname.startsWith('com.amazonaws.'), `${t.shortName}: ${t.hostname}`);
+  });
+
+  it('are the endpoint DNS entry when private DNS is off', () => {
+    const inv = inventoryWithS3Interface();
+    const value = (inv.endpoints.ok ? inv.endpoints.value : []).map((e) =>
+      e.VpcEndpointId === 'vpce-0nodns'
+        ? { ...e, DnsEntries: [{ DnsName: 'vpce-0nodns-1a2b.vpce-svc-0cafe.us-east-1.vpce.amazonaws.com' }] }
+        : e,
+    );
+    const targets = buildTargets(ctx, { ...inv, endpoints: { ok: true, value } }, { config: config() });
+    assert.equal(
+      targets.find((t) => t.endpointId === 'vpce-0nodns')!.hostname,
+      'vpce-0nodns-1a2b.vpce-svc-0cafe.us-east-1.vpce.amazonaws.com',
+    );
+  });
+
+  it('are empty for a configured endpoint service the VPC has no endpoint for', () => {
+    const targets = buildTargets(ctx, inventory(), {
+      config: config({ discover: false, services: [{ name: 'vpce-svc-0fa7' }] }),
+    });
+    assert.deepEqual(
+      targets.map((t) => [t.shortName, t.hostname, t.endpointType]),
+      [['vpce-svc-0fa7', '', 'none']],
     );
   });
 });
