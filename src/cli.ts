@@ -2,9 +2,10 @@
 // 0 pass or warn, 1 fail, 2 usage or configuration error (one line on stderr), 3 unknown.
 import './quiet-warnings.js';
 import { parseArgs } from 'node:util';
-import { createEc2Client } from './aws/ec2-client.js';
+import { createEc2ClientFactory } from './aws/ec2-client.js';
 import { explain, loadCatalogue } from './catalogue.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
+import { validateContextEnv } from './context/index.js';
 import type { Report } from './model.js';
 import { createProbes } from './probes.js';
 import { validProfileNames } from './profiles.js';
@@ -111,6 +112,7 @@ async function reportCommand(args: string[], io: Io): Promise<number> {
     throw new UsageError(`--format: '${values.format}' is not one of ${FORMATS.join(', ')}`);
   const timeoutMs = parseTimeout(values['timeout-ms'] as string | undefined);
   const config = await loadConfig(io.env, values.config as string | undefined);
+  validateContextEnv(io.env);
   validateProfiles(config);
   if (timeoutMs !== undefined) config.timeouts.reportMs = timeoutMs;
   const only = ((values.service as string[] | undefined) ?? [])
@@ -119,7 +121,7 @@ async function reportCommand(args: string[], io: Io): Promise<number> {
     .filter(Boolean);
 
   const runner = createRunner({
-    ec2: createEc2Client({ env: io.env, requestTimeoutMs: config.timeouts.inventoryMs }),
+    ec2For: createEc2ClientFactory({ env: io.env, requestTimeoutMs: config.timeouts.inventoryMs }),
     env: io.env,
     config,
     probes: createProbes({ queriesPerSecond: config.dnsQueriesPerSecond }),

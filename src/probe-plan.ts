@@ -13,7 +13,7 @@ import type {
   TcpObservation,
   TlsObservation,
 } from './model.js';
-import { ipInCidr, isLinkLocalIpv4, isLoopbackIpv4 } from './net/ip.js';
+import { formatIpv4, ipInCidr, isLinkLocalIpv4, isLoopbackIpv4, parseCidr } from './net/ip.js';
 
 export interface Probes {
   queryA(
@@ -44,6 +44,34 @@ export interface ProbeTimeouts {
 export function workloadResolvers(resolvers: Resolver[]): Resolver[] {
   const own = resolvers.filter((r) => r.source === 'resolv.conf' || r.source === 'config');
   return own.length > 0 ? own : resolvers;
+}
+
+const LINK_LOCAL_RESOLVER = '169.254.169.253';
+
+/** AmazonProvidedDNS's addresses for this VPC: base+2 of each CIDR, and the link-local one. */
+function amazonResolverAddresses(resolvers: Resolver[], inventory: Inventory): Set<string> {
+  const addresses = new Set([LINK_LOCAL_RESOLVER]);
+  for (const r of resolvers)
+    if (r.source === 'vpc-base-2' || r.source === 'link-local') addresses.add(r.address);
+  const cidr = inventory.vpc.ok ? inventory.vpc.value.CidrBlock : undefined;
+  const base = cidr ? parseCidr(cidr) : undefined;
+  if (base) addresses.add(formatIpv4(base.base + 2));
+  return addresses;
+}
+
+/**
+ * The resolvers to ask: the workload's own, plus AmazonProvidedDNS once to compare with when
+ * the workload uses another. AmazonProvidedDNS at two addresses is one resolver, and its
+ * 1024 packets/s per ENI are shared with the workload: it is not asked twice.
+ */
+export function resolversToQuery(resolvers: Resolver[], inventory: Inventory): Resolver[] {
+  const amazon = amazonResolverAddresses(resolvers, inventory);
+  const workload = workloadResolvers(resolvers);
+  if (workload === resolvers) return resolvers.slice(0, 1);
+  if (workload.some((r) => amazon.has(r.address))) return workload;
+  const reference =
+    resolvers.find((r) => r.source === 'vpc-base-2') ?? resolvers.find((r) => amazon.has(r.address));
+  return reference ? [...workload, reference] : workload;
 }
 
 /** The addresses a connection to the target goes to: the endpoint's ENIs, or what the workload resolves. */
@@ -105,7 +133,7 @@ export async function observeTarget(
   const named = target.hostname !== '';
   const dns = named
     ? await Promise.all(
-        context.resolvers.map((resolver) =>
+        resolversToQuery(context.resolvers, inventory).map((resolver) =>
           probes.queryA(resolver, target.hostname, { timeoutMs: timeouts.dnsMs, signal }),
         ),
       )

@@ -13,7 +13,9 @@ export interface ProbeOptions {
 }
 
 export function createProbes(options: ProbeOptions = {}): Probes {
-  const limiter = new RateLimiter({ ratePerSecond: options.queriesPerSecond ?? 100 });
+  // A report may send a burst of 50 queries, then 100 per second: at most 15% of the 1024
+  // packets per second AmazonProvidedDNS accepts per ENI, which the workload shares.
+  const limiter = new RateLimiter({ ratePerSecond: options.queriesPerSecond ?? 100, burst: 50 });
   return {
     queryA: (resolver, hostname, o) =>
       queryA(resolver, hostname, { ...o, limiter, ...(options.dnsPort ? { port: options.dnsPort } : {}) }),

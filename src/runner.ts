@@ -5,7 +5,7 @@ import { setMaxListeners } from 'node:events';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { CHECKS } from '../checks/index.js';
 import { createInventoryCache, type InventoryCache } from './aws/cache.js';
-import { loadInventory } from './aws/inventory.js';
+import { type Ec2, loadInventory } from './aws/inventory.js';
 import type { Config } from './config.js';
 import { discoverContext, findingsForGaps } from './context/index.js';
 import type {
@@ -27,7 +27,13 @@ import { buildTargets, fullServiceName } from './targets.js';
 import { decideTarget } from './verdict.js';
 
 export interface RunnerDeps {
-  ec2: EC2Client;
+  /**
+   * The EC2 client for a Region (cached per Region by the caller): the Region is often learned
+   * only by discovery (IMDS, config), after the edge wired the runner. Preferred over `ec2`.
+   */
+  ec2For?: (region: string) => Ec2;
+  /** One client whose Region the caller already fixed (a caller that knows where it runs). */
+  ec2?: EC2Client;
   env: NodeJS.ProcessEnv;
   config: Config;
   probes: Probes;
@@ -66,6 +72,11 @@ class Phases {
 }
 
 export function createRunner(deps: RunnerDeps): Runner {
+  const ec2For = (region: string): Ec2 => {
+    const client = deps.ec2For?.(region) ?? deps.ec2;
+    if (!client) throw new Error('createRunner needs ec2For or ec2');
+    return client;
+  };
   const clock = deps.clock ?? (() => performance.timeOrigin + performance.now());
   const { config } = deps;
   const caches = new Map<string, InventoryCache>();
@@ -79,7 +90,7 @@ export function createRunner(deps: RunnerDeps): Runner {
         ttlMs: config.inventoryTtlMs,
         clock,
         load: (signal: AbortSignal) =>
-          loadInventory(deps.ec2, {
+          loadInventory(ec2For(region), {
             vpcId,
             region,
             signal,
@@ -105,7 +116,7 @@ export function createRunner(deps: RunnerDeps): Runner {
       deps.discover
         ? deps.discover(signal)
         : discoverContext({
-            ec2: deps.ec2,
+            ec2For,
             env: deps.env,
             signal: AbortSignal.any([signal, AbortSignal.timeout(config.timeouts.contextMs)]),
             config: config.context,

@@ -31,3 +31,22 @@ export function createEc2Client(options: Ec2ClientOptions = {}): EC2Client {
     },
   });
 }
+
+/**
+ * One EC2 client per Region, made when first asked for: the Region may be learned only during
+ * context discovery (IMDS, config), long after the edge wired the runner. Endpoint resolution
+ * stays the SDK's own (AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL).
+ */
+export function createEc2ClientFactory(
+  options: Omit<Ec2ClientOptions, 'region'> = {},
+): (region: string) => EC2Client {
+  const clients = new Map<string, EC2Client>();
+  return (region: string) => {
+    let client = clients.get(region);
+    if (!client) {
+      client = createEc2Client({ ...options, region });
+      clients.set(region, client);
+    }
+    return client;
+  };
+}

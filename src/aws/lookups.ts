@@ -22,23 +22,22 @@ function batchFor(options: LookupOptions) {
   return createBatch({ timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
 }
 
-/** The ENIs whose primary or secondary private IPv4 is one of `addresses` (one call). */
+/**
+ * The ENIs whose primary or secondary private IPv4 is one of `addresses` (one call), in `vpcId`
+ * when it is known: VPCs with the same CIDR are common, so an address alone can name several ENIs.
+ */
 export function findInterfacesByAddress(
   ec2: Ec2,
   addresses: string[],
-  options: LookupOptions,
+  options: LookupOptions & { vpcId?: string | undefined },
 ): Promise<Part<NetworkInterface[]>> {
+  const filters = [{ Name: 'addresses.private-ip-address', Values: addresses.slice(0, 200) }];
+  if (options.vpcId) filters.push({ Name: 'vpc-id', Values: [options.vpcId] });
   return collect(
     batchFor(options),
     'DescribeNetworkInterfaces',
     (NextToken, abortSignal) =>
-      ec2.send(
-        new DescribeNetworkInterfacesCommand({
-          Filters: [{ Name: 'addresses.private-ip-address', Values: addresses.slice(0, 200) }],
-          NextToken,
-        }),
-        { abortSignal },
-      ),
+      ec2.send(new DescribeNetworkInterfacesCommand({ Filters: filters, NextToken }), { abortSignal }),
     (out) => out.NetworkInterfaces,
     networkInterfaceRules,
   );
@@ -86,6 +85,25 @@ export async function describeSubnet(
     subnetRules,
   );
   return part.ok ? { ok: true, value: part.value.find((s) => s.SubnetId === subnetId) } : part;
+}
+
+/** The subnets with these ids (one call; filtered, so an ENI's subnet deleted meanwhile is no error). */
+export function describeSubnets(
+  ec2: Ec2,
+  subnetIds: string[],
+  options: LookupOptions,
+): Promise<Part<Subnet[]>> {
+  return collect(
+    batchFor(options),
+    'DescribeSubnets',
+    (NextToken, abortSignal) =>
+      ec2.send(
+        new DescribeSubnetsCommand({ Filters: [{ Name: 'subnet-id', Values: subnetIds }], NextToken }),
+        { abortSignal },
+      ),
+    (out) => out.Subnets,
+    subnetRules,
+  );
 }
 
 export async function describeVpc(

@@ -7,12 +7,15 @@ import { findingForGap } from '../aws/gap-findings.js';
 import type { Ec2 } from '../aws/inventory.js';
 import {
   describeSubnet,
+  describeSubnets,
   describeVpc,
   findInterfacesByAddress,
   findLambdaInterfaces,
 } from '../aws/lookups.js';
 import type { AgentContext, ContextSource, Finding, Part, Resolver } from '../model.js';
+import { parseCidr } from '../net/ip.js';
 import { type Fetch, readEcsMetadata } from './ecs-metadata.js';
+import { isAzName, readContextEnv } from './env.js';
 import { readImds } from './imds.js';
 import { readResolvers } from './resolvers.js';
 
@@ -26,7 +29,13 @@ export interface DiscoverTimeouts {
 type InterfaceInfo = { address: string; family: string | number; internal: boolean };
 
 export interface DiscoverDeps {
-  ec2: Ec2;
+  /** A client whose Region is already set (a caller that knows it; tests). */
+  ec2?: Ec2;
+  /**
+   * A client for the Region discovery found (IMDS, config): preferred over `ec2`, whose Region
+   * the edge could only take from the environment.
+   */
+  ec2For?: (region: string) => Ec2;
   env: Record<string, string | undefined>;
   fetch?: Fetch;
   readFile?: (path: string) => Promise<string>;
@@ -66,6 +75,14 @@ interface Step {
   outcome: string;
 }
 
+/** One of several ENIs that own the agent's address (VPCs sharing a CIDR), none ruled out. */
+interface Candidate {
+  networkInterfaceId: string;
+  vpcId: string;
+  subnetId: string;
+  availabilityZone: string;
+}
+
 class Facts {
   readonly values: { [K in FactKey]?: FactValue<K> } = {};
   readonly sources: Record<string, ContextSource> = {};
@@ -93,14 +110,6 @@ function errorText(err: unknown): string {
       ? 'no answer before the deadline'
       : err.message;
   return String(err);
-}
-
-function splitList(value: string | undefined): string[] | undefined {
-  const items = value
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  return items && items.length > 0 ? items : undefined;
 }
 
 function ownIpv4Addresses(list: () => Record<string, InterfaceInfo[] | undefined>): string[] {
@@ -133,8 +142,26 @@ function pickLambdaInterface(enis: NetworkInterface[], functionName: string, gro
   );
 }
 
+function candidateOf(eni: NetworkInterface): Candidate {
+  return {
+    networkInterfaceId: eni.NetworkInterfaceId ?? '?',
+    vpcId: eni.VpcId ?? '?',
+    subnetId: eni.SubnetId ?? '?',
+    availabilityZone: eni.AvailabilityZone ?? '?',
+  };
+}
+
+function sameCidr(a: string | undefined, b: string): boolean {
+  const left = a === undefined ? undefined : parseCidr(a);
+  const right = parseCidr(b);
+  return (
+    left !== undefined && right !== undefined && left.base === right.base && left.prefix === right.prefix
+  );
+}
+
 export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResult> {
   const { env, signal } = deps;
+  const pinned = readContextEnv(env);
   const timeouts = { ...DEFAULT_TIMEOUTS, ...deps.timeouts };
   const fetchFn = deps.fetch ?? globalThis.fetch;
   const config = deps.config ?? {};
@@ -142,7 +169,15 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
   const findings: Finding[] = [];
   const tried: Step[] = [];
   const lambdaFunction = env['AWS_LAMBDA_FUNCTION_NAME'];
-  let vpcCidr: string | undefined;
+  let imdsVpc: { vpcId?: string; cidr?: string } = {};
+  let ecsSubnetCidr: string | undefined;
+  let ambiguous: { address: string; candidates: Candidate[] } | undefined;
+  // Every EC2 step runs once the Region is known (ec2Ready), so the client can be made for it.
+  const ec2 = (): Ec2 => {
+    const client = deps.ec2For?.(facts.values.region!) ?? deps.ec2;
+    if (!client) throw new Error('discoverContext needs ec2 or ec2For');
+    return client;
+  };
 
   const onGap = (part: Part<unknown>, step: string): boolean => {
     if (part.ok) return false;
@@ -159,11 +194,11 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
   facts.set('privateIp', config.privateIp, 'config');
   facts.set('securityGroupIds', config.securityGroupIds, 'config');
   facts.set('accountId', config.accountId, 'config');
-  facts.set('vpcId', env['VPCE_DOCTOR_VPC_ID'], 'env');
-  facts.set('subnetId', env['VPCE_DOCTOR_SUBNET_ID'], 'env');
-  facts.set('availabilityZone', env['VPCE_DOCTOR_AZ'], 'env');
-  facts.set('privateIp', env['VPCE_DOCTOR_PRIVATE_IP'], 'env');
-  facts.set('securityGroupIds', splitList(env['VPCE_DOCTOR_SECURITY_GROUP_IDS']), 'env');
+  facts.set('vpcId', pinned.vpcId, 'env');
+  facts.set('subnetId', pinned.subnetId, 'env');
+  facts.set('availabilityZone', pinned.availabilityZone, 'env');
+  facts.set('privateIp', pinned.privateIp, 'env');
+  facts.set('securityGroupIds', pinned.securityGroupIds, 'env');
   facts.set('region', env['AWS_REGION'] || env['AWS_DEFAULT_REGION'], 'env');
   tried.push({ step: 'config/env', outcome: `found ${Object.keys(facts.sources).join(', ') || 'nothing'}` });
 
@@ -178,6 +213,7 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
       );
       facts.set('availabilityZone', ecs.availabilityZone, 'ecs-metadata');
       facts.set('privateIp', ecs.privateIp, 'ecs-metadata');
+      ecsSubnetCidr = ecs.subnetCidr;
       tried.push({
         step: 'ecs-metadata',
         outcome: `ok${ecs.subnetCidr ? ` (subnet ${ecs.subnetCidr})` : ''}`,
@@ -194,7 +230,7 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
     facts.set('securityGroupIds', config.lambda?.securityGroupIds, 'lambda');
     const subnetId = facts.values.subnetId;
     if (!facts.has('privateIp') && subnetId && facts.has('region')) {
-      const part = await findLambdaInterfaces(deps.ec2, subnetId, { signal, timeoutMs: timeouts.ec2Ms });
+      const part = await findLambdaInterfaces(ec2(), subnetId, { signal, timeoutMs: timeouts.ec2Ms });
       if (!onGap(part, 'lambda') && part.ok) {
         const eni = pickLambdaInterface(part.value, lambdaFunction, facts.values.securityGroupIds);
         facts.set('privateIp', eni?.PrivateIpAddress, 'ec2');
@@ -233,13 +269,27 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
         });
         facts.set('region', imds.region, 'imds');
         facts.set('accountId', imds.accountId, 'imds');
-        facts.set('availabilityZone', imds.availabilityZone, 'imds');
-        facts.set('privateIp', imds.privateIp, 'imds');
-        facts.set('subnetId', imds.subnetId, 'imds');
-        facts.set('vpcId', imds.vpcId, 'imds');
-        facts.set('securityGroupIds', imds.securityGroupIds, 'imds');
-        if (imds.vpcCidr && facts.sources['vpcId'] === 'imds') vpcCidr = imds.vpcCidr;
-        tried.push({ step: 'imds', outcome: 'ok' });
+        // IMDS describes the instance's primary interface. An address already known (an ECS
+        // awsvpc task's own ENI, or configured) may be another ENI: its subnet, VPC and
+        // groups then come from EC2 (step 5), not from the primary MAC.
+        const known = facts.values.privateIp;
+        if (known === undefined || known === imds.privateIp) {
+          facts.set('availabilityZone', imds.availabilityZone, 'imds');
+          facts.set('privateIp', imds.privateIp, 'imds');
+          facts.set('subnetId', imds.subnetId, 'imds');
+          facts.set('vpcId', imds.vpcId, 'imds');
+          facts.set('securityGroupIds', imds.securityGroupIds, 'imds');
+          tried.push({ step: 'imds', outcome: 'ok' });
+        } else {
+          tried.push({
+            step: 'imds',
+            outcome: `ok, Region and account only: ${known} is not the primary address ${imds.privateIp ?? '(none)'}`,
+          });
+        }
+        imdsVpc = {
+          ...(imds.vpcId ? { vpcId: imds.vpcId } : {}),
+          ...(imds.vpcCidr ? { cidr: imds.vpcCidr } : {}),
+        };
       } catch (err) {
         tried.push({ step: 'imds', outcome: `failed: ${errorText(err)}` });
       }
@@ -248,6 +298,36 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
 
   // 5. Our own address, looked up in EC2: the ENI says subnet, VPC, AZ and security groups.
   const ec2Ready = () => facts.has('region');
+  // VPCs often share a CIDR, so an address can be on several ENIs: one in another VPC, subnet
+  // or AZ than the facts already known is not ours.
+  const agreeing = async (owners: NetworkInterface[]): Promise<NetworkInterface[]> => {
+    const { vpcId, subnetId, availabilityZone: az } = facts.values;
+    let left = owners.filter(
+      (e) =>
+        (vpcId === undefined || e.VpcId === vpcId) &&
+        (subnetId === undefined || e.SubnetId === subnetId) &&
+        (az === undefined || !isAzName(az) || e.AvailabilityZone === undefined || e.AvailabilityZone === az),
+    );
+    const cidr = ecsSubnetCidr;
+    if (left.length > 1 && cidr) {
+      const ids = [...new Set(left.map((e) => e.SubnetId).filter((id): id is string => id !== undefined))];
+      const part = await describeSubnets(ec2(), ids, { signal, timeoutMs: timeouts.ec2Ms });
+      if (!onGap(part, 'interfaces') && part.ok) {
+        const cidrOf = new Map(part.value.map((subnet) => [subnet.SubnetId, subnet.CidrBlock]));
+        left = left.filter((e) => !cidrOf.has(e.SubnetId) || sameCidr(cidrOf.get(e.SubnetId), cidr));
+      }
+    }
+    return left;
+  };
+  const knownPlace = () =>
+    [
+      facts.values.vpcId,
+      facts.values.subnetId,
+      facts.values.availabilityZone,
+      ecsSubnetCidr && `subnet ${ecsSubnetCidr}`,
+    ]
+      .filter(Boolean)
+      .join(', ');
   if (
     !lambdaFunction &&
     facts.missing(['vpcId', 'subnetId', 'availabilityZone', 'securityGroupIds']).length > 0
@@ -259,24 +339,49 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
     } else if (!ec2Ready()) {
       tried.push({ step: 'interfaces', outcome: 'skipped: no region for EC2' });
     } else {
-      const part = await findInterfacesByAddress(deps.ec2, addresses, { signal, timeoutMs: timeouts.ec2Ms });
+      const part = await findInterfacesByAddress(ec2(), addresses, {
+        signal,
+        timeoutMs: timeouts.ec2Ms,
+        vpcId: facts.values.vpcId,
+      });
       if (!onGap(part, 'interfaces') && part.ok) {
-        // Prefer the address order we asked in (a known address first, else interface order).
-        const match = addresses
-          .map((address) => ({ address, eni: part.value.find((e) => eniAddresses(e).includes(address)) }))
-          .find((m) => m.eni !== undefined);
-        if (match?.eni) {
-          facts.set('privateIp', match.address, 'interfaces');
-          facts.set('subnetId', match.eni.SubnetId, 'ec2');
-          facts.set('vpcId', match.eni.VpcId, 'ec2');
-          facts.set('availabilityZone', match.eni.AvailabilityZone, 'ec2');
-          facts.set('securityGroupIds', groupIds(match.eni), 'ec2');
+        // The address order we asked in decides (a known address first, else interface order):
+        // the first address with an ENI that agrees with the known facts.
+        let owned: { address: string; owners: NetworkInterface[] } | undefined;
+        let match: { address: string; candidates: NetworkInterface[] } | undefined;
+        for (const address of addresses) {
+          const owners = part.value.filter((e) => eniAddresses(e).includes(address));
+          if (owners.length === 0) continue;
+          owned ??= { address, owners };
+          const candidates = await agreeing(owners);
+          if (candidates.length > 0) {
+            match = { address, candidates };
+            break;
+          }
+        }
+        const [eni] = match?.candidates ?? [];
+        if (owned === undefined) {
+          tried.push({ step: 'interfaces', outcome: `no ENI in EC2 owns ${addresses.join(', ')}` });
+        } else if (match === undefined || eni === undefined) {
           tried.push({
             step: 'interfaces',
-            outcome: `${match.address} is on ${match.eni.NetworkInterfaceId}`,
+            outcome: `${owned.address} is on ${owned.owners.map((e) => describeCandidate(candidateOf(e))).join(', ')}, none of them in ${knownPlace()}`,
+          });
+        } else if (match.candidates.length > 1) {
+          const { address, candidates } = match;
+          ambiguous = { address, candidates: candidates.map(candidateOf) };
+          tried.push({
+            step: 'interfaces',
+            outcome: `${address} is on ${candidates.length} ENIs: ${ambiguous.candidates.map(describeCandidate).join(', ')}`,
           });
         } else {
-          tried.push({ step: 'interfaces', outcome: `no ENI in EC2 owns ${addresses.join(', ')}` });
+          const { address } = match;
+          facts.set('privateIp', address, 'interfaces');
+          facts.set('subnetId', eni.SubnetId, 'ec2');
+          facts.set('vpcId', eni.VpcId, 'ec2');
+          facts.set('availabilityZone', eni.AvailabilityZone, 'ec2');
+          facts.set('securityGroupIds', groupIds(eni), 'ec2');
+          tried.push({ step: 'interfaces', outcome: `${address} is on ${eni.NetworkInterfaceId}` });
         }
       }
     }
@@ -285,7 +390,7 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
   // 6. The subnet says the VPC and the AZ when nothing else did.
   const subnetId = facts.values.subnetId;
   if (subnetId && facts.missing(['vpcId', 'availabilityZone']).length > 0 && ec2Ready()) {
-    const part = await describeSubnet(deps.ec2, subnetId, { signal, timeoutMs: timeouts.ec2Ms });
+    const part = await describeSubnet(ec2(), subnetId, { signal, timeoutMs: timeouts.ec2Ms });
     if (!onGap(part, 'subnet') && part.ok) {
       facts.set('vpcId', part.value?.VpcId, 'ec2');
       facts.set('availabilityZone', part.value?.AvailabilityZone, 'ec2');
@@ -297,8 +402,8 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
   }
 
   const missing = ESSENTIAL.filter((e) => !facts.has(e.key));
-  if (missing.length > 0) {
-    findings.push(unresolvedFinding(missing, facts, tried));
+  if (missing.length > 0 || ambiguous) {
+    findings.push(unresolvedFinding(missing, facts, tried, ambiguous));
     return { findings };
   }
 
@@ -309,8 +414,9 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
     resolvers = config.resolvers;
     facts.sources['resolvers'] = 'config';
   } else {
+    let vpcCidr = imdsVpc.vpcId === vpcId ? imdsVpc.cidr : undefined;
     if (!vpcCidr) {
-      const part = await describeVpc(deps.ec2, vpcId, { signal, timeoutMs: timeouts.ec2Ms });
+      const part = await describeVpc(ec2(), vpcId, { signal, timeoutMs: timeouts.ec2Ms });
       if (!onGap(part, 'vpc') && part.ok) vpcCidr = part.value?.CidrBlock;
     }
     const readFile = deps.readFile ?? ((path: string) => readFileFs(path, 'utf8'));
@@ -333,24 +439,34 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
   return { context, findings };
 }
 
+function describeCandidate(c: Candidate): string {
+  return `${c.networkInterfaceId} (${c.vpcId}, ${c.subnetId}, ${c.availabilityZone})`;
+}
+
 function unresolvedFinding(
   missing: Array<{ key: FactKey; env: string }>,
   facts: Facts,
   tried: Step[],
+  ambiguous: { address: string; candidates: Candidate[] } | undefined,
 ): Finding {
   const names = missing.map((m) => m.key).join(', ');
   const steps = tried.map((t) => `${t.step}: ${t.outcome}`).join('; ');
+  const set = missing.map((m) => `${m.env}=${exampleFor(m.key)}`).join(' ');
+  const fix = ambiguous
+    ? `${ambiguous.address} is on ENIs in ${[...new Set(ambiguous.candidates.map((c) => c.vpcId))].join(' and ')}: set VPCE_DOCTOR_VPC_ID to this agent's VPC (e.g. VPCE_DOCTOR_VPC_ID=${ambiguous.candidates[0]?.vpcId ?? 'vpc-…'}), or VPCE_DOCTOR_SUBNET_ID, in the agent's environment (or the same field in its config file)`
+    : `Set ${set} in the agent's environment (or the same fields in its config file)`;
   return {
     check: 'context',
     code: 'CONTEXT_UNRESOLVED',
     status: 'unknown',
     message: `could not find ${names} of this agent (${steps})`,
-    fix: `Set ${missing.map((m) => `${m.env}=${exampleFor(m.key)}`).join(' ')} in the agent's environment (or the same fields in its config file)`,
+    fix,
     evidence: {
       missing: missing.map((m) => m.key),
       found: { ...facts.values },
       sources: { ...facts.sources },
       tried,
+      ...(ambiguous ? { candidates: ambiguous.candidates } : {}),
     },
   };
 }

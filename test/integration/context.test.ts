@@ -294,14 +294,14 @@ test('explicit environment wins over every other source and needs no discovery',
       VPCE_DOCTOR_SUBNET_ID: world.subnetId,
       VPCE_DOCTOR_AZ: 'us-east-1b',
       VPCE_DOCTOR_PRIVATE_IP: '10.30.1.9',
-      VPCE_DOCTOR_SECURITY_GROUP_IDS: ` ${world.sgId}, sg-0other `,
+      VPCE_DOCTOR_SECURITY_GROUP_IDS: ` ${world.sgId}, sg-0a7be5 `,
     }),
     networkInterfaces: noInterfaces,
     readFile: resolvConf,
     signal: AbortSignal.timeout(10_000),
   });
   assert.deepEqual(findings, []);
-  assert.deepEqual(context?.securityGroupIds, [world.sgId, 'sg-0other']);
+  assert.deepEqual(context?.securityGroupIds, [world.sgId, 'sg-0a7be5']);
   assert.equal(context?.privateIp, '10.30.1.9');
   assert.ok(
     ['vpcId', 'subnetId', 'availabilityZone', 'privateIp', 'securityGroupIds'].every(

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { LabUsageError, labDown, labExec, labUp } from './lab.js';
 import { leftovers, selfCheck } from './network.js';
-import { SCENARIOS } from './scenarios.js';
+import { SCALE_MAX_INTERFACE_ENDPOINTS, SCENARIOS } from './scenarios.js';
 import { readState } from './state.js';
 
 const USAGE =
@@ -62,6 +62,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'scenarios':
       for (const s of SCENARIOS) process.stdout.write(`${s.name.padEnd(22)} ${s.description}\n`);
+      process.stdout.write(
+        `${'scale-N'.padEnd(22)} healthy, grown to N interface endpoints (8..${SCALE_MAX_INTERFACE_ENDPOINTS}; generated)\n`,
+      );
       return 0;
     case 'check': {
       if (!readState()) throw new LabUsageError('no lab is up; run `lab up` first');

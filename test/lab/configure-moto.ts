@@ -23,6 +23,7 @@ import {
   DescribeNetworkAclsCommand,
   DescribeNetworkInterfacesCommand,
   DescribeRouteTablesCommand,
+  DescribeVpcEndpointServicesCommand,
   DescribeVpcEndpointsCommand,
   EC2Client,
   GetManagedPrefixListEntriesCommand,
@@ -36,6 +37,7 @@ import { type EndpointSpec, findScenario, type SgRule } from './scenarios.js';
 import type { AwsState, EndpointState } from './state.js';
 import {
   gatewayAddressIn,
+  labServices,
   MOTO_URL,
   NODES,
   REGION,
@@ -140,6 +142,35 @@ async function createNetworkLoadBalancer(name: string, subnetIds: string[]): Pro
   if (!response.ok || !arn)
     throw new Error(`elbv2 CreateLoadBalancer failed (${response.status}): ${text.slice(0, 300)}`);
   return arn;
+}
+
+/**
+ * `count` interface services moto knows and the fixed set lacks, sorted, one-label short names
+ * only (so the hostname is SHORTNAME.REGION.amazonaws.com). moto rejects made-up names in
+ * DescribeVpcEndpointServices, which the agent calls for every endpoint's service.
+ */
+async function pickExtraServices(count: number): Promise<string[]> {
+  if (count <= 0) return [];
+  const prefix = `com.amazonaws.${REGION}.`;
+  const fixed = new Set(SERVICES.map((s) => s.shortName));
+  const out = await ec2.send(new DescribeVpcEndpointServicesCommand({}));
+  const names = (out.ServiceDetails ?? [])
+    .filter((d) => d.ServiceType?.some((t) => t.ServiceType === 'Interface'))
+    .map((d) => d.ServiceName ?? '')
+    .filter((n) => n.startsWith(prefix))
+    .map((n) => n.slice(prefix.length))
+    .filter((short) => /^[a-z0-9-]+$/.test(short) && !fixed.has(short))
+    .sort();
+  if (names.length < count) throw new Error(`moto offers only ${names.length} extra interface services`);
+  return names.slice(0, count);
+}
+
+/** Runs `fn` over `items`, at most `limit` at once, keeping the order. */
+async function inBatches<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += limit)
+    results.push(...(await Promise.all(items.slice(i, i + limit).map(fn))));
+  return results;
 }
 
 function describeEndpoint(endpoint: VpcEndpoint, ipsByEni: Map<string, string>): EndpointState {
@@ -429,6 +460,23 @@ async function configure(scenarioName: string): Promise<AwsState> {
   ]);
 
   const created = results.slice(6).filter((e): e is VpcEndpoint => e !== undefined && 'VpcEndpointId' in e);
+  const extraServices = await pickExtraServices(aws.extraInterfaceEndpoints ?? 0);
+  created.push(
+    ...(await inBatches(extraServices, 8, async (shortName) => {
+      const out = await ec2.send(
+        new CreateVpcEndpointCommand({
+          VpcEndpointType: 'Interface',
+          VpcId: vpcId,
+          ServiceName: `com.amazonaws.${REGION}.${shortName}`,
+          SubnetIds: interfaceSubnets({}),
+          SecurityGroupIds: [endpointsSg],
+          PrivateDnsEnabled: true,
+          TagSpecifications: stateTags(`vdl-${shortName}`, {}),
+        }),
+      );
+      return out.VpcEndpoint!;
+    })),
+  );
   // Read the endpoints back as DescribeVpcEndpoints reports them, with their ENI addresses.
   const described = await ec2.send(
     new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
@@ -444,7 +492,7 @@ async function configure(scenarioName: string): Promise<AwsState> {
   );
 
   const endpoints: Record<string, EndpointState> = {};
-  for (const service of SERVICES) {
+  for (const service of labServices(extraServices)) {
     const id = created.find((e) => e.ServiceName === service.serviceName)?.VpcEndpointId;
     const endpoint = allEndpoints.find((e) => e.VpcEndpointId === id);
     if (endpoint) endpoints[service.shortName] = describeEndpoint(endpoint, ipsByEni);
@@ -502,6 +550,7 @@ async function configure(scenarioName: string): Promise<AwsState> {
     gatewayAddresses,
     ...(natGatewayId ? { natGatewayId } : {}),
     ...(networkAclId ? { networkAclId } : {}),
+    ...(extraServices.length > 0 ? { extraServices } : {}),
   };
   const raw = endpointServiceRaw as typeof endpointServiceRaw;
   if (raw) {

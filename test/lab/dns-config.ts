@@ -3,14 +3,14 @@
 // DNS attributes true; gateway services keep their public names, which the lab points at the
 // address it owns inside the service's prefix list.
 import type { AwsState } from './state.js';
-import { SERVICES } from './topology.js';
+import { labServices } from './topology.js';
 
 export type Answers = Map<string, string[]>;
 
 /** The answers of AmazonProvidedDNS (10.0.0.2 and 169.254.169.253). */
 export function vpcResolverAnswers(aws: AwsState, overrides: Record<string, string[]> = {}): Answers {
   const answers: Answers = new Map();
-  for (const service of SERVICES) {
+  for (const service of labServices(aws.extraServices)) {
     let addresses: string[];
     if (service.kind === 'gateway') {
       addresses = [aws.gatewayAddresses[service.shortName]!];
@@ -28,7 +28,7 @@ export function vpcResolverAnswers(aws: AwsState, overrides: Record<string, stri
 /** The answers of a custom resolver that does not forward to AmazonProvidedDNS: public names only. */
 export function customResolverAnswers(aws: AwsState, overrides: Record<string, string[]> = {}): Answers {
   const answers: Answers = new Map();
-  for (const service of SERVICES) {
+  for (const service of labServices(aws.extraServices)) {
     const addresses =
       service.kind === 'gateway' ? [aws.gatewayAddresses[service.shortName]!] : service.publicAddresses;
     for (const name of service.dnsNames) answers.set(name, addresses);

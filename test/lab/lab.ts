@@ -24,6 +24,7 @@ import { configDigest, type TlsListener, type TlsServerConfig } from './tls-serv
 import {
   CUSTOM_DNS,
   LINK_LOCAL_DNS,
+  labServices,
   MOTO_ADDRESS,
   MOTO_PORT,
   MOTO_URL,
@@ -31,6 +32,7 @@ import {
   NODES,
   type NodeName,
   REGION,
+  SCALE_CERT,
   SERVICES,
   STATE_DIR,
   VPC_DNS,
@@ -218,9 +220,11 @@ async function applyFaults(rules: FirewallRule[], aws: AwsState): Promise<void> 
 
 function tlsListeners(aws: AwsState, tls: TlsSpec, certDir: string): TlsListener[] {
   const listeners: TlsListener[] = [];
-  for (const service of SERVICES) {
+  for (const service of labServices(aws.extraServices)) {
     if (tls.stopped?.includes(service.shortName)) continue;
-    const file = tls.wrongName?.includes(service.shortName) ? 'wrong-name' : `svc-${service.shortName}`;
+    const file = tls.wrongName?.includes(service.shortName)
+      ? 'wrong-name'
+      : (service.certFile ?? `svc-${service.shortName}`);
     const cert = join(certDir, `${file}.pem`);
     const key = join(certDir, `${file}.key`);
     const addresses =
@@ -335,6 +339,18 @@ async function bringUp(scenario: Scenario): Promise<LabState> {
     }),
   );
   const ca = await certsReady;
+  const generated = labServices(awsState.extraServices).filter((s) => s.certFile === SCALE_CERT);
+  if (generated.length > 0) {
+    await time(
+      'scale certificate',
+      makeLeaf(
+        certDir,
+        SCALE_CERT,
+        generated.flatMap((s) => s.certNames),
+        ca,
+      ),
+    );
+  }
 
   const eniIps = Object.values(awsState.endpoints).flatMap((e) => e.eniIps);
   if (awsState.endpointService) eniIps.push(...awsState.endpointService.endpoint.eniIps);

@@ -10,7 +10,7 @@ import {
 } from './scenarios.js';
 import { inNs, run } from './shell.js';
 import type { LabState } from './state.js';
-import { LINK_LOCAL_DNS, NODES, SERVICES } from './topology.js';
+import { LINK_LOCAL_DNS, labServices, NODES } from './topology.js';
 
 export type DnsSeen = {
   outcome: 'answer' | 'nxdomain' | 'servfail' | 'refused' | 'timeout' | 'error';
@@ -123,7 +123,7 @@ export interface ProofLine {
 
 function classifyDns(seen: DnsSeen, shortName: string, state: LabState): string {
   if (seen.outcome !== 'answer') return seen.outcome;
-  const service = SERVICES.find((s) => s.shortName === shortName)!;
+  const service = labServices(state.aws.extraServices).find((s) => s.shortName === shortName)!;
   const same = (xs: string[]): boolean => isDeepStrictEqual([...xs].sort(), seen.addresses);
   const eniIps = state.aws.endpoints[shortName]?.eniIps;
   if (eniIps && same(eniIps)) return 'private';
@@ -152,11 +152,12 @@ type Job = () => Promise<ProofLine>;
 /** Observes every service from inside vdl-agent-a and compares with the scenario's proof. */
 export async function proveScenario(state: LabState, scenario: Scenario): Promise<ProofLine[]> {
   const proof = scenario.proof;
+  const services = labServices(state.aws.extraServices);
   const jobs: Job[] = [];
   const dnsJob =
     (check: 'dns' | 'vpc-dns', shortName: string, expected: DnsExpect, server?: string): Job =>
     async () => {
-      const service = SERVICES.find((s) => s.shortName === shortName)!;
+      const service = services.find((s) => s.shortName === shortName)!;
       const observed = classifyDns(await dig(service.hostname, server), shortName, state);
       return {
         check,
@@ -166,7 +167,7 @@ export async function proveScenario(state: LabState, scenario: Scenario): Promis
         ok: observed === expected,
       };
     };
-  for (const service of SERVICES) {
+  for (const service of services) {
     const short = service.shortName;
     jobs.push(
       dnsJob('dns', short, proof.dns?.[short] ?? (service.kind === 'interface' ? 'private' : 'gateway')),

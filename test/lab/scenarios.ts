@@ -66,6 +66,12 @@ export interface AwsSpec {
   agentSubnetAcl?: AclEntry[];
   /** An endpoint service of our own (NLB) and an interface endpoint to it. */
   endpointService?: { acceptanceRequired: boolean; endpoint: EndpointSpec };
+  /**
+   * This many more interface endpoints (both endpoint subnets, private DNS on, vdl-endpoints SG)
+   * to services moto knows that the fixed set lacks, each with DNS answers and TLS listeners
+   * (scale scenarios, benchmarks).
+   */
+  extraInterfaceEndpoints?: number;
 }
 
 export interface DnsSpec {
@@ -552,8 +558,55 @@ export const SCENARIOS: Scenario[] = [
   },
 ];
 
+/** The largest `scale-N`: the endpoint subnets (/24) must hold two ENIs per endpoint. */
+export const SCALE_MAX_INTERFACE_ENDPOINTS = 200;
+const SCALE_NAME = /^scale-(\d+)$/;
+
+/**
+ * `scale-N`: the healthy VPC grown to N interface endpoints (2 ENIs each, one per AZ) plus the two
+ * gateway endpoints; the N - 8 added ones go to services moto knows (configure-moto picks them),
+ * every one reachable and healthy. Generated on demand, not listed in SCENARIOS.
+ */
+export function scaleScenario(interfaceEndpoints: number): Scenario {
+  const fixed = INTERFACE_SERVICES.length;
+  if (
+    !Number.isInteger(interfaceEndpoints) ||
+    interfaceEndpoints < fixed ||
+    interfaceEndpoints > SCALE_MAX_INTERFACE_ENDPOINTS
+  ) {
+    throw new RangeError(
+      `scale scenarios have ${fixed}..${SCALE_MAX_INTERFACE_ENDPOINTS} interface endpoints, not ${interfaceEndpoints}`,
+    );
+  }
+  return {
+    name: `scale-${interfaceEndpoints}`,
+    description: `healthy, grown to ${interfaceEndpoints} interface endpoints (${2 * interfaceEndpoints} ENIs) and 2 gateway endpoints`,
+    aws: { extraInterfaceEndpoints: interfaceEndpoints - fixed },
+    proof: {
+      aws: [
+        {
+          what: `the VPC has ${interfaceEndpoints} interface endpoints with 2 ENIs each`,
+          args: ['describe-vpc-endpoints'],
+          query: "length(VpcEndpoints[?VpcEndpointType=='Interface' && length(NetworkInterfaceIds) == `2`])",
+          equals: interfaceEndpoints,
+        },
+      ],
+    },
+    expect: { exitCode: 0, status: 'pass', targets: {} },
+  };
+}
+
+/** A listed scenario by name, or a generated one (`scale-N`). */
 export function findScenario(name: string): Scenario | undefined {
-  return SCENARIOS.find((s) => s.name === name);
+  const listed = SCENARIOS.find((s) => s.name === name);
+  if (listed) return listed;
+  const scale = SCALE_NAME.exec(name);
+  if (!scale) return undefined;
+  try {
+    return scaleScenario(Number(scale[1]));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Replaces every `{{KEY}}` in a JSON-shaped value. */

@@ -36,6 +36,8 @@ export interface AwsState {
   gatewayAddresses: Record<string, string>;
   natGatewayId?: string;
   networkAclId?: string;
+  /** Short names of the generated interface services (scale scenarios), in creation order. */
+  extraServices?: string[];
   endpointService?: {
     serviceName: string;
     serviceId: string;

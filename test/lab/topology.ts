@@ -63,6 +63,8 @@ export interface LabService {
   dnsNames: string[];
   /** Where the public (non-endpoint) answer points: addresses the lab neither owns nor routes. */
   publicAddresses: string[];
+  /** The certificate file stem under certs/ (default `svc-SHORTNAME`); generated services share one. */
+  certFile?: string;
 }
 
 const svc = (shortName: string): string => `com.amazonaws.${REGION}.${shortName}`;
@@ -113,6 +115,23 @@ export const SERVICES: LabService[] = [
 
 export const INTERFACE_SERVICES = SERVICES.filter((s) => s.kind === 'interface').map((s) => s.shortName);
 export const GATEWAY_SERVICES = SERVICES.filter((s) => s.kind === 'gateway').map((s) => s.shortName);
+
+/** The certificate stem every generated (scale) service shares: one leaf with one SAN per name. */
+export const SCALE_CERT = 'svc-scale';
+
+/**
+ * An interface service the scale scenarios add: a name moto knows (configure-moto picks them from
+ * DescribeVpcEndpointServices), reached at `SHORTNAME.us-east-1.amazonaws.com` like the agent
+ * derives it. `index` counts from 0 among the generated services.
+ */
+export function generatedService(shortName: string, index: number): LabService {
+  return { ...interfaceService(shortName, SERVICES.length + index), certFile: SCALE_CERT };
+}
+
+/** The fixed services plus the generated ones a running lab has (AwsState.extraServices). */
+export function labServices(extraServices: readonly string[] = []): LabService[] {
+  return [...SERVICES, ...extraServices.map((name, i) => generatedService(name, i))];
+}
 
 export function serviceByShortName(shortName: string): LabService {
   const found = SERVICES.find((s) => s.shortName === shortName);

@@ -85,7 +85,10 @@ describe('configuration', () => {
 
 describe('addresses in the configuration', () => {
   it('accepts dotted quads and rejects octets above 255', () => {
-    assert.deepEqual(validateConfig({ resolvers: ['10.0.0.2', '255.255.255.255'] }).resolvers, ['10.0.0.2', '255.255.255.255']);
+    assert.deepEqual(validateConfig({ resolvers: ['10.0.0.2', '255.255.255.255'] }).resolvers, [
+      '10.0.0.2',
+      '255.255.255.255',
+    ]);
     assert.throws(() => validateConfig({ resolvers: ['999.1.1.1'] }), /resolvers\.0/);
     assert.throws(() => validateConfig({ context: { privateIp: '10.0.1.256' } }), /context\.privateIp/);
   });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { VpcEndpoint } from '@aws-sdk/client-ec2';
 import { validateConfig } from '../../src/config.js';
-import { createPool, isProbeable, probeAddresses } from '../../src/probe-plan.js';
+import { createPool, isProbeable, probeAddresses, resolversToQuery } from '../../src/probe-plan.js';
 import { buildTargets, fullServiceName, shortServiceName, unmatchedServices } from '../../src/targets.js';
 import { context, endpoints, inventory, inventoryWithS3Interface, target } from '../fixtures/ec2/load.js';
 
@@ -300,5 +300,25 @@ describe('target hostnames of endpoint services', () => {
       targets.map((t) => [t.shortName, t.hostname, t.endpointType]),
       [['vpce-svc-0fa7', '', 'none']],
     );
+  });
+});
+
+describe('the resolvers a report asks', () => {
+  const inv = inventory();
+  const base2 = { address: '10.0.0.2', source: 'vpc-base-2' as const };
+  const linkLocal = { address: '169.254.169.253', source: 'link-local' as const };
+
+  it('ask AmazonProvidedDNS once when the workload already uses it', () => {
+    const asked = resolversToQuery([{ address: '10.0.0.2', source: 'resolv.conf' }, linkLocal], inv);
+    assert.deepEqual(asked, [{ address: '10.0.0.2', source: 'resolv.conf' }]);
+  });
+
+  it('ask the workload resolver and AmazonProvidedDNS, to compare, when the workload uses a custom one', () => {
+    const custom = { address: '10.0.3.53', source: 'resolv.conf' as const };
+    assert.deepEqual(resolversToQuery([custom, base2, linkLocal], inv), [custom, base2]);
+  });
+
+  it('ask one AmazonProvidedDNS address when resolv.conf names nothing', () => {
+    assert.deepEqual(resolversToQuery([base2, linkLocal], inv), [base2]);
   });
 });
