@@ -14,7 +14,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { loadInventory } from '../src/aws/inventory.js';
 import { DEFAULT_TIMEOUTS } from '../src/config.js';
 import type { Report } from '../src/model.js';
-import { RateLimiter } from '../src/net/rate-limit.js';
+import { createDnsLimiter } from '../src/probes.js';
 import { buildWorld } from '../test/integration/inventory-world.js';
 import type { LabState } from '../test/lab/index.js';
 import { labDown, labExec, labUp, preflightProblem, readState } from '../test/lab/index.js';
@@ -34,7 +34,7 @@ const ENDPOINTS_NS = 'vdl-endpoints';
 const TCP_DEADLINE_MS = DEFAULT_TIMEOUTS.tcpMs;
 const DNS_LIMIT_PER_ENI = 1024;
 /** The agent's defaults (rate from src/config.ts dnsQueriesPerSecond, burst from the limiter). */
-const LIMITER = new RateLimiter();
+const LIMITER = createDnsLimiter();
 
 const log = (msg: string): void => {
   process.stderr.write(`bench: ${msg}\n`);
@@ -600,7 +600,7 @@ function render(r: Results): string {
     '## DNS queries per second the agent sends',
     '',
     "Counted in-process (bench/warm-run.ts times every grant of the agent's shared DNS rate limiter, i.e. every query sent), " +
-      'over the cold runs of section 6. Each target asks each resolver once (the lab agent has two: 10.0.0.2 and 169.254.169.253).',
+      'over the cold runs of section 6. Each target asks each resolver of src/probe-plan.ts resolversToQuery once (in the lab: AmazonProvidedDNS at 10.0.0.2, which resolv.conf names, so one query per target).',
     '',
     table(
       [

@@ -8,11 +8,8 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import { createEc2Client } from '../src/aws/ec2-client.js';
 import { loadConfig } from '../src/config.js';
 import { discoverContext } from '../src/context/index.js';
-import { queryA } from '../src/net/dns.js';
-import { RateLimiter } from '../src/net/rate-limit.js';
-import { probeTcp } from '../src/net/tcp.js';
-import { probeTls } from '../src/net/tls.js';
 import type { Probes } from '../src/probe-plan.js';
+import { createDnsLimiter, createProbes } from '../src/probes.js';
 import { createRunner } from '../src/runner.js';
 import { VERSION } from '../src/version.js';
 
@@ -46,17 +43,13 @@ async function main(runs: number): Promise<WarmRunOutput> {
   const config = await loadConfig(env);
   const ec2 = createEc2Client({ env, requestTimeoutMs: config.timeouts.inventoryMs });
   // src/probes.ts createProbes, with the shared limiter's grants timed: a grant is a query sent.
-  const limiter = new RateLimiter({ ratePerSecond: config.dnsQueriesPerSecond });
+  const limiter = createDnsLimiter(config.dnsQueriesPerSecond);
   const acquire = limiter.acquire.bind(limiter);
   limiter.acquire = (signal) =>
     acquire(signal).then(() => {
       dnsTimes.push(round(performance.now() - runStart));
     });
-  const probes: Probes = {
-    queryA: (resolver, hostname, o) => queryA(resolver, hostname, { ...o, limiter }),
-    probeTcp: (address, port, o) => probeTcp(address, port, o),
-    probeTls: (address, port, servername, o) => probeTls(address, port, servername, o),
-  };
+  const probes: Probes = createProbes({ limiter });
 
   let runStart = 0;
   let phase: Ec2CallTiming['phase'] = 'context';

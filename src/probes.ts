@@ -10,12 +10,20 @@ export interface ProbeOptions {
   queriesPerSecond?: number;
   /** Resolver port: 53 in a VPC; tests point it elsewhere. */
   dnsPort?: number;
+  /** The limiter every query waits on (default: createDnsLimiter). */
+  limiter?: RateLimiter;
+}
+
+/**
+ * A report may send a burst of 50 queries, then 100 per second: at most 15% of the 1024
+ * packets per second AmazonProvidedDNS accepts per ENI, which the workload shares.
+ */
+export function createDnsLimiter(queriesPerSecond = 100): RateLimiter {
+  return new RateLimiter({ ratePerSecond: queriesPerSecond, burst: 50 });
 }
 
 export function createProbes(options: ProbeOptions = {}): Probes {
-  // A report may send a burst of 50 queries, then 100 per second: at most 15% of the 1024
-  // packets per second AmazonProvidedDNS accepts per ENI, which the workload shares.
-  const limiter = new RateLimiter({ ratePerSecond: options.queriesPerSecond ?? 100, burst: 50 });
+  const limiter = options.limiter ?? createDnsLimiter(options.queriesPerSecond);
   return {
     queryA: (resolver, hostname, o) =>
       queryA(resolver, hostname, { ...o, limiter, ...(options.dnsPort ? { port: options.dnsPort } : {}) }),
