@@ -3,12 +3,16 @@
 // services. AmazonProvidedDNS is asked too, so a custom DNS server that hides the endpoint's
 // private zone shows up as a disagreement with a named cause.
 import type { VpcEndpoint } from '@aws-sdk/client-ec2';
-import { interfaceAddresses, targetEndpoint } from '../src/inventory-view.js';
+import {
+  amazonResolverAddresses,
+  interfaceAddresses,
+  isWorkloadResolver,
+  targetEndpoint,
+  vpcCidrs,
+} from '../src/inventory-view.js';
 import type { Check, CheckInput, DnsObservation, Finding, Inventory } from '../src/model.js';
 import { formatIpv4, ipInCidr, isPrivateIpv4, parseCidr } from '../src/net/ip.js';
 import { isInboundResolverOnly } from '../src/targets.js';
-
-const AMAZON_LINK_LOCAL = '169.254.169.253';
 
 type Kind =
   | 'eni' // every address is one of the endpoint's ENI IPs
@@ -33,24 +37,6 @@ interface Expectation {
   /** undefined: the VPC is a gap; private space stands in for it. */
   vpcCidrs: string[] | undefined;
   gapAction: string | undefined;
-}
-
-function vpcCidrs(inventory: Inventory): string[] | undefined {
-  if (!inventory.vpc.ok) return undefined;
-  const vpc = inventory.vpc.value;
-  const associated = (vpc.CidrBlockAssociationSet ?? []).flatMap((a) => (a.CidrBlock ? [a.CidrBlock] : []));
-  return [...new Set([...(vpc.CidrBlock ? [vpc.CidrBlock] : []), ...associated])];
-}
-
-/** AmazonProvidedDNS: the VPC's primary CIDR base + 2, 169.254.169.253, and what context calls so. */
-function amazonResolverAddresses(input: CheckInput): Set<string> {
-  const addresses = new Set([AMAZON_LINK_LOCAL]);
-  for (const resolver of input.context.resolvers) {
-    if (resolver.source === 'vpc-base-2' || resolver.source === 'link-local') addresses.add(resolver.address);
-  }
-  const primary = input.inventory.vpc.ok ? parseCidr(input.inventory.vpc.value.CidrBlock ?? '') : undefined;
-  if (primary) addresses.add(formatIpv4(primary.base + 2));
-  return addresses;
 }
 
 function expectation(input: CheckInput): Expectation {
@@ -389,12 +375,10 @@ function comparisonFinding(
 export const checkDns: Check = (input) => {
   const observations = input.observations.dns;
   if (observations.length === 0) return [];
-  const amazon = amazonResolverAddresses(input);
+  const amazon = amazonResolverAddresses(input.context.resolvers, input.inventory);
   const expected = expectation(input);
   const verdicts = observations.map((o) => classify(o, input, expected));
-  const own = verdicts.filter(
-    (v) => v.observation.resolver.source === 'resolv.conf' || v.observation.resolver.source === 'config',
-  );
+  const own = verdicts.filter((v) => isWorkloadResolver(v.observation.resolver));
   const workload = own.length > 0 ? own : verdicts;
   const findings = workload.map((v) => findingFor(v, input, expected, amazon));
 

@@ -5,6 +5,7 @@ import { workloadAddresses } from '../src/inventory-view.js';
 import type { Check, CheckInput, Status } from '../src/model.js';
 import { profileService } from '../src/profiles.js';
 import { shortServiceName } from '../src/targets.js';
+import { createEndpointCommand } from './shared.js';
 
 /**
  * Where the service's traffic goes without an endpoint: `nat` (works, at a price), `none` (no
@@ -58,14 +59,11 @@ function fallbackPath(input: CheckInput): Fallback {
 }
 
 function createCommand(input: CheckInput, gateway: boolean): string {
-  const { context, target, inventory } = input;
-  if (gateway) {
-    const effective = inventory.routeTables.ok
-      ? effectiveRouteTable(inventory.routeTables.value, context.subnetId, context.vpcId)
-      : undefined;
-    return `aws ec2 create-vpc-endpoint --vpc-id ${context.vpcId} --vpc-endpoint-type Gateway --service-name ${target.service} --route-table-ids ${effective?.table.RouteTableId ?? 'rtb-…'}`;
-  }
-  return `aws ec2 create-vpc-endpoint --vpc-id ${context.vpcId} --vpc-endpoint-type Interface --service-name ${target.service} --subnet-ids ${context.subnetId} --security-group-ids sg-… --private-dns-enabled`;
+  const { context, inventory } = input;
+  const effective = inventory.routeTables.ok
+    ? effectiveRouteTable(inventory.routeTables.value, context.subnetId, context.vpcId)
+    : undefined;
+  return createEndpointCommand(input, gateway, effective?.table.RouteTableId);
 }
 
 /** ENDPOINT_MISSING for a service a profile needs but the VPC has no endpoint for; PROFILE_OK otherwise. */

@@ -13,7 +13,7 @@ import {
 import { endpointEnis, targetEndpoint, workloadAddresses } from '../src/inventory-view.js';
 import type { Check, CheckInput, Finding, PrefixListInfo, Status } from '../src/model.js';
 import { boundaryAddresses, ipInCidr } from '../src/net/ip.js';
-import { gapFinding, gatewayPrefixList } from './shared.js';
+import { createEndpointCommand, gapFinding, gatewayPrefixList } from './shared.js';
 
 interface PointResult {
   ip: string;
@@ -53,13 +53,6 @@ function routeChangeCommand(table: RouteTable, route: Route, verb: 'delete-route
     : `--destination-prefix-list-id ${route.DestinationPrefixListId}`;
   const tail = verb === 'replace-route' ? ' --nat-gateway-id nat-… (or another live target)' : '';
   return `aws ec2 ${verb} --route-table-id ${table.RouteTableId} ${destination}${tail}`;
-}
-
-function createEndpointCommand(input: CheckInput, gateway: boolean, tableId: string | undefined): string {
-  const { context, target } = input;
-  return gateway
-    ? `aws ec2 create-vpc-endpoint --vpc-id ${context.vpcId} --service-name ${target.service} --vpc-endpoint-type Gateway --route-table-ids ${tableId ?? 'rtb-…'}`
-    : `aws ec2 create-vpc-endpoint --vpc-id ${context.vpcId} --service-name ${target.service} --vpc-endpoint-type Interface --subnet-ids ${context.subnetId} --security-group-ids sg-… --private-dns-enabled`;
 }
 
 // Where traffic goes when it does not use an endpoint (a missing gateway route, or no endpoint at all).

@@ -40,3 +40,15 @@ export function gatewayPrefixList(
   const info = lists.find((pl) => pl.prefixListId === id);
   return info ? { prefixListId: id, info } : { prefixListId: id };
 }
+
+/** The command that creates the missing endpoint, in the agent's subnet (interface) or route table (gateway). */
+export function createEndpointCommand(
+  input: CheckInput,
+  gateway: boolean,
+  tableId: string | undefined,
+): string {
+  const { context, target } = input;
+  return gateway
+    ? `aws ec2 create-vpc-endpoint --vpc-id ${context.vpcId} --vpc-endpoint-type Gateway --service-name ${target.service} --route-table-ids ${tableId ?? 'rtb-…'}`
+    : `aws ec2 create-vpc-endpoint --vpc-id ${context.vpcId} --vpc-endpoint-type Interface --service-name ${target.service} --subnet-ids ${context.subnetId} --security-group-ids sg-… --private-dns-enabled`;
+}

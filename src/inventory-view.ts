@@ -1,7 +1,8 @@
 // Read-only lookups over an inventory snapshot and the probes' answers, shared by the runner
 // and the checks.
 import type { NetworkInterface, VpcEndpoint } from '@aws-sdk/client-ec2';
-import type { DnsObservation, Inventory, Target } from './model.js';
+import { LINK_LOCAL_RESOLVER, vpcBasePlusTwo } from './context/resolvers.js';
+import type { DnsObservation, Inventory, Resolver, Target } from './model.js';
 import { isIpv4 } from './net/ip.js';
 
 /** The endpoint the target names, looked up in the inventory. */
@@ -48,4 +49,27 @@ export function workloadAddresses(dns: DnsObservation[]): string[] {
 /** True for AWS services (com.amazonaws.REGION.x), false for endpoint services (com.amazonaws.vpce.…). */
 export function isAwsService(serviceName: string): boolean {
   return serviceName.startsWith('com.amazonaws.') && !serviceName.startsWith('com.amazonaws.vpce.');
+}
+
+/** The VPC's IPv4 CIDRs (primary first); undefined when the VPC could not be read. */
+export function vpcCidrs(inventory: Inventory): string[] | undefined {
+  if (!inventory.vpc.ok) return undefined;
+  const vpc = inventory.vpc.value;
+  const associated = (vpc.CidrBlockAssociationSet ?? []).flatMap((a) => (a.CidrBlock ? [a.CidrBlock] : []));
+  return [...new Set([...(vpc.CidrBlock ? [vpc.CidrBlock] : []), ...associated])];
+}
+
+/** AmazonProvidedDNS's addresses: the VPC's primary CIDR base + 2, 169.254.169.253, and what context calls so. */
+export function amazonResolverAddresses(resolvers: Resolver[], inventory: Inventory): Set<string> {
+  const addresses = new Set([LINK_LOCAL_RESOLVER]);
+  for (const r of resolvers)
+    if (r.source === 'vpc-base-2' || r.source === 'link-local') addresses.add(r.address);
+  const base2 = inventory.vpc.ok ? vpcBasePlusTwo(inventory.vpc.value.CidrBlock ?? '') : undefined;
+  if (base2) addresses.add(base2);
+  return addresses;
+}
+
+/** A resolver the workload itself uses: resolv.conf's, or one the configuration names. */
+export function isWorkloadResolver(resolver: Resolver): boolean {
+  return resolver.source === 'resolv.conf' || resolver.source === 'config';
 }

@@ -2,7 +2,7 @@
 // addresses the workload would use, then TLS where TCP connected. The only module of the
 // runner that touches the network, through the probe functions it is handed.
 
-import { interfaceAddresses } from './inventory-view.js';
+import { amazonResolverAddresses, interfaceAddresses, isWorkloadResolver } from './inventory-view.js';
 import type {
   AgentContext,
   DnsObservation,
@@ -13,7 +13,7 @@ import type {
   TcpObservation,
   TlsObservation,
 } from './model.js';
-import { formatIpv4, ipInCidr, isLinkLocalIpv4, isLoopbackIpv4, parseCidr } from './net/ip.js';
+import { ipInCidr, isLinkLocalIpv4, isLoopbackIpv4 } from './net/ip.js';
 
 export interface Probes {
   queryA(
@@ -42,21 +42,8 @@ export interface ProbeTimeouts {
 
 /** The resolvers the workload itself uses: resolv.conf, or AmazonProvidedDNS when resolv.conf names none. */
 export function workloadResolvers(resolvers: Resolver[]): Resolver[] {
-  const own = resolvers.filter((r) => r.source === 'resolv.conf' || r.source === 'config');
+  const own = resolvers.filter(isWorkloadResolver);
   return own.length > 0 ? own : resolvers;
-}
-
-const LINK_LOCAL_RESOLVER = '169.254.169.253';
-
-/** AmazonProvidedDNS's addresses for this VPC: base+2 of each CIDR, and the link-local one. */
-function amazonResolverAddresses(resolvers: Resolver[], inventory: Inventory): Set<string> {
-  const addresses = new Set([LINK_LOCAL_RESOLVER]);
-  for (const r of resolvers)
-    if (r.source === 'vpc-base-2' || r.source === 'link-local') addresses.add(r.address);
-  const cidr = inventory.vpc.ok ? inventory.vpc.value.CidrBlock : undefined;
-  const base = cidr ? parseCidr(cidr) : undefined;
-  if (base) addresses.add(formatIpv4(base.base + 2));
-  return addresses;
 }
 
 /**

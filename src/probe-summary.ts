@@ -1,16 +1,9 @@
 // Condenses a target's observations into the few words a table shows. Pure.
 
+import { vpcCidrs } from './inventory-view.js';
 import type { AgentContext, Inventory, ProbeSummary, Target, TargetObservations } from './model.js';
 import { ipInCidr } from './net/ip.js';
 import { workloadResolvers } from './probe-plan.js';
-
-function vpcCidrs(inventory: Inventory): string[] {
-  if (!inventory.vpc.ok) return [];
-  const associated = (inventory.vpc.value.CidrBlockAssociationSet ?? [])
-    .map((a) => a.CidrBlock)
-    .filter((c): c is string => typeof c === 'string');
-  return associated.length > 0 ? associated : [inventory.vpc.value.CidrBlock ?? ''].filter(Boolean);
-}
 
 const max = (values: number[]): number | undefined => (values.length > 0 ? Math.max(...values) : undefined);
 const round = (ms: number | undefined): number | undefined =>
@@ -27,9 +20,10 @@ export function summarizeObservations(
   let dnsLabel = 'skipped';
   if (dns) {
     if (dns.outcome === 'answer') {
+      // Without the VPC's CIDRs there is no telling private from public: say only that it answered.
       const cidrs = vpcCidrs(inventory);
-      const isPrivate = dns.addresses.every((ip) => cidrs.some((cidr) => ipInCidr(ip, cidr)));
-      dnsLabel = isPrivate ? 'private' : 'public';
+      const isPrivate = dns.addresses.every((ip) => cidrs?.some((cidr) => ipInCidr(ip, cidr)));
+      dnsLabel = cidrs ? (isPrivate ? 'private' : 'public') : 'answered';
     } else {
       dnsLabel = dns.outcome;
     }

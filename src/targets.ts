@@ -2,6 +2,7 @@
 // plus what the workload profiles require, plus what the configuration names.
 import type { VpcEndpoint } from '@aws-sdk/client-ec2';
 import type { Config, ServiceConfig } from './config.js';
+import { isAwsService } from './inventory-view.js';
 import type { AgentContext, EndpointType, Inventory, Target } from './model.js';
 import { profileTargets, serviceHostname } from './profiles.js';
 
@@ -17,8 +18,9 @@ export function shortServiceName(service: string): string {
   return aws ? aws[2]! : service;
 }
 
+/** An endpoint service of your own (PrivateLink to an NLB), as opposed to an AWS service. */
 export function isEndpointService(service: string): boolean {
-  return ENDPOINT_SERVICE.test(service) || !service.startsWith('com.amazonaws.');
+  return !isAwsService(service);
 }
 
 /** The full service name for a short name the user typed. */

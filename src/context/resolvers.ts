@@ -1,21 +1,14 @@
 import type { Resolver } from '../model.js';
+import { formatIpv4, isIpv4, parseCidr } from '../net/ip.js';
 
 /** AmazonProvidedDNS also answers here, from any VPC. */
 export const LINK_LOCAL_RESOLVER = '169.254.169.253';
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
-
 /** AmazonProvidedDNS at the VPC's primary CIDR base + 2 (10.0.0.0/16 → 10.0.0.2). */
 export function vpcBasePlusTwo(cidr: string): string | undefined {
-  const [base, bits] = cidr.split('/');
-  if (!base || !IPV4.test(base) || bits === undefined) return undefined;
-  const prefix = Number(bits);
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > 30) return undefined;
-  const octets = base.split('.').map(Number);
-  const value = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  const address = ((value & mask) + 2) >>> 0;
-  return [address >>> 24, (address >>> 16) & 255, (address >>> 8) & 255, address & 255].join('.');
+  const parsed = parseCidr(cidr);
+  if (!parsed || parsed.prefix > 30) return undefined;
+  return formatIpv4((parsed.base + 2) >>> 0);
 }
 
 /** The `nameserver` lines of a resolv.conf, IPv4 only (the probes and the lab are IPv4). */
@@ -24,8 +17,7 @@ export function parseNameservers(resolvConf: string): string[] {
   for (const raw of resolvConf.split('\n')) {
     const line = raw.replace(/[#;].*$/, '').trim();
     const [keyword, address] = line.split(/\s+/);
-    if (keyword === 'nameserver' && address && IPV4.test(address) && !out.includes(address))
-      out.push(address);
+    if (keyword === 'nameserver' && address && isIpv4(address) && !out.includes(address)) out.push(address);
   }
   return out;
 }
