@@ -10,8 +10,8 @@ import {
   targetEndpoint,
   vpcCidrs,
 } from '../src/inventory-view.js';
-import type { Check, CheckInput, DnsObservation, Finding, Inventory } from '../src/model.js';
-import { formatIpv4, ipInCidr, isPrivateIpv4, parseCidr } from '../src/net/ip.js';
+import type { Check, CheckInput, DnsObservation, Finding } from '../src/model.js';
+import { ipInCidr, isPrivateIpv4 } from '../src/net/ip.js';
 import { isInboundResolverOnly } from '../src/targets.js';
 
 type Kind =
