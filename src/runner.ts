@@ -108,7 +108,7 @@ export function createRunner(deps: RunnerDeps): Runner {
     const deadline = AbortSignal.timeout(options.timeoutMs ?? config.timeouts.reportMs);
     const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
     // Every probe of the run listens on this one signal: hundreds of listeners are expected.
-    setMaxListeners(0, signal);
+    unlimitedListeners(signal);
     const phases = new Phases(clock);
     const findings: Finding[] = [];
 
@@ -118,7 +118,9 @@ export function createRunner(deps: RunnerDeps): Runner {
         : discoverContext({
             ec2For,
             env: deps.env,
-            signal: AbortSignal.any([signal, AbortSignal.timeout(config.timeouts.contextMs)]),
+            signal: unlimitedListeners(
+              AbortSignal.any([signal, AbortSignal.timeout(config.timeouts.contextMs)]),
+            ),
             config: config.context,
           }),
     );
@@ -203,6 +205,12 @@ export function createRunner(deps: RunnerDeps): Runner {
   }
 
   return { run, lastTargets: () => targetsOfLastRun };
+}
+
+/** A signal many concurrent requests listen on: Node warns past 10 listeners, which here is normal. */
+function unlimitedListeners(signal: AbortSignal): AbortSignal {
+  setMaxListeners(0, signal);
+  return signal;
 }
 
 const ACTIVE_CHECKS = new Set<string>(Object.keys(CHECKS));

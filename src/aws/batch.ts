@@ -1,5 +1,6 @@
 // How one snapshot issues its calls: deadline, pagination, call records, and the turning of
 // every failure or untrustworthy response into a Gap. Only src/aws/ uses it.
+import { setMaxListeners } from 'node:events';
 import type { CallRecord, Gap, Part } from '../model.js';
 import { type AbortState, classifyAwsError, MalformedResponseError } from './errors.js';
 
@@ -25,6 +26,8 @@ export function createBatch(options: {
 }): Batch {
   const deadline = AbortSignal.timeout(options.timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+  // Every request of the snapshot (a dozen and more at once) listens on this one signal.
+  setMaxListeners(0, signal);
   return {
     signal,
     abort: options.signal ? { deadline, caller: options.signal } : { deadline },
