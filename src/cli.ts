@@ -13,12 +13,14 @@ import { renderMarkdown } from './render/markdown.js';
 import { renderText, shouldColor } from './render/text.js';
 import { exitCodeFor } from './report.js';
 import { createRunner } from './runner.js';
+import { readServeSettings, serve } from './server.js';
 import { fullServiceName, unmatchedServices } from './targets.js';
 import { VERSION } from './version.js';
 
 export const EXIT = { ok: 0, fail: 1, usage: 2, unknown: 3 } as const;
 
 const USAGE = `usage: vpce-doctor report [--format text|json|markdown] [--config FILE] [--service NAME]... [--timeout-ms N]
+       vpce-doctor serve [--host H] [--port P] [--config FILE]
        vpce-doctor explain CODE
        vpce-doctor --version | --help`;
 
@@ -44,6 +46,8 @@ export async function main(
     switch (command) {
       case 'report':
         return await reportCommand(rest, io);
+      case 'serve':
+        return await serveCommand(rest, io);
       case 'explain':
         return explainCommand(rest, io);
       case '--version':
@@ -56,7 +60,7 @@ export async function main(
         io.stdout.write(`${USAGE}\n`);
         return EXIT.ok;
       case undefined:
-        throw new UsageError('missing command (report or explain)');
+        throw new UsageError('missing command (report, serve or explain)');
       default:
         throw new UsageError(`unknown command '${command}'`);
     }
@@ -140,6 +144,26 @@ async function reportCommand(args: string[], io: Io): Promise<number> {
   }
   io.stdout.write(render(report, format, io));
   return exitCodeFor(report);
+}
+
+async function serveCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, {
+    host: { type: 'string' },
+    port: { type: 'string', short: 'p' },
+    config: { type: 'string', short: 'c' },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  const flags = {
+    ...(values.host !== undefined ? { host: values.host as string } : {}),
+    ...(values.port !== undefined ? { port: values.port as string } : {}),
+  };
+  if (flags.port !== undefined && !/^\d+$/.test(flags.port))
+    throw new UsageError(`--port: '${flags.port}' is not a TCP port (1..65535)`);
+  const settings = readServeSettings(io.env, flags);
+  const config = await loadConfig(io.env, values.config as string | undefined);
+  validateContextEnv(io.env);
+  validateProfiles(config);
+  return serve({ config, env: io.env, settings });
 }
 
 function render(report: Report, format: Format, io: Io): string {

@@ -1,0 +1,393 @@
+// The HTTP API of `vpce-doctor serve`, built once from the runner; it never listens (server.ts
+// does). Nothing a request says reaches the runner except `fresh`: names in `?service=` only
+// narrow the rendered report to targets the run already has (no SSRF).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  LogController,
+} from 'fastify';
+import { explain } from './catalogue.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import type { Report, TargetReport } from './model.js';
+import { renderMarkdown } from './render/markdown.js';
+import { renderText } from './render/text.js';
+import { createReportKeeper, type Latest, type ReportKeeper, type ReportSource } from './schedule.js';
+import { fullServiceName } from './targets.js';
+import { overallStatus } from './verdict.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    reports: ReportKeeper;
+    metrics: Metrics;
+  }
+}
+
+export type UnhealthyOn = 'fail' | 'warn';
+
+export interface AppOptions {
+  runner: ReportSource;
+  version: string;
+  /** When set, `Authorization: Bearer <token>` is required on all but the health routes. */
+  token?: string;
+  unhealthyOn?: UnhealthyOn;
+  /** /health judges only targets a profile or the configuration marks required. */
+  healthRequiredOnly?: boolean;
+  /** The report deadline handed to every run. */
+  runTimeoutMs?: number;
+  freshMinIntervalMs?: number;
+  metrics?: Metrics;
+  logger?: FastifyBaseLogger;
+  /** Whole-request deadline (default 30 s) and idle-socket deadline (default 10 s). */
+  requestTimeoutMs?: number;
+  connectionTimeoutMs?: number;
+  clock?: () => number;
+}
+
+/** Routes a load balancer or container health check must reach without a token. */
+export const OPEN_ROUTES = new Set(['/healthz', '/readyz', '/health']);
+
+export const REQUEST_TIMEOUT_MS = 30_000;
+export const CONNECTION_TIMEOUT_MS = 10_000;
+export const BODY_LIMIT_BYTES = 1024;
+
+const SERVICE_LIST = '^[A-Za-z0-9][A-Za-z0-9.,-]{0,255}$';
+const reportQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    service: { type: 'array', maxItems: 32, items: { type: 'string', pattern: SERVICE_LIST } },
+    fresh: { type: 'string', enum: ['1', '0', 'true', 'false'] },
+  },
+} as const;
+const noQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
+const codeParams = {
+  type: 'object',
+  properties: { code: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$' } },
+  required: ['code'],
+} as const;
+
+interface ReportQuery {
+  service?: string[];
+  fresh?: '1' | '0' | 'true' | 'false';
+}
+
+type Format = 'json' | 'text' | 'markdown';
+
+const CONTENT_TYPES: Record<Format, string> = {
+  json: 'application/json; charset=utf-8',
+  text: 'text/plain; charset=utf-8',
+  markdown: 'text/markdown; charset=utf-8',
+};
+
+class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function buildApp(options: AppOptions): FastifyInstance {
+  const clock = options.clock ?? Date.now;
+  const metrics =
+    options.metrics ?? createMetrics({ version: options.version, processMetrics: false, clock });
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    // Request lines go out at debug from the onResponse hook below, not at info.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+    connectionTimeout: options.connectionTimeoutMs ?? CONNECTION_TIMEOUT_MS,
+    // Node enforces requestTimeout only when it sweeps connections (every 30 s by default):
+    // sweep often so a client that never finishes its request is cut near the deadline.
+    http: { connectionsCheckingInterval: 1_000, maxHeaderSize: 16 * 1024 },
+    keepAliveTimeout: 5_000,
+    bodyLimit: BODY_LIMIT_BYTES,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    schemaErrorFormatter: (errors, dataVar) => new Error(describeSchemaError(errors[0], dataVar)),
+  }) as unknown as FastifyInstance;
+
+  const keeper = createReportKeeper({
+    runner: options.runner,
+    clock,
+    ...(options.runTimeoutMs !== undefined ? { timeoutMs: options.runTimeoutMs } : {}),
+    ...(options.freshMinIntervalMs !== undefined ? { freshMinIntervalMs: options.freshMinIntervalMs } : {}),
+    onReport(report, trigger) {
+      metrics.observeReport(report, trigger);
+      app.log.info(
+        {
+          trigger,
+          status: report.status,
+          durationMs: report.durationMs,
+          summary: report.summary,
+          failing: problemsOf(report.targets, ['fail', 'warn', 'unknown']),
+          inventoryAgeMs: report.inventory.ageMs,
+          gaps: report.inventory.gaps.map((g) => g.action),
+        },
+        `report ${report.status}`,
+      );
+    },
+    onError(error, trigger) {
+      metrics.observeRunError(trigger);
+      app.log.error({ trigger, err: error }, 'run failed');
+    },
+  });
+  app.decorate('reports', keeper);
+  app.decorate('metrics', metrics);
+  const rendered = new WeakMap<Report, Partial<Record<Format, string>>>();
+
+  if (options.token) {
+    const expected = digest(options.token);
+    app.addHook('onRequest', async (request, reply) => {
+      if (OPEN_ROUTES.has(request.routeOptions.url ?? '')) return;
+      const header = request.headers.authorization ?? '';
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      if (match && timingSafeEqual(digest(match[1]!), expected)) return;
+      reply.header(
+        'WWW-Authenticate',
+        header ? 'Bearer realm="vpce-doctor", error="invalid_token"' : 'Bearer realm="vpce-doctor"',
+      );
+      return sendError(reply, 401, header ? 'wrong bearer token' : 'missing bearer token');
+    });
+  }
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug(
+      { method: request.method, url: request.url, statusCode: reply.statusCode, ms: reply.elapsedTime },
+      'request',
+    );
+  });
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    const status =
+      error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendError(reply, status, status >= 500 ? 'internal error' : error.message);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, 404, `no route ${request.method} ${request.url.split('?')[0]}`),
+  );
+
+  // Routes live in a plugin, registered when the app gets ready: hooks added by a caller before
+  // then (the OpenAPI test's onRoute) see every route.
+  app.register(async (routes) => {
+    routes.get('/healthz', { schema: { querystring: noQuery } }, async (_request, reply) =>
+      reply.type(CONTENT_TYPES.text).send('ok\n'),
+    );
+
+    routes.get('/readyz', { schema: { querystring: noQuery } }, async (_request, reply) => {
+      const latest = keeper.latest();
+      if (!latest) return reply.code(503).type(CONTENT_TYPES.text).send('starting: no report yet\n');
+      setAgeHeaders(reply, latest, clock());
+      return reply.type(CONTENT_TYPES.text).send(`ready: report ${latest.report.status}\n`);
+    });
+
+    routes.get('/health', { schema: { querystring: noQuery } }, async (_request, reply) => {
+      const latest = keeper.latest();
+      if (!latest) return reply.code(503).type(CONTENT_TYPES.text).send('starting: no report yet\n');
+      setAgeHeaders(reply, latest, clock());
+      const health = judgeHealth(latest.report, {
+        unhealthyOn: options.unhealthyOn ?? 'fail',
+        requiredOnly: options.healthRequiredOnly ?? false,
+      });
+      return reply
+        .code(health.healthy ? 200 : 503)
+        .type(CONTENT_TYPES.text)
+        .send(`${health.line}\n`);
+    });
+
+    const reportRoute = (format: Format | 'negotiate') =>
+      async function reportHandler(
+        request: { query: unknown; headers: { accept?: string | undefined } },
+        reply: FastifyReply,
+      ) {
+        const query = request.query as ReportQuery;
+        const names = (query.service ?? []).flatMap((s) => s.split(',')).filter(Boolean);
+        let latest: Latest | undefined;
+        if (query.fresh === '1' || query.fresh === 'true') {
+          const outcome = await keeper.fresh();
+          if (outcome.kind === 'ran') {
+            reply.header('X-Vpce-Doctor-Fresh', 'ran');
+          } else if (outcome.kind === 'rate-limited') {
+            metrics.observeFreshRateLimited();
+            reply.header(
+              'X-Vpce-Doctor-Fresh',
+              `cached (rate-limited: next fresh run in ${Math.ceil(outcome.retryInMs / 1000)} s)`,
+            );
+          } else {
+            reply.header('X-Vpce-Doctor-Fresh', 'cached (the fresh run failed)');
+          }
+          latest = outcome.latest;
+        } else {
+          latest = await keeper.latestOrFirst();
+        }
+        if (!latest) {
+          reply.header('Retry-After', '5');
+          return sendError(reply, 503, 'no report yet: the first run has not finished');
+        }
+        const chosen: Format =
+          format !== 'negotiate'
+            ? format
+            : request.headers.accept?.includes('application/json')
+              ? 'json'
+              : 'text';
+        if (format === 'negotiate') reply.header('Vary', 'Accept');
+        const report = names.length > 0 ? narrowReport(latest.report, names) : latest.report;
+        setAgeHeaders(reply, latest, clock());
+        reply.header('X-Vpce-Doctor-Status', report.status);
+        return reply.type(CONTENT_TYPES[chosen]).send(render(report, chosen));
+      };
+
+    function render(report: Report, format: Format): string {
+      let cache = rendered.get(report);
+      if (!cache) {
+        cache = {};
+        rendered.set(report, cache);
+      }
+      cache[format] ??=
+        format === 'json'
+          ? `${JSON.stringify(report, null, 2)}\n`
+          : format === 'markdown'
+            ? renderMarkdown(report)
+            : renderText(report, { color: false });
+      return cache[format];
+    }
+
+    routes.get('/report', { schema: { querystring: reportQuery } }, reportRoute('negotiate'));
+    routes.get('/report.json', { schema: { querystring: reportQuery } }, reportRoute('json'));
+    routes.get('/report.txt', { schema: { querystring: reportQuery } }, reportRoute('text'));
+    routes.get('/report.md', { schema: { querystring: reportQuery } }, reportRoute('markdown'));
+
+    routes.get('/metrics', { schema: { querystring: noQuery } }, async (_request, reply) => {
+      const text = await metrics.registry.metrics();
+      return reply.type(metrics.registry.contentType).send(text);
+    });
+
+    routes.get(
+      '/findings/:code',
+      { schema: { params: codeParams, querystring: noQuery } },
+      async (request, reply) => {
+        const { code } = request.params as { code: string };
+        const text = explain(code);
+        if (!text) return sendError(reply, 404, `unknown finding code '${code}'`);
+        return reply.type(CONTENT_TYPES.markdown).send(text);
+      },
+    );
+  });
+
+  return app;
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+function sendError(reply: FastifyReply, status: number, message: string): FastifyReply {
+  const line = message.replace(/\s+/g, ' ').trim().slice(0, 300);
+  return reply
+    .code(status)
+    .type(CONTENT_TYPES.json)
+    .send(`${JSON.stringify({ error: line })}\n`);
+}
+
+function setAgeHeaders(reply: FastifyReply, latest: Latest, now: number): void {
+  const age = String(Math.max(0, Math.floor((now - latest.finishedAt) / 1000)));
+  reply.header('Age', age);
+  reply.header('X-Vpce-Doctor-Report-Age-Seconds', age);
+  reply.header('X-Vpce-Doctor-Started-At', latest.report.startedAt);
+  reply.header('Last-Modified', new Date(latest.finishedAt).toUTCString());
+  reply.header('Cache-Control', 'no-store');
+}
+
+interface SchemaError {
+  keyword: string;
+  instancePath: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** One line naming the parameter: `querystring: unknown parameter 'foo'`. */
+export function describeSchemaError(error: SchemaError | undefined, dataVar: string): string {
+  if (!error) return `${dataVar}: invalid`;
+  if (error.keyword === 'additionalProperties') {
+    return `${dataVar}: unknown parameter '${String(error.params['additionalProperty'])}'`;
+  }
+  const field = error.instancePath.split('/').filter(Boolean)[0] ?? '';
+  const where = field ? `${dataVar} parameter '${field}'` : dataVar;
+  if (error.keyword === 'enum') {
+    return `${where} must be one of ${(error.params['allowedValues'] as unknown[]).join(', ')}`;
+  }
+  if (error.keyword === 'pattern') return `${where} has characters or a length a name cannot have`;
+  return `${where} ${error.message ?? 'is invalid'}`;
+}
+
+/** Thrown to the error handler: the one-line 400 for ?service= names that match no target. */
+function unknownServices(names: string[], region: string): HttpError {
+  const full = names.map((n) => (region ? fullServiceName(n, region) : n));
+  return new HttpError(400, `service: no target of this report matches ${full.join(', ')}`);
+}
+
+/** A name matches a target by short name (`s3-interface`) or by service (both S3 targets for `s3`). */
+function matches(target: TargetReport, name: string, region: string): boolean {
+  return target.shortName === name || (region !== '' && target.service === fullServiceName(name, region));
+}
+
+/** The report narrowed to the named targets, its status and summary recomputed over them. */
+export function narrowReport(report: Report, names: string[]): Report {
+  const region = report.context.region;
+  const unmatched = names.filter((name) => !report.targets.some((t) => matches(t, name, region)));
+  if (unmatched.length > 0) throw unknownServices(unmatched, region);
+  const targets = report.targets.filter((t) => names.some((name) => matches(t, name, region)));
+  const summary = { pass: 0, warn: 0, fail: 0, unknown: 0 };
+  for (const target of targets) if (target.status !== 'info') summary[target.status] += 1;
+  const status = overallStatus([...targets.map((t) => t.status), ...report.findings.map((f) => f.status)]);
+  return { ...report, status, targets, summary };
+}
+
+export interface HealthOptions {
+  unhealthyOn: UnhealthyOn;
+  requiredOnly: boolean;
+}
+
+export interface Health {
+  healthy: boolean;
+  /** One line: `fail: ecr.dkr SG_ENDPOINT_INGRESS_DENIED` or `ok: 8 pass, 1 warn`. */
+  line: string;
+}
+
+function problemsOf(targets: TargetReport[], statuses: string[]): string[] {
+  return targets
+    .filter((t) => statuses.includes(t.status))
+    .map((t) => `${t.shortName} ${t.rootCause?.code ?? t.status.toUpperCase()}`);
+}
+
+/** The connectivity verdict as /health serves it. Unknown (could not decide) is not unhealthy. */
+export function judgeHealth(report: Report, options: HealthOptions): Health {
+  const targets = options.requiredOnly ? report.targets.filter((t) => t.required) : report.targets;
+  const failing = [
+    ...report.findings.filter((f) => f.status === 'fail').map((f) => f.code),
+    ...problemsOf(targets, ['fail']),
+  ];
+  const warning = problemsOf(targets, ['warn']);
+  const unknown = [
+    ...report.findings.filter((f) => f.status === 'unknown').map((f) => f.code),
+    ...problemsOf(targets, ['unknown']),
+  ];
+  const unhealthy = options.unhealthyOn === 'warn' ? failing.length + warning.length > 0 : failing.length > 0;
+  const parts: string[] = [];
+  if (failing.length > 0) parts.push(`fail: ${failing.join(', ')}`);
+  if (warning.length > 0) parts.push(`warn: ${warning.join(', ')}`);
+  if (unknown.length > 0) parts.push(`unknown: ${unknown.join(', ')}`);
+  if (!unhealthy) {
+    const counts = { pass: 0, warn: 0, fail: 0, unknown: 0 };
+    for (const t of targets) if (t.status !== 'info') counts[t.status] += 1;
+    const summary = Object.entries(counts)
+      .filter(([, n]) => n > 0)
+      .map(([status, n]) => `${n} ${status}`)
+      .join(', ');
+    const scope = options.requiredOnly ? ' required' : '';
+    parts.unshift(`ok: ${summary || `no${scope} targets`}`);
+  }
+  return { healthy: !unhealthy, line: parts.join('; ') };
+}
