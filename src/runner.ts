@@ -41,7 +41,20 @@ export interface RunnerDeps {
   clock?: () => number;
   /** Replaces context discovery (tests, or a caller that already knows where it runs). */
   discover?: (signal: AbortSignal) => Promise<{ context?: AgentContext; findings: Finding[] }>;
+  /** Extra evidence for failing targets after the verdicts (flow-log REJECT records): I/O, so injected. */
+  flowLogEvidence?: EvidenceSource;
 }
+
+/** What the `evidence` phase hands an evidence source: the failing targets, after their verdicts. */
+export interface EvidenceInput {
+  context: AgentContext;
+  inventory: Inventory;
+  targets: TargetReport[];
+  signal: AbortSignal;
+}
+
+/** Findings to add to each target of the input, in the same order. Must not throw. */
+export type EvidenceSource = (input: EvidenceInput) => Promise<Finding[][]>;
 
 export interface RunOptions {
   /** --service: narrow to these names. */
@@ -50,6 +63,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Ignore the inventory cache. */
   fresh?: boolean;
+  /** Workload profiles for this run only, added to the configured ones (a Lambda event's). */
+  profiles?: string[];
 }
 
 export interface Runner {
@@ -164,8 +179,11 @@ export function createRunner(deps: RunnerDeps): Runner {
     findings.push(...findingsForGaps(inventory).map(withoutConsumers));
     if (!context.availabilityZone) fillAvailabilityZone(context, inventory);
 
+    const runConfig = options.profiles
+      ? { ...config, profiles: [...new Set([...config.profiles, ...options.profiles])] }
+      : config;
     const targets = buildTargets(context, inventory, {
-      config,
+      config: runConfig,
       ...(options.only ? { only: options.only } : {}),
     });
     targetsOfLastRun = targets;
@@ -189,6 +207,18 @@ export function createRunner(deps: RunnerDeps): Runner {
       const finding = deadlineFinding('probes', options.timeoutMs ?? config.timeouts.reportMs);
       findings.push(finding);
       judged = reports.map((report) => undecidedByDeadline(report, finding));
+    }
+
+    // Evidence: only failing targets, after their verdicts; it adds findings, never changes a status.
+    const failing = judged.filter((report) => report.status === 'fail');
+    if (deps.flowLogEvidence && failing.length > 0 && !signal.aborted) {
+      const source = deps.flowLogEvidence;
+      const extra = await phases.time('evidence', () =>
+        source({ context, inventory, targets: failing, signal }).catch((): Finding[][] => []),
+      );
+      failing.forEach((report, i) => {
+        report.findings.push(...(extra[i] ?? []));
+      });
     }
 
     return buildReport({

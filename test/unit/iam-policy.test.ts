@@ -13,15 +13,29 @@ function files(dir: string): string[] {
 }
 
 describe('deploy/iam-policy.json', () => {
-  // Every EC2 call in the agent goes through an SDK command class; its name is the action's.
+  // Every AWS call in the agent goes through an SDK command class; its name is the action's and
+  // the client package it is imported from is the service's.
+  const SERVICES: Record<string, string> = {
+    '@aws-sdk/client-ec2': 'ec2',
+    '@aws-sdk/client-cloudwatch-logs': 'logs',
+  };
   const called = new Set<string>();
   for (const file of files(join(ROOT, 'src'))) {
-    for (const match of readFileSync(file, 'utf8').matchAll(/new ((?:Describe|Get)[A-Za-z]+)Command\(/g)) {
-      called.add(`ec2:${match[1]}`);
+    const text = readFileSync(file, 'utf8');
+    const serviceOf = new Map<string, string>();
+    for (const m of text.matchAll(/import \{([^}]*)\} from '(@aws-sdk\/[a-z0-9-]+)'/g)) {
+      for (const name of m[1]!.split(',').map((n) => n.replace(/^\s*type\s+/, '').trim())) {
+        if (SERVICES[m[2]!]) serviceOf.set(name, SERVICES[m[2]!]!);
+      }
+    }
+    for (const match of text.matchAll(/new ([A-Za-z]+)Command\(/g)) {
+      const service = serviceOf.get(`${match[1]}Command`);
+      assert.ok(service, `${file}: ${match[1]}Command is not imported from a known AWS client`);
+      called.add(`${service}:${match[1]}`);
     }
   }
   const policy = JSON.parse(readFileSync(join(ROOT, 'deploy/iam-policy.json'), 'utf8')) as {
-    Statement: Array<{ Effect: string; Action: string[] }>;
+    Statement: Array<{ Effect: string; Action: string[]; Resource: string | string[] }>;
   };
   const allowed = new Set(policy.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) => s.Action));
 
@@ -30,8 +44,13 @@ describe('deploy/iam-policy.json', () => {
     assert.deepEqual([...called].filter((a) => !allowed.has(a)).sort(), []);
   });
 
-  it('allows nothing the agent does not call, and nothing that writes', () => {
+  it('allows nothing the agent does not call, and writes only log events to its own log group', () => {
     assert.deepEqual([...allowed].filter((a) => !called.has(a)).sort(), []);
-    assert.ok([...allowed].every((a) => /^ec2:(Describe|Get)/.test(a)));
+    const writes = policy.Statement.filter((s) =>
+      s.Action.some((a) => !/^(ec2:(Describe|Get)|logs:FilterLogEvents$)/.test(a)),
+    );
+    assert.deepEqual(writes.flatMap((s) => s.Action).sort(), ['logs:CreateLogStream', 'logs:PutLogEvents']);
+    for (const statement of writes)
+      assert.notEqual(statement.Resource, '*', 'writes are scoped to the agent log group');
   });
 });

@@ -1,0 +1,513 @@
+// Load on `vpce-doctor serve`: wrk against the cached /report.json and /metrics at 50 and 200
+// connections, and the server's RSS idle and after 100,000+ requests. Writes every figure to
+// bench/SERVE-RESULTS.md. Needs root (it brings the `healthy` lab up and always brings it down).
+// Every packet stays inside the lab's agent namespace. See bench/README.md.
+//
+//   node --import tsx bench/serve.ts [--duration S]      (npm run bench:serve builds dist/ first)
+
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { labDown, labEnv, labUp, readState } from '../test/lab/index.js';
+import { run } from '../test/lab/shell.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const RESULTS = join(ROOT, 'bench', 'SERVE-RESULTS.md');
+const NS = 'vdl-agent-a';
+/** The agent's own address in the lab (vdl-agent-a); wrk and curl run in that namespace too. */
+const BASE = 'http://10.0.1.10:8080';
+const THREADS = 2;
+const CONNECTIONS = [50, 200];
+const ROUTES = ['/report.json', '/metrics'];
+const WARMUP_SECONDS = 3;
+const MIN_REQUESTS = 100_000;
+const MAX_TOP_UPS = 3;
+const TARGET_RPS = 5_000;
+const TARGET_P99_MS = 20;
+const TARGET_RSS_MB = 100;
+/** RSS may move this much between the warmed-up and the final sample and still count as no growth. */
+const GROWTH_TOLERANCE_MB = 10;
+const LAB_WAIT_MS = 10 * 60_000;
+const CLK_TCK = 100;
+
+const log = (msg: string): void => {
+  process.stderr.write(`bench:serve: ${msg}\n`);
+};
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function sh(argv: string[]): string {
+  const out = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+  return out.status === 0 ? `${out.stdout}${out.stderr}`.trim() : '';
+}
+
+// ---- preconditions ----------------------------------------------------------------------
+
+function ensureWrk(): string {
+  const have = () => spawnSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' }).status === 0;
+  if (!have()) {
+    log('wrk is missing: apt-get install -y -qq wrk');
+    spawnSync('apt-get', ['install', '-y', '-qq', 'wrk'], { stdio: 'inherit' });
+  }
+  if (!have()) throw new Error('wrk is not installed and `apt-get install -y -qq wrk` did not install it');
+  // `wrk -v` prints its banner and exits 1.
+  const banner = spawnSync('wrk', ['-v'], { encoding: 'utf8' });
+  return `${banner.stdout}${banner.stderr}`.split('\n')[0]?.trim() || 'unknown';
+}
+
+function newestMtime(dir: string, ext: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !entry.name.endsWith(ext)) continue;
+    newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** `serve` runs bin/vpce-doctor.js, which loads dist/: rebuild it when src/ is newer. */
+function ensureBuilt(): void {
+  const src = Math.max(newestMtime(join(ROOT, 'src'), '.ts'), newestMtime(join(ROOT, 'checks'), '.ts'));
+  let dist = 0;
+  try {
+    dist = newestMtime(join(ROOT, 'dist'), '.js');
+  } catch {
+    // no dist yet
+  }
+  if (dist >= src) return;
+  log('dist/ is older than src/: building');
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+}
+
+/** The lab is one per machine: another engineer's run may hold it. Wait rather than tear it down. */
+async function waitForFreeLab(): Promise<void> {
+  const deadline = Date.now() + LAB_WAIT_MS;
+  for (;;) {
+    const { stdout } = await run(['ip', 'netns', 'list'], { timeoutMs: 5_000 });
+    if (!/^vdl-/m.test(stdout)) return;
+    if (Date.now() > deadline) throw new Error('the lab stayed busy (vdl-* namespaces) for 10 minutes');
+    log('a lab is up (another run holds it): waiting');
+    await sleep(10_000);
+  }
+}
+
+// ---- the server -------------------------------------------------------------------------
+
+async function curlStatus(path: string): Promise<{ status: number; bytes: number }> {
+  const result = await run(
+    [
+      'ip',
+      'netns',
+      'exec',
+      NS,
+      'curl',
+      '-sS',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code} %{size_download}',
+      '--max-time',
+      '10',
+      `${BASE}${path}`,
+    ],
+    { timeoutMs: 15_000 },
+  );
+  const [status, bytes] = result.stdout.trim().split(' ').map(Number);
+  return { status: status ?? 0, bytes: bytes ?? 0 };
+}
+
+/** `ip netns exec` execs the command in place, so the spawned pid is node's; if not, its child. */
+function serverPid(spawned: number): number {
+  const comm = readFileSync(`/proc/${spawned}/comm`, 'utf8').trim();
+  if (comm !== 'ip') return spawned;
+  const children = readFileSync(`/proc/${spawned}/task/${spawned}/children`, 'utf8').trim().split(/\s+/);
+  const child = Number(children[0]);
+  if (!child) throw new Error(`no child process under ip (pid ${spawned})`);
+  return child;
+}
+
+interface Memory {
+  rssMb: number;
+  hwmMb: number;
+}
+
+function memory(pid: number): Memory {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+}
+
+/** User + system CPU seconds the process has used. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+// ---- wrk --------------------------------------------------------------------------------
+
+interface WrkResult {
+  route: string;
+  connections: number;
+  seconds: number;
+  requests: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  non2xx: number;
+  socketErrors: number;
+  serverCores: number;
+  rssAfter: Memory;
+}
+
+function toMs(value: string, unit: string): number {
+  const n = Number(value);
+  const factor: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  return n * (factor[unit] ?? Number.NaN);
+}
+
+/** The figures we need from wrk's `--latency` report. */
+function parseWrk(
+  out: string,
+): Pick<WrkResult, 'requests' | 'rps' | 'p50Ms' | 'p99Ms' | 'maxMs' | 'non2xx' | 'socketErrors'> {
+  const latency = (pct: string) => {
+    const m = new RegExp(`^\\s+${pct}%\\s+([\\d.]+)(us|ms|s|m|h)\\s*$`, 'm').exec(out);
+    return m ? toMs(m[1]!, m[2]!) : Number.NaN;
+  };
+  const max = /^\s+Latency\s+\S+\s+\S+\s+([\d.]+)(us|ms|s|m|h)/m.exec(out);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  return {
+    requests: Number(/^\s*(\d+) requests in /m.exec(out)?.[1] ?? Number.NaN),
+    rps: Number(/^Requests\/sec:\s+([\d.]+)/m.exec(out)?.[1] ?? Number.NaN),
+    p50Ms: latency('50'),
+    p99Ms: latency('99'),
+    maxMs: max ? toMs(max[1]!, max[2]!) : Number.NaN,
+    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+    socketErrors: sock ? sock.slice(1).reduce((n, v) => n + Number(v), 0) : 0,
+  };
+}
+
+async function wrk(pid: number, route: string, connections: number, seconds: number): Promise<WrkResult> {
+  const argv = [
+    'ip',
+    'netns',
+    'exec',
+    NS,
+    'wrk',
+    `-t${THREADS}`,
+    `-c${connections}`,
+    `-d${seconds}s`,
+    '--latency',
+    `${BASE}${route}`,
+  ];
+  const cpuBefore = cpuSeconds(pid);
+  const started = performance.now();
+  const result = await run(argv, { timeoutMs: (seconds + 30) * 1000 });
+  const wall = (performance.now() - started) / 1000;
+  if (result.code !== 0) throw new Error(`wrk exited ${result.code}: ${result.stderr || result.stdout}`);
+  const parsed = parseWrk(result.stdout);
+  if (!Number.isFinite(parsed.requests) || !Number.isFinite(parsed.p99Ms)) {
+    throw new Error(`could not read wrk's output:\n${result.stdout}`);
+  }
+  return {
+    route,
+    connections,
+    seconds,
+    ...parsed,
+    serverCores: (cpuSeconds(pid) - cpuBefore) / wall,
+    rssAfter: memory(pid),
+  };
+}
+
+// ---- the run ----------------------------------------------------------------------------
+
+interface Results {
+  facts: Array<[string, string]>;
+  loadAtEnd: string;
+  totalSeconds: number;
+  duration: number;
+  reportBytes: number;
+  metricsBytes: number;
+  idle: Memory;
+  warm: Memory;
+  final: Memory;
+  warmup: WrkResult[];
+  runs: WrkResult[];
+  topUps: WrkResult[];
+  alive: boolean;
+}
+
+const loadNow = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
+
+async function measure(
+  duration: number,
+  pid: number,
+): Promise<Omit<Results, 'facts' | 'loadAtEnd' | 'totalSeconds'>> {
+  const report = await curlStatus('/report.json');
+  const metrics = await curlStatus('/metrics');
+  if (report.status !== 200 || metrics.status !== 200) {
+    throw new Error(`/report.json answered ${report.status}, /metrics ${metrics.status}: expected 200`);
+  }
+  await sleep(2_000);
+  const idle = memory(pid);
+  log(`idle RSS ${idle.rssMb.toFixed(1)} MB; warm-up ${WARMUP_SECONDS} s per route at 200 connections`);
+
+  const warmup: WrkResult[] = [];
+  for (const route of ROUTES) warmup.push(await wrk(pid, route, 200, WARMUP_SECONDS));
+  const warm = memory(pid);
+
+  const runs: WrkResult[] = [];
+  for (const connections of CONNECTIONS) {
+    for (const route of ROUTES) {
+      log(`wrk ${route} -c${connections} ${duration} s`);
+      runs.push(await wrk(pid, route, connections, duration));
+    }
+  }
+  const topUps: WrkResult[] = [];
+  const total = () => [...warmup, ...runs, ...topUps].reduce((n, r) => n + r.requests, 0);
+  while (total() < MIN_REQUESTS && topUps.length < MAX_TOP_UPS) {
+    log(`${total()} requests so far: another ${duration} s of /report.json -c50`);
+    topUps.push(await wrk(pid, '/report.json', 50, duration));
+  }
+  await sleep(2_000);
+  const final = memory(pid);
+  const alive = (await curlStatus('/healthz')).status === 200;
+  return {
+    duration,
+    reportBytes: report.bytes,
+    metricsBytes: metrics.bytes,
+    idle,
+    warm,
+    final,
+    warmup,
+    runs,
+    topUps,
+    alive,
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' } } });
+  const duration = Number(values.duration);
+  if (!Number.isInteger(duration) || duration < 1 || duration > 60) {
+    throw new Error(`--duration: '${values.duration}' is not a whole number of seconds in 1..60`);
+  }
+  const uid = process.getuid?.() ?? 0;
+  if (uid !== 0) throw new Error(`the lab needs root (network namespaces); running as uid ${uid}`);
+  const wrkVersion = ensureWrk();
+  ensureBuilt();
+  await waitForFreeLab();
+
+  const started = performance.now();
+  const facts: Array<[string, string]> = [
+    ['date', new Date().toISOString()],
+    [
+      'commit',
+      `${sh(['git', '-C', ROOT, 'rev-parse', '--short', 'HEAD'])}${
+        sh(['git', '-C', ROOT, 'status', '--porcelain', '--', 'src', 'checks', 'bin'])
+          ? ' + uncommitted changes in src/checks/bin'
+          : ''
+      }`,
+    ],
+    ['nproc', String(availableParallelism())],
+    ['cpu', cpus()[0]?.model ?? 'unknown'],
+    ['memory', `${(totalmem() / 2 ** 30).toFixed(1)} GiB`],
+    ['kernel', release()],
+    ['node', process.version],
+    ['wrk', wrkVersion],
+    ['load average at start (1/5/15 min)', loadNow()],
+  ];
+
+  let server: ChildProcess | undefined;
+  let logs = '';
+  try {
+    log('lab up healthy');
+    await labUp('healthy');
+    const state = readState();
+    if (!state) throw new Error('the lab came up without a state file');
+    const env = labEnv(state, { VPCE_DOCTOR_INTERVAL_SECONDS: '3600', LOG_LEVEL: 'warn' });
+    delete env['VPCE_DOCTOR_TOKEN'];
+    server = spawn('ip', ['netns', 'exec', NS, 'node', 'bin/vpce-doctor.js', 'serve', '--port', '8080'], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (chunk: Buffer) => {
+      logs = (logs + chunk.toString()).slice(-4000);
+    };
+    server.stdout!.on('data', keep);
+    server.stderr!.on('data', keep);
+    const deadline = Date.now() + 60_000;
+    while ((await curlStatus('/readyz')).status !== 200) {
+      if (server.exitCode !== null || Date.now() > deadline) {
+        throw new Error(`serve did not become ready (exit ${server.exitCode}):\n${logs}`);
+      }
+      await sleep(500);
+    }
+    const pid = serverPid(server.pid!);
+    log(`serve ready (pid ${pid})`);
+    const measured = await measure(duration, pid);
+    const results: Results = {
+      facts,
+      loadAtEnd: loadNow(),
+      totalSeconds: (performance.now() - started) / 1000,
+      ...measured,
+    };
+    writeFileSync(RESULTS, render(results));
+    log(`wrote ${RESULTS}`);
+  } finally {
+    if (server && server.exitCode === null && server.signalCode === null) {
+      server.kill('SIGTERM');
+      await Promise.race([new Promise((resolve) => server!.once('exit', resolve)), sleep(8_000)]);
+      if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+    }
+    log('lab down');
+    await labDown();
+  }
+}
+
+// ---- SERVE-RESULTS.md -------------------------------------------------------------------
+
+function table(header: string[], rows: string[][]): string {
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+}
+
+const verdict = (ok: boolean): string => (ok ? '**PASS**' : '**FAIL**');
+const mb = (m: Memory): string => `${m.rssMb.toFixed(1)} MB`;
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+function render(r: Results): string {
+  const all = [...r.warmup, ...r.runs, ...r.topUps];
+  const totalRequests = all.reduce((n, w) => n + w.requests, 0);
+  const errors = all.reduce((n, w) => n + w.non2xx + w.socketErrors, 0);
+  const reportRuns = r.runs.filter((w) => w.route === '/report.json');
+  const at50 = r.runs.filter((w) => w.connections === 50);
+  const maxRss = Math.max(r.idle.rssMb, r.warm.rssMb, r.final.rssMb, ...all.map((w) => w.rssAfter.rssMb));
+  const growth = r.final.rssMb - r.warm.rssMb;
+  const row = (w: WrkResult, label = ''): string[] => [
+    `${w.route}${label}`,
+    String(w.connections),
+    `${w.seconds} s`,
+    int(w.requests),
+    int(w.rps),
+    w.p50Ms.toFixed(2),
+    w.p99Ms.toFixed(2),
+    w.maxMs.toFixed(1),
+    String(w.non2xx + w.socketErrors),
+    w.serverCores.toFixed(2),
+    mb(w.rssAfter),
+  ];
+  const header = [
+    'route',
+    'connections',
+    'duration',
+    'requests',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'max ms',
+    'errors',
+    'server CPU (cores)',
+    'RSS after',
+  ];
+
+  return [
+    '# `vpce-doctor serve` load results',
+    '',
+    `Generated by \`node --import tsx bench/serve.ts --duration ${r.duration}\` (\`npm run bench:serve\`) in ${r.totalSeconds.toFixed(0)} s. ` +
+      'Do not edit by hand: rerun the command. Every figure below comes from that one run. What each row means: bench/README.md.',
+    '',
+    '## Verdict against issue 4',
+    '',
+    table(
+      ['target', 'measured', 'verdict'],
+      [
+        [
+          `cached \`/report.json\` ≥ ${int(TARGET_RPS)} req/s (50 and 200 connections)`,
+          reportRuns.map((w) => `${int(w.rps)} req/s at ${w.connections}`).join(', '),
+          verdict(reportRuns.every((w) => w.rps >= TARGET_RPS)),
+        ],
+        [
+          `p99 < ${TARGET_P99_MS} ms at 50 connections`,
+          at50.map((w) => `${w.route} ${w.p99Ms.toFixed(2)} ms`).join(', '),
+          verdict(at50.every((w) => w.p99Ms < TARGET_P99_MS)),
+        ],
+        [
+          `RSS < ${TARGET_RSS_MB} MB (every sample)`,
+          `max ${maxRss.toFixed(1)} MB (peak VmHWM ${r.final.hwmMb.toFixed(1)} MB)`,
+          verdict(maxRss < TARGET_RSS_MB),
+        ],
+        [
+          `no RSS growth over ≥ ${int(MIN_REQUESTS)} requests (final − warmed-up ≤ ${GROWTH_TOLERANCE_MB} MB)`,
+          `${mb(r.warm)} → ${mb(r.final)} (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB) over ${int(totalRequests - r.warmup.reduce((n, w) => n + w.requests, 0))} requests`,
+          verdict(growth <= GROWTH_TOLERANCE_MB && totalRequests >= MIN_REQUESTS),
+        ],
+        [
+          'every request answered 2xx, no socket errors; server alive at the end',
+          `${errors} errors in ${int(totalRequests)} requests; /healthz ${r.alive ? '200' : 'not 200'}`,
+          verdict(errors === 0 && r.alive),
+        ],
+      ],
+    ),
+    '',
+    `**The machine has ${availableParallelism()} cores, shared by wrk (${THREADS} threads) and the server** (and by ` +
+      "whatever else runs on it: see the load averages). The server's JavaScript runs on one thread; " +
+      '"server CPU (cores)" is its user+system CPU time over the wall time of each wrk run (from /proc/PID/stat; ' +
+      'above 1.0 means libuv and GC threads helped). So the req/s figures are what one server process gets ' +
+      'on about one core of this machine while wrk uses the other.',
+    '',
+    '## Machine',
+    '',
+    table(['fact', 'value'], [...r.facts, ['load average at end (1/5/15 min)', r.loadAtEnd]]),
+    '',
+    '## Throughput and latency',
+    '',
+    `Command, per row: \`ip netns exec vdl-agent-a wrk -t${THREADS} -cN -d${r.duration}s --latency ${BASE}ROUTE\`, against ` +
+      '`node bin/vpce-doctor.js serve --port 8080` in the same namespace (`healthy` lab, ' +
+      '`VPCE_DOCTOR_INTERVAL_SECONDS=3600` so no scheduled run overlaps the load, no token, `LOG_LEVEL=warn`). ' +
+      `Body sizes: \`/report.json\` ${int(r.reportBytes)} bytes, \`/metrics\` ${int(r.metricsBytes)} bytes. ` +
+      "Latencies are wrk's `--latency` distribution in ms; errors are non-2xx answers plus socket errors.",
+    '',
+    table(header, [...r.runs.map((w) => row(w)), ...r.topUps.map((w) => row(w, ' (top-up to 100,000)'))]),
+    '',
+    `Warm-up before the measured rows (counted in the request total, not in the table above): ${r.warmup
+      .map((w) => `${w.route} -c${w.connections} ${w.seconds} s, ${int(w.requests)} requests`)
+      .join('; ')}.`,
+    '',
+    '## Memory (VmRSS of the serve process, /proc/PID/status)',
+    '',
+    table(
+      ['when', 'requests served so far', 'VmRSS', 'VmHWM (peak)'],
+      [
+        ['idle: first report done, before any load', '0', mb(r.idle), `${r.idle.hwmMb.toFixed(1)} MB`],
+        [
+          'warmed up: after the warm-up at 200 connections',
+          int(r.warmup.reduce((n, w) => n + w.requests, 0)),
+          mb(r.warm),
+          `${r.warm.hwmMb.toFixed(1)} MB`,
+        ],
+        ['final: 2 s after the last run', int(totalRequests), mb(r.final), `${r.final.hwmMb.toFixed(1)} MB`],
+      ],
+    ),
+    '',
+  ].join('\n');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:serve: ${(error as Error).message}\n`);
+  process.exitCode = 1;
+});

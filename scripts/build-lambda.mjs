@@ -1,0 +1,56 @@
+// Bundles the Lambda handler (src/lambda.ts) into one minified ESM file, dist/lambda.js, with
+// the AWS SDK inside so the function does not depend on the runtime's copy.
+//
+//   node scripts/build-lambda.mjs [--outfile dist/lambda.js] [--metafile]
+//
+// ESM because the package is `"type": "module"`: deploy dist/lambda.js with a package.json
+// holding {"type":"module"} beside it (this script writes dist/package.json), or rename it .mjs.
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { values } = parseArgs({
+  options: { outfile: { type: 'string', default: 'dist/lambda.js' }, metafile: { type: 'boolean' } },
+});
+const outfile = join(ROOT, values.outfile);
+const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+
+// src/version.ts reads package.json beside the code; a bundle has none, so it is inlined.
+const inlineVersion = {
+  name: 'inline-version',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]version\.ts$/ }, () => ({
+      contents: `export const VERSION = ${JSON.stringify(version)};`,
+      loader: 'ts',
+    }));
+  },
+};
+
+const started = performance.now();
+const result = await build({
+  entryPoints: [join(ROOT, 'src/lambda.ts')],
+  outfile,
+  bundle: true,
+  minify: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  // Prefer the SDK's ESM builds, which tree-shake to the commands the agent sends.
+  mainFields: ['module', 'main'],
+  // Bundled CommonJS (pino) still calls require() for Node's built-ins.
+  banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+  legalComments: 'none',
+  sourcemap: false,
+  metafile: true,
+  logLevel: 'warning',
+  plugins: [inlineVersion],
+});
+writeFileSync(join(dirname(outfile), 'package.json'), '{"type":"module"}\n');
+if (values.metafile) writeFileSync(`${outfile}.meta.json`, JSON.stringify(result.metafile));
+const bytes = statSync(outfile).size;
+process.stdout.write(
+  `${values.outfile}: ${(bytes / 1024 / 1024).toFixed(2)} MiB (${bytes} bytes) in ${Math.round(performance.now() - started)} ms\n`,
+);
