@@ -6,6 +6,7 @@ import { createEc2ClientFactory } from './aws/ec2-client.js';
 import { explain, loadCatalogue } from './catalogue.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { validateContextEnv } from './context/index.js';
+import { flowLogEvidenceFor } from './evidence.js';
 import type { Report } from './model.js';
 import { createProbes } from './probes.js';
 import { validProfileNames } from './profiles.js';
@@ -125,6 +126,7 @@ async function reportCommand(args: string[], io: Io): Promise<number> {
     .filter(Boolean);
 
   const runner = createRunner({
+    ...flowLogEvidenceFor(io.env),
     ec2For: createEc2ClientFactory({ env: io.env, requestTimeoutMs: config.timeouts.inventoryMs }),
     env: io.env,
     config,

@@ -5,6 +5,7 @@ import pino, { type Logger } from 'pino';
 import { buildApp, type UnhealthyOn } from './app.js';
 import { createEc2ClientFactory } from './aws/ec2-client.js';
 import { type Config, ConfigError } from './config.js';
+import { flowLogEvidenceFor, withEmf } from './evidence.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createProbes } from './probes.js';
 import { createRunner } from './runner.js';
@@ -161,7 +162,8 @@ export async function serve(options: ServeOptions): Promise<number> {
   const metrics = createMetrics({ version: VERSION });
   const ec2Factory = createEc2ClientFactory({ env, requestTimeoutMs: config.timeouts.inventoryMs });
   const clients = new Set<EC2Client>();
-  const runner = createRunner({
+  const base = createRunner({
+    ...flowLogEvidenceFor(env),
     ec2For: (region) => {
       const client = ec2Factory(region);
       if (!clients.has(client)) {
@@ -175,6 +177,8 @@ export async function serve(options: ServeOptions): Promise<number> {
     probes: createProbes({ queriesPerSecond: config.dnsQueriesPerSecond }),
     version: VERSION,
   });
+  // The sidecar's stdout goes to CloudWatch Logs (awslogs): EMF lines there become metrics.
+  const runner = env['VPCE_DOCTOR_EMF'] === '1' ? withEmf(base) : base;
   const app = buildApp({
     runner,
     version: VERSION,
