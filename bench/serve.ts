@@ -150,6 +150,30 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
+/** Busy CPU seconds of the whole machine (every process, ours or not) from /proc/stat. */
+function machineBusySeconds(): number {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  const n = ticks.map(Number);
+  // user nice system idle iowait irq softirq steal …: busy is all but idle and iowait.
+  const total = n.slice(0, 8).reduce((a, b) => a + b, 0);
+  return (total - n[3]! - n[4]!) / CLK_TCK;
+}
+
+interface Heap {
+  heapUsedMb: number;
+  externalMb: number;
+}
+
+/** The V8 heap as the server's own /metrics reports it (prom-client's default metrics). */
+async function heap(): Promise<Heap> {
+  const result = await run(['ip', 'netns', 'exec', NS, 'curl', '-sS', '--max-time', '10', `${BASE}/metrics`], {
+    timeoutMs: 15_000,
+  });
+  const value = (name: string) =>
+    Number(new RegExp(`^${name} ([\\d.e+]+)$`, 'm').exec(result.stdout)?.[1] ?? Number.NaN) / 2 ** 20;
+  return { heapUsedMb: value('nodejs_heap_size_used_bytes'), externalMb: value('nodejs_external_memory_bytes') };
+}
+
 // ---- wrk --------------------------------------------------------------------------------
 
 interface WrkResult {
@@ -163,7 +187,9 @@ interface WrkResult {
   maxMs: number;
   non2xx: number;
   socketErrors: number;
+  timeouts: number;
   serverCores: number;
+  machineCores: number;
   rssAfter: Memory;
 }
 
@@ -176,7 +202,7 @@ function toMs(value: string, unit: string): number {
 /** The figures we need from wrk's `--latency` report. */
 function parseWrk(
   out: string,
-): Pick<WrkResult, 'requests' | 'rps' | 'p50Ms' | 'p99Ms' | 'maxMs' | 'non2xx' | 'socketErrors'> {
+): Pick<WrkResult, 'requests' | 'rps' | 'p50Ms' | 'p99Ms' | 'maxMs' | 'non2xx' | 'socketErrors' | 'timeouts'> {
   const latency = (pct: string) => {
     const m = new RegExp(`^\\s+${pct}%\\s+([\\d.]+)(us|ms|s|m|h)\\s*$`, 'm').exec(out);
     return m ? toMs(m[1]!, m[2]!) : Number.NaN;
@@ -191,6 +217,7 @@ function parseWrk(
     maxMs: max ? toMs(max[1]!, max[2]!) : Number.NaN,
     non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
     socketErrors: sock ? sock.slice(1).reduce((n, v) => n + Number(v), 0) : 0,
+    timeouts: sock ? Number(sock[4]) : 0,
   };
 }
 
@@ -208,6 +235,7 @@ async function wrk(pid: number, route: string, connections: number, seconds: num
     `${BASE}${route}`,
   ];
   const cpuBefore = cpuSeconds(pid);
+  const machineBefore = machineBusySeconds();
   const started = performance.now();
   const result = await run(argv, { timeoutMs: (seconds + 30) * 1000 });
   const wall = (performance.now() - started) / 1000;
@@ -222,6 +250,7 @@ async function wrk(pid: number, route: string, connections: number, seconds: num
     seconds,
     ...parsed,
     serverCores: (cpuSeconds(pid) - cpuBefore) / wall,
+    machineCores: (machineBusySeconds() - machineBefore) / wall,
     rssAfter: memory(pid),
   };
 }
@@ -238,6 +267,9 @@ interface Results {
   idle: Memory;
   warm: Memory;
   final: Memory;
+  idleHeap: Heap;
+  finalHeap: Heap;
+  baseline: WrkResult;
   warmup: WrkResult[];
   runs: WrkResult[];
   topUps: WrkResult[];
@@ -260,6 +292,7 @@ async function measure(
   }
   await sleep(2_000);
   const idle = memory(pid);
+  const idleHeap = await heap();
   log(`idle RSS ${idle.rssMb.toFixed(1)} MB; warm-up ${WARMUP_SECONDS} s per route at 200 connections`);
 
   const warmup: WrkResult[] = [];
@@ -273,14 +306,17 @@ async function measure(
       runs.push(await wrk(pid, route, connections, duration));
     }
   }
+  log(`baseline: wrk /healthz -c50 ${duration} s`);
+  const baseline = await wrk(pid, '/healthz', 50, duration);
   const topUps: WrkResult[] = [];
-  const total = () => [...warmup, ...runs, ...topUps].reduce((n, r) => n + r.requests, 0);
+  const total = () => [baseline, ...warmup, ...runs, ...topUps].reduce((n, r) => n + r.requests, 0);
   while (total() < MIN_REQUESTS && topUps.length < MAX_TOP_UPS) {
     log(`${total()} requests so far: another ${duration} s of /report.json -c50`);
     topUps.push(await wrk(pid, '/report.json', 50, duration));
   }
   await sleep(2_000);
   const final = memory(pid);
+  const finalHeap = await heap();
   const alive = (await curlStatus('/healthz')).status === 200;
   return {
     duration,
@@ -289,6 +325,9 @@ async function measure(
     idle,
     warm,
     final,
+    idleHeap,
+    finalHeap,
+    baseline,
     warmup,
     runs,
     topUps,

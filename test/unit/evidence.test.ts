@@ -16,8 +16,15 @@ describe('the sidecar extras', () => {
   it('write every report as EMF lines after the run, and return the report unchanged', async () => {
     const written: string[] = [];
     let runs = 0;
-    const runner = withEmf({ run: async () => ((runs += 1), report), lastTargets: () => [] }, (t) =>
-      written.push(t),
+    const runner = withEmf(
+      {
+        run: async () => {
+          runs += 1;
+          return report;
+        },
+        lastTargets: () => [],
+      },
+      (t) => written.push(t),
     );
     assert.equal(await runner.run(), report);
     assert.equal(runs, 1);
