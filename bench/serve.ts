@@ -166,12 +166,18 @@ interface Heap {
 
 /** The V8 heap as the server's own /metrics reports it (prom-client's default metrics). */
 async function heap(): Promise<Heap> {
-  const result = await run(['ip', 'netns', 'exec', NS, 'curl', '-sS', '--max-time', '10', `${BASE}/metrics`], {
-    timeoutMs: 15_000,
-  });
+  const result = await run(
+    ['ip', 'netns', 'exec', NS, 'curl', '-sS', '--max-time', '10', `${BASE}/metrics`],
+    {
+      timeoutMs: 15_000,
+    },
+  );
   const value = (name: string) =>
     Number(new RegExp(`^${name} ([\\d.e+]+)$`, 'm').exec(result.stdout)?.[1] ?? Number.NaN) / 2 ** 20;
-  return { heapUsedMb: value('nodejs_heap_size_used_bytes'), externalMb: value('nodejs_external_memory_bytes') };
+  return {
+    heapUsedMb: value('nodejs_heap_size_used_bytes'),
+    externalMb: value('nodejs_external_memory_bytes'),
+  };
 }
 
 // ---- wrk --------------------------------------------------------------------------------
@@ -202,7 +208,10 @@ function toMs(value: string, unit: string): number {
 /** The figures we need from wrk's `--latency` report. */
 function parseWrk(
   out: string,
-): Pick<WrkResult, 'requests' | 'rps' | 'p50Ms' | 'p99Ms' | 'maxMs' | 'non2xx' | 'socketErrors' | 'timeouts'> {
+): Pick<
+  WrkResult,
+  'requests' | 'rps' | 'p50Ms' | 'p99Ms' | 'maxMs' | 'non2xx' | 'socketErrors' | 'timeouts'
+> {
   const latency = (pct: string) => {
     const m = new RegExp(`^\\s+${pct}%\\s+([\\d.]+)(us|ms|s|m|h)\\s*$`, 'm').exec(out);
     return m ? toMs(m[1]!, m[2]!) : Number.NaN;
@@ -427,16 +436,19 @@ function table(header: string[], rows: string[][]): string {
 
 const verdict = (ok: boolean): string => (ok ? '**PASS**' : '**FAIL**');
 const mb = (m: Memory): string => `${m.rssMb.toFixed(1)} MB`;
+const hwm = (m: Memory): string => `${m.hwmMb.toFixed(1)} MB`;
+const heapCells = (h: Heap): string[] => [`${h.heapUsedMb.toFixed(1)} MB`, `${h.externalMb.toFixed(1)} MB`];
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 function render(r: Results): string {
-  const all = [...r.warmup, ...r.runs, ...r.topUps];
+  const all = [r.baseline, ...r.warmup, ...r.runs, ...r.topUps];
   const totalRequests = all.reduce((n, w) => n + w.requests, 0);
   const errors = all.reduce((n, w) => n + w.non2xx + w.socketErrors, 0);
   const reportRuns = r.runs.filter((w) => w.route === '/report.json');
   const at50 = r.runs.filter((w) => w.connections === 50);
   const maxRss = Math.max(r.idle.rssMb, r.warm.rssMb, r.final.rssMb, ...all.map((w) => w.rssAfter.rssMb));
   const growth = r.final.rssMb - r.warm.rssMb;
+  const warmupRequests = r.warmup.reduce((n, w) => n + w.requests, 0);
   const row = (w: WrkResult, label = ''): string[] => [
     `${w.route}${label}`,
     String(w.connections),
@@ -446,8 +458,10 @@ function render(r: Results): string {
     w.p50Ms.toFixed(2),
     w.p99Ms.toFixed(2),
     w.maxMs.toFixed(1),
-    String(w.non2xx + w.socketErrors),
+    String(w.non2xx),
+    w.socketErrors === 0 ? '0' : `${w.socketErrors} (${w.timeouts} timeouts)`,
     w.serverCores.toFixed(2),
+    w.machineCores.toFixed(2),
     mb(w.rssAfter),
   ];
   const header = [
@@ -459,8 +473,10 @@ function render(r: Results): string {
     'p50 ms',
     'p99 ms',
     'max ms',
-    'errors',
+    'non-2xx',
+    'socket errors',
     'server CPU (cores)',
+    'machine CPU (cores)',
     'RSS after',
   ];
 
@@ -492,7 +508,7 @@ function render(r: Results): string {
         ],
         [
           `no RSS growth over ≥ ${int(MIN_REQUESTS)} requests (final − warmed-up ≤ ${GROWTH_TOLERANCE_MB} MB)`,
-          `${mb(r.warm)} → ${mb(r.final)} (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB) over ${int(totalRequests - r.warmup.reduce((n, w) => n + w.requests, 0))} requests`,
+          `${mb(r.warm)} → ${mb(r.final)} (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB) over ${int(totalRequests - warmupRequests)} requests`,
           verdict(growth <= GROWTH_TOLERANCE_MB && totalRequests >= MIN_REQUESTS),
         ],
         [
@@ -506,8 +522,9 @@ function render(r: Results): string {
     `**The machine has ${availableParallelism()} cores, shared by wrk (${THREADS} threads) and the server** (and by ` +
       "whatever else runs on it: see the load averages). The server's JavaScript runs on one thread; " +
       '"server CPU (cores)" is its user+system CPU time over the wall time of each wrk run (from /proc/PID/stat; ' +
-      'above 1.0 means libuv and GC threads helped). So the req/s figures are what one server process gets ' +
-      'on about one core of this machine while wrk uses the other.',
+      'above 1.0 means libuv and GC threads helped); "machine CPU (cores)" is every busy CPU of the machine over ' +
+      'the same time (/proc/stat), so machine − server is wrk plus everything else running. The req/s figures ' +
+      'are what one server process gets on about one core of this machine while wrk uses the other.',
     '',
     '## Machine',
     '',
@@ -519,9 +536,15 @@ function render(r: Results): string {
       '`node bin/vpce-doctor.js serve --port 8080` in the same namespace (`healthy` lab, ' +
       '`VPCE_DOCTOR_INTERVAL_SECONDS=3600` so no scheduled run overlaps the load, no token, `LOG_LEVEL=warn`). ' +
       `Body sizes: \`/report.json\` ${int(r.reportBytes)} bytes, \`/metrics\` ${int(r.metricsBytes)} bytes. ` +
-      "Latencies are wrk's `--latency` distribution in ms; errors are non-2xx answers plus socket errors.",
+      "Latencies are wrk's `--latency` distribution in ms; a socket timeout is a request unanswered after " +
+      "wrk's default 2 s. The `/healthz` row (a 3-byte answer) is the same server's ceiling on this machine " +
+      'without the body, for comparison.',
     '',
-    table(header, [...r.runs.map((w) => row(w)), ...r.topUps.map((w) => row(w, ' (top-up to 100,000)'))]),
+    table(header, [
+      row(r.baseline, ' (baseline, not a target)'),
+      ...r.runs.map((w) => row(w)),
+      ...r.topUps.map((w) => row(w, ' (top-up to 100,000)')),
+    ]),
     '',
     `Warm-up before the measured rows (counted in the request total, not in the table above): ${r.warmup
       .map((w) => `${w.route} -c${w.connections} ${w.seconds} s, ${int(w.requests)} requests`)
@@ -529,17 +552,28 @@ function render(r: Results): string {
     '',
     '## Memory (VmRSS of the serve process, /proc/PID/status)',
     '',
+    "V8 heap used and external are the server's own `nodejs_heap_size_used_bytes` and " +
+      '`nodejs_external_memory_bytes` from `/metrics`.',
+    '',
     table(
-      ['when', 'requests served so far', 'VmRSS', 'VmHWM (peak)'],
+      ['when', 'requests served so far', 'VmRSS', 'VmHWM (peak)', 'V8 heap used', 'external'],
       [
-        ['idle: first report done, before any load', '0', mb(r.idle), `${r.idle.hwmMb.toFixed(1)} MB`],
+        ['idle: first report done, before any load', '0', mb(r.idle), hwm(r.idle), ...heapCells(r.idleHeap)],
         [
           'warmed up: after the warm-up at 200 connections',
-          int(r.warmup.reduce((n, w) => n + w.requests, 0)),
+          int(warmupRequests),
           mb(r.warm),
-          `${r.warm.hwmMb.toFixed(1)} MB`,
+          hwm(r.warm),
+          '–',
+          '–',
         ],
-        ['final: 2 s after the last run', int(totalRequests), mb(r.final), `${r.final.hwmMb.toFixed(1)} MB`],
+        [
+          'final: 2 s after the last run',
+          int(totalRequests),
+          mb(r.final),
+          hwm(r.final),
+          ...heapCells(r.finalHeap),
+        ],
       ],
     ),
     '',
