@@ -4,7 +4,7 @@
 //   node --import tsx bench/engine.ts [--reps N]      (npm run bench builds dist/ first)
 
 import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ import type { LabState } from '../test/lab/index.js';
 import { labDown, labExec, labUp, preflightProblem, readState } from '../test/lab/index.js';
 import { inNs, runScript } from '../test/lab/shell.js';
 import { startMoto } from '../test/support/moto.js';
+import { ensureBuilt } from './ensure-built.js';
 import type { WarmRun, WarmRunOutput } from './warm-run.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -272,32 +273,6 @@ function machineFacts(): Array<[string, string]> {
         .join(' / '),
     ],
   ];
-}
-
-function newestMtime(dir: string, ext: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile() || !entry.name.endsWith(ext)) continue;
-    newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
-  }
-  return newest;
-}
-
-/** The cold rows run bin/vpce-doctor.js, which loads dist/: rebuild it when src/ is newer. */
-function ensureBuilt(): void {
-  const src = Math.max(newestMtime(join(ROOT, 'src'), '.ts'), newestMtime(join(ROOT, 'checks'), '.ts'));
-  let dist = 0;
-  try {
-    dist = newestMtime(join(ROOT, 'dist'), '.js');
-  } catch {
-    // no dist yet
-  }
-  if (dist >= src) return;
-  log('dist/ is older than src/: building');
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
 }
 
 // ---- derived figures --------------------------------------------------------------------
@@ -643,7 +618,7 @@ async function main(): Promise<void> {
     throw new Error('a lab is up; the benchmark brings up its own (run `npm run lab -- down` first)');
 
   const started = performance.now();
-  ensureBuilt();
+  ensureBuilt(log);
   const facts = machineFacts();
 
   const ec2 = await measureEc2Calls(reps);

@@ -5,14 +5,15 @@
 //
 //   node --import tsx bench/serve.ts [--duration S]      (npm run bench:serve builds dist/ first)
 
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { labDown, labEnv, labUp, readState } from '../test/lab/index.js';
 import { run } from '../test/lab/shell.js';
+import { ensureBuilt } from './ensure-built.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RESULTS = join(ROOT, 'bench', 'SERVE-RESULTS.md');
@@ -55,32 +56,6 @@ function ensureWrk(): string {
   // `wrk -v` prints its banner and exits 1.
   const banner = spawnSync('wrk', ['-v'], { encoding: 'utf8' });
   return `${banner.stdout}${banner.stderr}`.split('\n')[0]?.trim() || 'unknown';
-}
-
-function newestMtime(dir: string, ext: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile() || !entry.name.endsWith(ext)) continue;
-    newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
-  }
-  return newest;
-}
-
-/** `serve` runs bin/vpce-doctor.js, which loads dist/: rebuild it when src/ is newer. */
-function ensureBuilt(): void {
-  const src = Math.max(newestMtime(join(ROOT, 'src'), '.ts'), newestMtime(join(ROOT, 'checks'), '.ts'));
-  let dist = 0;
-  try {
-    dist = newestMtime(join(ROOT, 'dist'), '.js');
-  } catch {
-    // no dist yet
-  }
-  if (dist >= src) return;
-  log('dist/ is older than src/: building');
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
 }
 
 /** The lab is one per machine: another engineer's run may hold it. Wait rather than tear it down. */
@@ -353,7 +328,7 @@ async function main(): Promise<void> {
   const uid = process.getuid?.() ?? 0;
   if (uid !== 0) throw new Error(`the lab needs root (network namespaces); running as uid ${uid}`);
   const wrkVersion = ensureWrk();
-  ensureBuilt();
+  ensureBuilt(log);
   await waitForFreeLab();
 
   const started = performance.now();
