@@ -5,7 +5,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -20,7 +20,7 @@ import type { LabState } from '../test/lab/index.js';
 import { labDown, labExec, labUp, preflightProblem, readState } from '../test/lab/index.js';
 import { inNs, runScript } from '../test/lab/shell.js';
 import { startMoto } from '../test/support/moto.js';
-import { ensureBuilt } from './ensure-built.js';
+import { baseMachineFacts, ensureBuilt } from './common.js';
 import type { WarmRun, WarmRunOutput } from './warm-run.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -250,20 +250,7 @@ function sh(argv: string[]): string {
 
 function machineFacts(): Array<[string, string]> {
   return [
-    ['date', new Date().toISOString()],
-    [
-      'commit',
-      `${sh(['git', '-C', ROOT, 'rev-parse', '--short', 'HEAD'])}${
-        sh(['git', '-C', ROOT, 'status', '--porcelain', '--', 'src', 'checks', 'bin'])
-          ? ' + uncommitted changes in src/checks/bin'
-          : ''
-      }`,
-    ],
-    ['nproc', String(availableParallelism())],
-    ['cpu', cpus()[0]?.model ?? 'unknown'],
-    ['memory', `${(totalmem() / 2 ** 30).toFixed(1)} GiB`],
-    ['kernel', release()],
-    ['node', process.version],
+    ...baseMachineFacts(),
     ['moto', sh(['python3', '-c', 'import moto; print(moto.__version__)'])],
     ['dnsmasq', sh(['dnsmasq', '--version']).split('\n')[0] ?? 'unknown'],
     [

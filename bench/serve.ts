@@ -7,13 +7,13 @@
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { labDown, labEnv, labUp, readState } from '../test/lab/index.js';
 import { run } from '../test/lab/shell.js';
-import { ensureBuilt } from './ensure-built.js';
+import { baseMachineFacts, ensureBuilt } from './common.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RESULTS = join(ROOT, 'bench', 'SERVE-RESULTS.md');
@@ -39,7 +39,7 @@ const log = (msg: string): void => {
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function sh(argv: string[]): string {
+function _sh(argv: string[]): string {
   const out = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
   return out.status === 0 ? `${out.stdout}${out.stderr}`.trim() : '';
 }
@@ -333,20 +333,7 @@ async function main(): Promise<void> {
 
   const started = performance.now();
   const facts: Array<[string, string]> = [
-    ['date', new Date().toISOString()],
-    [
-      'commit',
-      `${sh(['git', '-C', ROOT, 'rev-parse', '--short', 'HEAD'])}${
-        sh(['git', '-C', ROOT, 'status', '--porcelain', '--', 'src', 'checks', 'bin'])
-          ? ' + uncommitted changes in src/checks/bin'
-          : ''
-      }`,
-    ],
-    ['nproc', String(availableParallelism())],
-    ['cpu', cpus()[0]?.model ?? 'unknown'],
-    ['memory', `${(totalmem() / 2 ** 30).toFixed(1)} GiB`],
-    ['kernel', release()],
-    ['node', process.version],
+    ...baseMachineFacts(),
     ['wrk', wrkVersion],
     ['load average at start (1/5/15 min)', loadNow()],
   ];
