@@ -6,9 +6,13 @@ import type { Report } from './model.js';
 import { renderEmf } from './render/emf.js';
 import type { RunnerDeps } from './runner.js';
 
-export function flowLogEvidenceFor(env: NodeJS.ProcessEnv): Pick<RunnerDeps, 'flowLogEvidence'> {
+/** `logsFor`: the caller's Logs clients, when it already has them (the Lambda ships reports too). */
+export function flowLogEvidenceFor(
+  env: NodeJS.ProcessEnv,
+  logsFor = createLogsClientFactory({ env }),
+): Pick<RunnerDeps, 'flowLogEvidence'> {
   if (env['VPCE_DOCTOR_FLOW_LOGS'] === '0') return {};
-  return { flowLogEvidence: createFlowLogEvidence({ logsFor: createLogsClientFactory({ env }) }) };
+  return { flowLogEvidence: createFlowLogEvidence({ logsFor }) };
 }
 
 /** A runner whose every report is also written as CloudWatch EMF lines (the sidecar with VPCE_DOCTOR_EMF=1). */

@@ -9,10 +9,10 @@ import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import pino from 'pino';
 import { createEc2ClientFactory } from './aws/ec2-client.js';
-import { createFlowLogEvidence } from './aws/flow-logs.js';
 import { createLogsClientFactory, type Logs, shippingFinding, shipReport } from './aws/logs.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { validateContextEnv } from './context/index.js';
+import { flowLogEvidenceFor } from './evidence.js';
 import type { Report } from './model.js';
 import { createProbes, type ProbeOptions } from './probes.js';
 import { validProfileNames } from './profiles.js';
@@ -154,14 +154,13 @@ async function wire(
     },
     out as pino.DestinationStream,
   );
-  const flowLogs = env['VPCE_DOCTOR_FLOW_LOGS'] !== '0';
   const runner = createRunner({
     ec2For: createEc2ClientFactory({ env, requestTimeoutMs: config.timeouts.inventoryMs }),
     env,
     config,
     probes: createProbes({ queriesPerSecond: config.dnsQueriesPerSecond, ...probes }),
     version: VERSION,
-    ...(flowLogs ? { flowLogEvidence: createFlowLogEvidence({ logsFor }) } : {}),
+    ...flowLogEvidenceFor(env, logsFor),
   });
   const logGroup = env['VPCE_DOCTOR_LOG_GROUP']?.trim();
   return {
