@@ -1,8 +1,8 @@
 // A small HTTP proxy on loopback in front of moto that makes EC2 faults real: it reads the
 // Query API `Action` from the form body and answers chosen actions with an AWS-shaped error,
 // a stall, or a broken body; everything else passes through to moto.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenOnLoopback } from './loopback-server.js';
 
 export type FaultMode =
   | { kind: 'deny'; code?: string } // HTTP 403 UnauthorizedOperation (or the code given)
@@ -44,7 +44,6 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const counts = new Map<string, number>();
   const seen: string[] = [];
   const requests: URLSearchParams[] = [];
-  const sockets = new Set<Socket>();
 
   const forward = async (req: IncomingMessage, body: Buffer) => {
     const headers: Record<string, string> = {};
@@ -114,7 +113,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     send(answer.status, answer.text, answer.type);
   };
 
-  const server = createServer((req, res) => {
+  const server = await listenOnLoopback((req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) {
         res.writeHead(502, { 'content-type': 'text/plain' });
@@ -122,15 +121,9 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       }
     });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     counts,
     seen,
     requests,
@@ -141,9 +134,6 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       seen.length = 0;
       requests.length = 0;
     },
-    async stop() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    stop: server.stop,
   };
 }

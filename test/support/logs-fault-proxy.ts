@@ -1,8 +1,8 @@
 // A small HTTP proxy on loopback in front of moto for CloudWatch Logs (JSON protocol, the action
 // in X-Amz-Target). It enforces PutLogEvents' limits as AWS does (moto does not), records every
 // request, and answers chosen actions with an AWS-shaped error; the rest passes through.
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import { listenOnLoopback } from './loopback-server.js';
 
 export type LogsFault =
   | { kind: 'throttle'; times: number } // 400 ThrottlingException `times` times, then pass
@@ -58,9 +58,8 @@ export async function startLogsFaultProxy(upstream: string): Promise<LogsFaultPr
   let faults: Record<string, LogsFault> = {};
   const used = new Map<string, number>();
   const requests: LogsRequest[] = [];
-  const sockets = new Set<Socket>();
 
-  const server = createServer((req, res) => {
+  const server = await listenOnLoopback((req, res) => {
     void (async () => {
       const raw = await readBody(req);
       const target = String(req.headers['x-amz-target'] ?? '');
@@ -120,14 +119,8 @@ export async function startLogsFaultProxy(upstream: string): Promise<LogsFaultPr
       res.end(`logs-fault-proxy: ${String(err)}`);
     });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     requests,
     count: (action) => requests.filter((r) => r.action === action).length,
     setFaults(next) {
@@ -135,9 +128,6 @@ export async function startLogsFaultProxy(upstream: string): Promise<LogsFaultPr
       used.clear();
       requests.length = 0;
     },
-    async stop() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    stop: server.stop,
   };
 }
