@@ -1,7 +1,8 @@
 # The agent as a sidecar container: `vpce-doctor serve` on :8080.
 #   docker build -t vpce-doctor .
-# Multi-stage: compile with the dev dependencies, then a runtime stage that holds only the
-# compiled code and the production dependencies. The base image is a build argument so the
+# Multi-stage: compile and bundle with the dev dependencies, then a runtime stage that holds only
+# the bundle (dist/cli.js: the agent with its dependencies, the AWS SDK included) and the
+# findings catalogue. The base image is a build argument so the
 # image can be built from a local base (deploy/image/build-local.sh does that with podman).
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -15,15 +16,15 @@ ARG NODE_EXTRA_CA_CERTS
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY src ./src
 COPY checks ./checks
-RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+COPY scripts ./scripts
+RUN npm run build
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
     VPCE_DOCTOR_PORT=8080
 WORKDIR /app
 COPY --from=build /app/package.json ./
-COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
+COPY --from=build /app/dist/cli.js ./dist/
 COPY bin ./bin
 COPY docs ./docs
 # The `node` user of the Node images, by number so Kubernetes' runAsNonRoot can verify it.

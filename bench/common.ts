@@ -27,10 +27,7 @@ export function ensureBuilt(log: (line: string) => void): void {
   }
   if (dist >= src) return;
   log('dist/ is older than src/: building');
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
 }
 
 function git(args: string[]): string {

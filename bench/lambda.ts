@@ -131,7 +131,7 @@ async function labFree(): Promise<string | undefined> {
 }
 
 async function main(): Promise<void> {
-  const build = execFileSync(process.execPath, ['scripts/build-lambda.mjs'], {
+  const build = execFileSync(process.execPath, ['scripts/bundle.mjs'], {
     cwd: ROOT,
     encoding: 'utf8',
   }).trim();
@@ -173,7 +173,7 @@ Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Linux ${release()}, Nod
 |---|---|---|
 ${rows.join('\n')}
 
-${labNote ? `${labNote}\n\n` : ''}How: the bundle is rebuilt by scripts/build-lambda.mjs. "Ready" spawns \`node\` ${ready.length} times, each
+${labNote ? `${labNote}\n\n` : ''}How: the bundle is rebuilt by scripts/bundle.mjs. "Ready" spawns \`node\` ${ready.length} times, each
 importing dist/lambda.js and printing once \`handler\` is a function; the parent times spawn to that
 line. The lab rows run the bundle inside vdl-agent-a (scenario \`healthy\`: 8 interface endpoints
 × 2 ENIs + 2 gateway endpoints, moto as EC2 and CloudWatch Logs) as the Lambda runtime would call

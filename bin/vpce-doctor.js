@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import '../dist/src/quiet-warnings.js';
-import { main } from '../dist/src/cli.js';
+// dist/cli.js is src/cli.ts bundled by `npm run build` (scripts/bundle.mjs).
+import { main } from '../dist/cli.js';
 
 process.exitCode = await main(process.argv.slice(2));

@@ -2,7 +2,7 @@
 // environment so the inventory cache survives warm invocations. Writes EMF lines and a log
 // line to stdout (synchronously: the runtime freezes the process after the handler returns),
 // ships the report to VPCE_DOCTOR_LOG_GROUP, and throws per VPCE_DOCTOR_FAIL_ON so Lambda's
-// own Errors metric fires. Bundled by scripts/build-lambda.mjs into dist/lambda.js.
+// own Errors metric fires. Bundled by scripts/bundle.mjs into dist/lambda.js.
 import './quiet-warnings.js';
 import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';

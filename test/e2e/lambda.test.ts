@@ -17,7 +17,7 @@ const OUT = '/run/vpce-doctor-lambda-outcome.json';
 const REPORT_GROUP = 'vpce-doctor-reports';
 
 before(() => {
-  execFileSync('node', ['scripts/build-lambda.mjs'], { cwd: ROOT, stdio: 'ignore' });
+  execFileSync('node', ['scripts/bundle.mjs'], { cwd: ROOT, stdio: 'ignore' });
 });
 
 interface Outcome {

@@ -27,7 +27,7 @@ let moto: Moto;
 let ec2Proxy: FaultProxy;
 
 before(async () => {
-  execFileSync('node', ['scripts/build-lambda.mjs'], { cwd: ROOT, stdio: 'ignore' });
+  execFileSync('node', ['scripts/bundle.mjs'], { cwd: ROOT, stdio: 'ignore' });
   moto = await startMoto();
   Object.assign(process.env, motoEnv(moto.url, REGION));
   ec2Proxy = await startFaultProxy(moto.url);
