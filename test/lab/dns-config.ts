@@ -46,6 +46,8 @@ export function renderDnsmasqConfig(listen: string[], answers: Answers, logFile:
     'user=root',
     'cache-size=0',
     `log-facility=${logFile}`,
+    // Every query, stamped to the second: what the resolver saw (bench/ counts the agent's rate).
+    'log-queries',
     'local=/amazonaws.com/',
     'local=/internal/',
     ...listen.map((a) => `listen-address=${a}`),
