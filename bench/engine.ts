@@ -1,238 +1,424 @@
-// The engine's speed benchmarks: one command, every figure from that run, written to
-// bench/RESULTS.md. Needs root (it brings the lab up twice). See bench/README.md.
+// The benchmarks, side by side with what an engineer would use instead: one command, every
+// figure from that run, written to bench/RESULTS.md and bench/scale.png. Needs root (it brings the
+// lab up once per scenario). See bench/README.md.
 //
-//   node --import tsx bench/engine.ts [--reps N]      (npm run bench builds dist/ first)
-
+//   node --import tsx bench/engine.ts [--reps N]            (npm run bench installs and builds first)
+//   node --import tsx bench/engine.ts --only NAME [--reps N] (one row group to stdout: a scenario,
+//                                                            scale-N, or drops)
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import '../src/quiet-warnings.js';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { loadInventory } from '../src/aws/inventory.js';
 import { DEFAULT_TIMEOUTS } from '../src/config.js';
-import type { Report } from '../src/model.js';
 import { createDnsLimiter } from '../src/probes.js';
-import { buildWorld } from '../test/integration/inventory-world.js';
-import type { LabState } from '../test/lab/index.js';
-import { labDown, labExec, labUp, preflightProblem, readState } from '../test/lab/index.js';
-import { inNs, runScript } from '../test/lab/shell.js';
-import { startMoto } from '../test/support/moto.js';
+import { labDown, labUp, preflightProblem, readState, scenarios } from '../test/lab/index.js';
+import { compareScenario, type ScenarioComparison } from './baselines.js';
+import { BLACKBOX_BINARY } from './blackbox.js';
 import { baseMachineFacts, ensureBuilt } from './common.js';
-import type { WarmRun, WarmRunOutput } from './warm-run.js';
+import { type PlotSpec, renderPlotPng } from './plot.js';
+import { type DropRow, dropRows, measureScale, type ScalePoint, WARM_RUNS_PER_PROCESS } from './scale.js';
+import { distinct, ms, passFail, pick, spread, table, yesNo } from './stats.js';
+import type { WarmRun } from './warm-run.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
-const REPORT = ['node', 'bin/vpce-doctor.js', 'report', '--format', 'json'];
-const WARM = ['node', '--import', 'tsx', 'bench/warm-run.ts'];
-const WARM_RUNS_PER_PROCESS = 3;
-const SCALE = 50;
-const EC2_SIZES = [1, 10, 50];
-const DROP_COUNTS = [1, 40];
-const ENDPOINTS_NS = 'vdl-endpoints';
+const PLOT = join(ROOT, 'bench', 'scale.png');
+const SCALE_SIZES = [10, 50, 200];
+const DROP_SCALE = 50;
+const DROP_COUNTS = [1, 10, 40];
 const TCP_DEADLINE_MS = DEFAULT_TIMEOUTS.tcpMs;
 const DNS_LIMIT_PER_ENI = 1024;
-/** The agent's defaults (rate from src/config.ts dnsQueriesPerSecond, burst from the limiter). */
 const LIMITER = createDnsLimiter();
+const SPEED_TARGET = 10;
+const PROBE_TARGET = 1.5;
+const WARM_TARGET_MS = 100;
+/** src/aws/inventory.ts FILTER_VALUES_MAX: ENIs looked up per DescribeNetworkInterfaces call. */
+const ENI_IDS_PER_CALL = 200;
 
 const log = (msg: string): void => {
   process.stderr.write(`bench: ${msg}\n`);
 };
+const cmd = (text: string): string => `\`${text}\``;
+const only = (name: string): string => cmd(`npm run bench -- --only ${name}`);
 
-// ---- numbers ----------------------------------------------------------------------------
-
-interface Spread {
-  median: number;
-  min: number;
-  max: number;
-  n: number;
+interface Results {
+  reps: number;
+  facts: Array<[string, string]>;
+  totalSeconds: number;
+  comparisons: ScenarioComparison[];
+  scale: ScalePoint[];
+  drops: DropRow[];
+  loadAtEnd: string;
 }
 
-function spread(values: number[]): Spread {
-  if (values.length === 0) return { median: Number.NaN, min: Number.NaN, max: Number.NaN, n: 0 };
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { median, min: sorted[0]!, max: sorted.at(-1)!, n: sorted.length };
+// ---- derived figures --------------------------------------------------------------------
+
+const agentWall = (c: ScenarioComparison) => pick(c.agent.samples, (s) => s.wallMs).median;
+const shellWall = (c: ScenarioComparison) => pick(c.shell.runs, (r) => r.wallMs).median;
+const agentProbes = (c: ScenarioComparison) =>
+  pick(c.agent.samples, (s) => s.report.phases['probes'] ?? 0).median;
+const blackboxRound = (c: ScenarioComparison) => pick(c.blackbox.output.rounds, (r) => r.wallMs).median;
+const expectedCauses = (c: ScenarioComparison) =>
+  distinct(Object.values(c.facts.expected).map((x) => x ?? '?')) || '– (healthy)';
+const warmRuns = (p: ScalePoint): WarmRun[] => p.inProcess.flatMap((runs) => runs.slice(1));
+const coldInProcess = (p: ScalePoint): WarmRun[] => p.inProcess.map((runs) => runs[0]!);
+const slowestInventoryCall = (run: WarmRun): number =>
+  Math.max(0, ...run.ec2.filter((c) => c.phase === 'inventory').map((c) => c.durationMs));
+const count = (items: ScenarioComparison[], fn: (c: ScenarioComparison) => boolean) =>
+  `${items.filter(fn).length}/${items.length}`;
+
+function worst<T>(
+  items: T[],
+  value: (item: T) => number,
+  name: (item: T) => string,
+  lowest: boolean,
+): string {
+  const sorted = [...items].sort((a, b) => (lowest ? value(a) - value(b) : value(b) - value(a)));
+  const w = sorted[0];
+  return w === undefined ? '–' : `${value(w).toFixed(1)}× (${name(w)})`;
 }
 
-function ms(s: Spread, digits = 0): string {
-  if (s.n === 0) return '–';
-  const f = (v: number) => v.toFixed(digits);
-  return s.n === 1 ? `${f(s.median)}` : `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
+// ---- the report -------------------------------------------------------------------------
+
+function headline(r: Results): string {
+  const cs = r.comparisons;
+  const broken = cs.filter((c) => Object.keys(c.facts.expected).length > 0);
+  const healthy = cs.filter((c) => Object.keys(c.facts.expected).length === 0);
+  const speed = spread(cs.map((c) => shellWall(c) / agentWall(c)));
+  const probeRatio = spread(cs.map((c) => agentProbes(c) / blackboxRound(c)));
+  const first = r.scale[0];
+  const last = r.scale.at(-1);
+  const coldAt = (p: ScalePoint | undefined) => pick(p?.cold ?? [], (s) => s.report.durationMs).median;
+  const calls = r.scale.map((p) => distinct(p.cold.map((s) => s.report.inventory.calls)));
+  // AWS takes at most 200 values per filter: the ENI lookup by id is one call per 200 ENIs.
+  const beyondEnis = new Set(
+    r.scale.flatMap((p) =>
+      p.cold.map((s) => s.report.inventory.calls - Math.ceil(p.enis / ENI_IDS_PER_CALL)),
+    ),
+  );
+  const peakQps = Math.max(0, ...r.scale.flatMap((p) => p.cold.map((s) => s.resolver.peakPerSecond)));
+  const dropAt = (n: number) =>
+    pick(r.drops.find((d) => d.dropped === n)?.samples ?? [], (s) => s.report.durationMs).median;
+  const dropRatio = dropAt(DROP_COUNTS.at(-1)!) / dropAt(DROP_COUNTS[0]!);
+  const rows: string[][] = [
+    [
+      'incident shell wall time ÷ agent process wall time, per scenario',
+      `≥ ${SPEED_TARGET}×`,
+      `median ${speed.median.toFixed(1)}×, lowest ${worst(
+        cs,
+        (c) => shellWall(c) / agentWall(c),
+        (c) => c.scenario,
+        true,
+      )}`,
+      passFail(speed.min >= SPEED_TARGET),
+    ],
+    [
+      `broken scenarios whose root cause the agent names`,
+      'every one',
+      count(broken, (c) => c.agent.judgement.names),
+      passFail(broken.every((c) => c.agent.judgement.names)),
+    ],
+    [
+      '… the incident shell names / its output holds the facts',
+      '–',
+      `${count(broken, (c) => c.shell.judgement.names)} / ${count(broken, (c) => c.shell.judgement.evidence)}`,
+      '',
+    ],
+    ['… blackbox_exporter says why', '–', count(broken, (c) => c.blackbox.judgement.names), ''],
+    [
+      'healthy scenarios where it stays quiet: agent / shell / blackbox',
+      'agent quiet',
+      [
+        healthy.filter((c) => !c.agent.judgement.falseAlarm),
+        healthy.filter((c) => !c.shell.judgement.falseAlarm),
+        healthy.filter((c) => !c.blackbox.judgement.falseAlarm),
+      ]
+        .map((q) => `${q.length}/${healthy.length}`)
+        .join(' / '),
+      passFail(healthy.every((c) => !c.agent.judgement.falseAlarm)),
+    ],
+    [
+      'agent probe phase ÷ blackbox_exporter round, per scenario',
+      `≤ ${PROBE_TARGET}×`,
+      `median ${probeRatio.median.toFixed(2)}×, highest ${worst(
+        cs,
+        (c) => agentProbes(c) / blackboxRound(c),
+        (c) => c.scenario,
+        false,
+      )}`,
+      passFail(probeRatio.max <= PROBE_TARGET),
+    ],
+    [
+      `cold report, ${last?.interfaceEndpoints} ÷ ${first?.interfaceEndpoints} interface endpoints`,
+      '–',
+      `${(coldAt(last) / coldAt(first)).toFixed(1)}× for ${((last?.enis ?? 0) / (first?.enis ?? 1)).toFixed(0)}× the ENIs`,
+      '',
+    ],
+    [
+      `EC2 calls per cold inventory at ${SCALE_SIZES.join(' / ')} endpoints`,
+      `constant, but one ENI lookup per ${ENI_IDS_PER_CALL} ENIs`,
+      `${calls.join(' / ')}; less the ENI lookups: ${[...beyondEnis].join(', ')}`,
+      passFail(beyondEnis.size === 1),
+    ],
+    [
+      'peak DNS queries per second at the resolver, any scale',
+      `far below ${DNS_LIMIT_PER_ENI}`,
+      `${peakQps} (${((peakQps / DNS_LIMIT_PER_ENI) * 100).toFixed(0)} %)`,
+      passFail(peakQps < DNS_LIMIT_PER_ENI / 4),
+    ],
+    [
+      `report time with ${DROP_COUNTS.at(-1)} ÷ ${DROP_COUNTS[0]} silently dropped ENIs`,
+      'flat',
+      `${dropRatio.toFixed(2)}×`,
+      passFail(dropRatio < 1.5),
+    ],
+  ];
+  return table(['measure', 'target', 'measured', ''], rows);
 }
 
-const pick = <T>(items: T[], fn: (item: T) => number): Spread => spread(items.map(fn));
-const passFail = (ok: boolean): string => (ok ? '**pass**' : '**FAIL**');
-
-// ---- the agent in the lab ---------------------------------------------------------------
-
-interface ColdSample {
-  wallMs: number;
-  report: Report;
+function speedTable(cs: ScenarioComparison[]): string {
+  return table(
+    [
+      'scenario',
+      'agent process wall',
+      'agent durationMs',
+      'incident shell wall',
+      'shell commands',
+      'of which aws CLI',
+      'shell ÷ agent',
+      'agent probe phase',
+      'blackbox round (probes)',
+      'agent probes ÷ blackbox',
+      'reproduce',
+    ],
+    cs.map((c) => [
+      c.scenario,
+      ms(pick(c.agent.samples, (s) => s.wallMs)),
+      ms(pick(c.agent.samples, (s) => s.report.durationMs)),
+      ms(pick(c.shell.runs, (s) => s.wallMs)),
+      distinct(c.shell.runs.map((s) => s.commands)),
+      ms(pick(c.shell.runs, (s) => s.awsCliMs)),
+      `${(shellWall(c) / agentWall(c)).toFixed(1)}×`,
+      ms(pick(c.agent.samples, (s) => s.report.phases['probes'] ?? 0)),
+      `${ms(pick(c.blackbox.output.rounds, (s) => s.wallMs))} (${c.blackbox.output.probes})`,
+      `${(agentProbes(c) / blackboxRound(c)).toFixed(2)}×`,
+      only(c.scenario),
+    ]),
+  );
 }
 
-async function coldReport(): Promise<ColdSample> {
-  const started = performance.now();
-  const result = await labExec(REPORT, { timeoutMs: 60_000 });
-  const wallMs = performance.now() - started;
-  try {
-    return { wallMs, report: JSON.parse(result.stdout) as Report };
-  } catch {
-    throw new Error(`no JSON report (exit ${result.code}): ${result.stderr || result.stdout}`);
-  }
+function findsTable(cs: ScenarioComparison[]): string {
+  const j = (c: ScenarioComparison, x: { flagsFailures: boolean; falseAlarm: boolean }) =>
+    Object.keys(c.facts.expected).length === 0
+      ? x.falseAlarm
+        ? 'false alarm'
+        : 'quiet'
+      : `${yesNo(x.flagsFailures)}${x.falseAlarm ? ' + false alarm' : ''}`;
+  return table(
+    [
+      'scenario',
+      'root cause',
+      'agent flags / names it',
+      'shell flags / holds the facts / names it',
+      'blackbox flags / says why',
+    ],
+    cs.map((c) => [
+      c.scenario,
+      expectedCauses(c),
+      `${j(c, c.agent.judgement)} / **${yesNo(c.agent.judgement.names)}**`,
+      `${j(c, c.shell.judgement)} / ${yesNo(c.shell.judgement.evidence)} / **${yesNo(c.shell.judgement.names)}**`,
+      `${j(c, c.blackbox.judgement)} / **${yesNo(c.blackbox.judgement.names)}**`,
+    ]),
+  );
 }
 
-async function coldReports(reps: number): Promise<ColdSample[]> {
-  const samples: ColdSample[] = [];
-  for (let i = 0; i < reps; i += 1) samples.push(await coldReport());
-  return samples;
+function notes(cs: ScenarioComparison[]): string {
+  return cs
+    .filter((c) => c.shell.judgement.notes.length + c.blackbox.judgement.notes.length > 0)
+    .map(
+      (c) =>
+        `- **${c.scenario}** — shell: ${c.shell.judgement.notes.join('; ') || 'nothing flagged'}. ` +
+        `blackbox: ${c.blackbox.judgement.notes.join('; ') || 'nothing flagged'}.`,
+    )
+    .join('\n');
 }
 
-async function warmProcesses(processes: number): Promise<WarmRun[][]> {
-  const out: WarmRun[][] = [];
-  for (let i = 0; i < processes; i += 1) {
-    const result = await labExec([...WARM, String(WARM_RUNS_PER_PROCESS)], { timeoutMs: 120_000 });
-    if (result.code !== 0) throw new Error(`warm-run failed (exit ${result.code}): ${result.stderr}`);
-    out.push((JSON.parse(result.stdout) as WarmRunOutput).runs);
-  }
-  return out;
+function scaleTable(points: ScalePoint[]): string {
+  return table(
+    [
+      'interface endpoints (ENIs)',
+      'cold durationMs',
+      'cold process wall',
+      'warm durationMs',
+      'EC2 requests cold / warm',
+      'DNS queries per report (resolver log)',
+      'peak queries/s at the resolver',
+      'peak RSS, cold process (MB)',
+      'agent probe phase',
+      'blackbox round (probes)',
+      'reproduce',
+    ],
+    points.map((p) => [
+      `${p.interfaceEndpoints} (${p.enis})`,
+      ms(pick(p.cold, (s) => s.report.durationMs)),
+      ms(pick(p.cold, (s) => s.wallMs)),
+      ms(pick(warmRuns(p), (w) => w.durationMs)),
+      `${distinct(coldInProcess(p).map((w) => w.ec2.length))} / ${distinct(warmRuns(p).map((w) => w.ec2.length))}`,
+      distinct(p.cold.map((s) => s.resolver.queries)),
+      ms(pick(p.cold, (s) => s.resolver.peakPerSecond)),
+      ms(pick(p.cold, (s) => s.peakRssKb / 1024)),
+      ms(pick(p.cold, (s) => s.report.phases['probes'] ?? 0)),
+      `${ms(spread(p.blackboxRoundMs))} (${p.blackboxProbes})`,
+      only(p.scenario),
+    ]),
+  );
 }
 
-interface LabMeasurements {
-  scenario: string;
-  endpoints: number;
-  enis: number;
-  /** The first report after `lab up`, not counted: it also pays moto's lazy start-up. */
-  firstAfterUp: ColdSample;
-  cold: ColdSample[];
-  /** per process: run 1 cold, the rest warm */
-  inProcess: WarmRun[][];
+function dropTable(drops: DropRow[]): string {
+  return table(
+    ['dropped ENIs', 'n', 'durationMs', 'probe phase', 'targets not passing', 'root causes'],
+    drops.map((d) => [
+      String(d.dropped),
+      String(d.samples.length),
+      ms(pick(d.samples, (s) => s.report.durationMs)),
+      ms(pick(d.samples, (s) => s.report.phases['probes'] ?? 0)),
+      distinct(d.samples.map((s) => s.report.targets.filter((t) => t.status !== 'pass').length)),
+      distinct(
+        d.samples.flatMap((s) => s.report.targets.flatMap((t) => (t.rootCause ? [t.rootCause.code] : []))),
+      ) || '–',
+    ]),
+  );
 }
 
-async function measureLab(state: LabState, reps: number): Promise<LabMeasurements> {
-  const interfaces = Object.values(state.aws.endpoints).filter((e) => e.type === 'Interface');
-  log(`${state.scenario}: one report to warm moto up, then ${reps} cold reports`);
-  const firstAfterUp = await coldReport();
-  const cold = await coldReports(reps);
-  log(`${state.scenario}: ${Math.max(2, Math.ceil(reps / 2))} processes of ${WARM_RUNS_PER_PROCESS} runs`);
-  const inProcess = await warmProcesses(Math.max(2, Math.ceil(reps / 2)));
-  return {
-    scenario: state.scenario,
-    endpoints: Object.keys(state.aws.endpoints).length,
-    enis: interfaces.reduce((n, e) => n + e.eniIps.length, 0),
-    firstAfterUp,
-    cold,
-    inProcess,
-  };
+function budgetTable(points: ScalePoint[]): string {
+  return table(
+    [
+      'interface endpoints',
+      'n',
+      'cold durationMs',
+      'slowest inventory request',
+      'probe round',
+      '2 × slowest + probes',
+      'ratio',
+      '',
+    ],
+    points.map((p) => {
+      const runs = coldInProcess(p);
+      const budget = (w: WarmRun) => 2 * slowestInventoryCall(w) + (w.phases['probes'] ?? 0);
+      const ratio = pick(runs, (w) => w.durationMs / budget(w));
+      return [
+        String(p.interfaceEndpoints),
+        String(runs.length),
+        ms(pick(runs, (w) => w.durationMs)),
+        ms(pick(runs, slowestInventoryCall), 1),
+        ms(pick(runs, (w) => w.phases['probes'] ?? 0)),
+        ms(pick(runs, budget)),
+        ms(ratio, 2),
+        passFail(ratio.median <= 1),
+      ];
+    }),
+  );
 }
 
-interface DropRow {
-  dropped: number;
-  samples: ColdSample[];
+function render(r: Results): string {
+  const repro = `node --import tsx bench/engine.ts --reps ${r.reps}`;
+  const scale100 = r.scale.find((p) => p.enis === 100);
+  const warm100 = scale100 ? pick(warmRuns(scale100), (w) => w.durationMs).median : Number.NaN;
+  const out = [
+    '# Benchmark results',
+    '',
+    `Generated by \`${repro}\` (\`npm run bench\`) in ${r.totalSeconds.toFixed(0)} s. Do not edit by hand: rerun the command. ` +
+      `Every figure below comes from that one run; cells read \`median (min–max)\` of ${r.reps} repetitions, in milliseconds unless they say otherwise. ` +
+      "Each row's **reproduce** command reruns just that row group and prints it. What each column means: bench/README.md.",
+    '',
+    '## Headline',
+    '',
+    headline(r),
+    '',
+    '## Machine',
+    '',
+    table(['fact', 'value'], [...r.facts, ['load average at end (1/5/15 min)', r.loadAtEnd]]),
+    '',
+    '## 1. Every lab scenario, three ways: how long',
+    '',
+    'Per scenario the lab comes up (`npm run lab -- up --scenario NAME`), one unmeasured report lists the targets, then, in vdl-agent-a: ' +
+      `the agent, ${cmd('node bin/vpce-doctor.js report --format json')}, a fresh process each time; the incident shell, ` +
+      `${cmd('VPC_ID=… SUBNET_ID=… HOSTS=… bash bench/incident-shell.sh')} (dig, nc and the AWS CLI against moto, one command after another); ` +
+      `blackbox_exporter, ${cmd('node --import tsx bench/blackbox.ts INPUT.json')} (every probe at once, after one unmeasured round). ` +
+      "Wall times include process start-up; the agent's durationMs and probe phase are its own report's.",
+    '',
+    speedTable(r.comparisons),
+    '',
+    '## 2. Every lab scenario, three ways: what each finds',
+    '',
+    '"Flags": it shows a failure for every service the scenario breaks ("+ false alarm": and for one it leaves working). ' +
+      '"Holds the facts": the raw output contains what the root cause follows from (bench/evidence.ts, one rule per code). ' +
+      '"Names it": the output states the cause — for the agent, the target\'s rootCause is the expected code; for the shell and blackbox, ' +
+      "the failing probe's own message says it (dig's `status: SERVFAIL`, Go's `x509: certificate is valid for …`). " +
+      'blackbox_exporter is read generously: its debug page (probe logs), not only the metrics Prometheus keeps.',
+    '',
+    findsTable(r.comparisons),
+    '',
+    'What the shell and blackbox showed, per scenario:',
+    '',
+    notes(r.comparisons),
+    '',
+    `## 3. Scale: ${SCALE_SIZES.join(', ')} interface endpoints × 2 AZs`,
+    '',
+    `Generated labs \`scale-N\` (N interface endpoints, 2 ENIs each, plus 2 gateway endpoints). Cold: ${cmd('/usr/bin/time -f %M node bin/vpce-doctor.js report --format json')} ` +
+      `(peak RSS from GNU time), with the queries dnsmasq logged from the agent during the report. Warm: ${cmd(`node --import tsx bench/warm-run.ts ${WARM_RUNS_PER_PROCESS}`)} ` +
+      `(runs 2–${WARM_RUNS_PER_PROCESS} of each process reuse the cached inventory; it also counts EC2 requests). ` +
+      `The agent's DNS rate limiter (${LIMITER.ratePerSecond}/s, burst ${LIMITER.burst}; AmazonProvidedDNS drops past ${DNS_LIMIT_PER_ENI}/s per ENI) ` +
+      `alone holds the probe phase to at least (targets − ${LIMITER.burst}) / ${LIMITER.ratePerSecond} s.`,
+    '',
+    scaleTable(r.scale),
+    '',
+    '![report time against interface endpoints](scale.png)',
+    '',
+    `Warm report for 100 ENIs (issue 3 target: under ${WARM_TARGET_MS} ms): ${Number.isNaN(warm100) ? '–' : `${warm100.toFixed(0)} ms → ${passFail(warm100 < WARM_TARGET_MS)}`}.`,
+    '',
+    `## 4. Faults at scale: silently dropped ENIs (scale-${DROP_SCALE})`,
+    '',
+    `With \`scale-${DROP_SCALE}\` up, \`ip netns exec vdl-endpoints iptables -A INPUT -p tcp --dport 443 -d ENI_IP -j DROP\` for each dropped ENI ` +
+      `(the first ENI of the endpoints the agent probes last), then the cold report command. Reproduce: ${only('drops')}. ` +
+      `Target: the drops cost one TCP deadline (${TCP_DEADLINE_MS} ms) together, not one each.`,
+    '',
+    dropTable(r.drops),
+    '',
+    '## 5. Cold report vs "twice the slowest inventory request plus one probe round" (issue 3)',
+    '',
+    `Run 1 of each warm-run process (section 3): its EC2 client times every request. ≤ 1 passes.`,
+    '',
+    budgetTable(r.scale),
+    '',
+  ];
+  return `${out.join('\n')}\n`;
 }
 
-/**
- * Drops tcp/443 to `count` ENI IPs inside vdl-endpoints (as a host firewall would, silently),
- * measures, and removes exactly those rules. The ENIs are the first of the endpoints the agent
- * probes last (targets go in name order), so every row pays the whole DNS spread before its
- * TCP deadline: the rows differ only in the number of dropped ENIs.
- */
-async function dropRows(state: LabState, reps: number, baseline: ColdSample[]): Promise<DropRow[]> {
-  const rows: DropRow[] = [{ dropped: 0, samples: baseline }];
-  const lastFirst = Object.entries(state.eniIps)
-    .sort(([a], [b]) => b.localeCompare(a))
-    .map(([, ips]) => ips[0]!);
-  for (const count of DROP_COUNTS) {
-    const ips = lastFirst.slice(0, count);
-    if (ips.length < count) throw new Error(`the lab has only ${ips.length} interface endpoints`);
-    const rule = (op: '-A' | '-D', ip: string) =>
-      inNs(ENDPOINTS_NS, [
-        'iptables',
-        '-w',
-        op,
-        'INPUT',
-        '-p',
-        'tcp',
-        '--dport',
-        '443',
-        '-d',
-        ip,
-        '-j',
-        'DROP',
-      ]).join(' ');
-    await runScript(ips.map((ip) => rule('-A', ip)));
-    try {
-      log(`${state.scenario}: ${count} dropped ENIs, ${reps} cold reports`);
-      rows.push({ dropped: count, samples: await coldReports(reps) });
-    } finally {
-      await runScript(ips.map((ip) => rule('-D', ip)));
-    }
-  }
-  return rows;
-}
-
-// ---- EC2 calls per inventory (moto on loopback, host) -----------------------------------
-
-interface Ec2Row {
-  interfaceEndpoints: number;
-  enis: number;
-  calls: number[];
-  pages: number[];
-  durationMs: number[];
-  slowestCallMs: number[];
-  callNames: string;
-}
-
-async function measureEc2Calls(reps: number): Promise<Ec2Row[]> {
-  const moto = await startMoto();
-  const ec2 = new EC2Client({
-    endpoint: moto.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+function plotSpec(points: ScalePoint[]): PlotSpec {
+  const series = (name: string, values: (p: ScalePoint) => number[]) => ({
+    name,
+    points: points.map((p) => {
+      const s = spread(values(p));
+      return { x: p.interfaceEndpoints, y: Math.round(s.median), min: s.min, max: s.max };
+    }),
   });
-  const rows: Ec2Row[] = [];
-  try {
-    for (const n of EC2_SIZES) {
-      await moto.reset();
-      log(`moto: a VPC with ${n} interface endpoints`);
-      const world = await buildWorld(ec2, { interfaceEndpoints: n });
-      const row: Ec2Row = {
-        interfaceEndpoints: n,
-        enis: 2 * n,
-        calls: [],
-        pages: [],
-        durationMs: [],
-        slowestCallMs: [],
-        callNames: '',
-      };
-      for (let i = 0; i < reps; i += 1) {
-        const inventory = await loadInventory(ec2, { vpcId: world.vpcId, region: 'us-east-1' });
-        const gaps = Object.values(inventory).filter(
-          (p) => p && typeof p === 'object' && 'ok' in p && p.ok === false,
-        );
-        if (gaps.length > 0) throw new Error(`inventory of ${n} endpoints has gaps: ${JSON.stringify(gaps)}`);
-        row.calls.push(inventory.calls.length);
-        row.pages.push(inventory.calls.reduce((s, c) => s + c.pages, 0));
-        row.durationMs.push(inventory.durationMs);
-        row.slowestCallMs.push(Math.max(...inventory.calls.map((c) => c.durationMs)));
-        row.callNames = countNames(inventory.calls.map((c) => c.call));
-      }
-      rows.push(row);
-    }
-  } finally {
-    ec2.destroy();
-    await moto.stop();
-  }
-  return rows;
-}
-
-function countNames(names: string[]): string {
-  const counts = new Map<string, number>();
-  for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
-  return [...counts.entries()].map(([n, c]) => (c > 1 ? `${n}×${c}` : n)).join(', ');
+  return {
+    title: 'vpce-doctor report time against interface endpoints (2 ENIs each)',
+    subtitle: 'median, bars min–max; from npm run bench',
+    xTitle: 'interface endpoints',
+    yTitle: 'ms',
+    yUnit: 'ms',
+    series: [
+      series('cold process wall time', (p) => p.cold.map((s) => s.wallMs)),
+      series('cold report (durationMs)', (p) => p.cold.map((s) => s.report.durationMs)),
+      series('warm report (durationMs)', (p) => warmRuns(p).map((w) => w.durationMs)),
+      series('agent probe phase', (p) => p.cold.map((s) => s.report.phases['probes'] ?? 0)),
+      series('blackbox_exporter round, same targets', (p) => p.blackboxRoundMs),
+    ],
+  };
 }
 
 // ---- machine ----------------------------------------------------------------------------
@@ -241,7 +427,7 @@ function sh(argv: string[]): string {
   try {
     return execFileSync(argv[0]!, argv.slice(1), {
       encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     }).trim();
   } catch {
     return 'unknown';
@@ -253,393 +439,97 @@ function machineFacts(): Array<[string, string]> {
     ...baseMachineFacts(),
     ['moto', sh(['python3', '-c', 'import moto; print(moto.__version__)'])],
     ['dnsmasq', sh(['dnsmasq', '--version']).split('\n')[0] ?? 'unknown'],
-    [
-      'load average at start (1/5/15 min)',
-      loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' / '),
-    ],
+    ['AWS CLI', sh(['/usr/bin/aws', '--version'])],
+    ['blackbox_exporter', sh([BLACKBOX_BINARY, '--version']).split('\n')[0] ?? 'unknown'],
+    ['dig', sh(['bash', '-c', 'dig -v 2>&1'])],
+    ['load average at start (1/5/15 min)', loadNow()],
   ];
 }
 
-// ---- derived figures --------------------------------------------------------------------
-
-function warmRuns(m: LabMeasurements): WarmRun[] {
-  return m.inProcess.flatMap((runs) => runs.slice(1));
-}
-
-function coldInProcess(m: LabMeasurements): WarmRun[] {
-  return m.inProcess.map((runs) => runs[0]!);
-}
-
-function slowestInventoryCall(run: WarmRun): number {
-  return Math.max(0, ...run.ec2.filter((c) => c.phase === 'inventory').map((c) => c.durationMs));
-}
-
-function slowestInventoryCommand(run: WarmRun): string {
-  const slowest = slowestInventoryCall(run);
-  return run.ec2.find((c) => c.phase === 'inventory' && c.durationMs === slowest)?.command ?? '–';
-}
-
-/** The most queries sent within any 1000 ms window. */
-function peakPerSecond(times: number[]): number {
-  let peak = 0;
-  let start = 0;
-  for (let end = 0; end < times.length; end += 1) {
-    while (times[end]! - times[start]! >= 1000) start += 1;
-    peak = Math.max(peak, end - start + 1);
-  }
-  return peak;
-}
-
-// ---- the report -------------------------------------------------------------------------
-
-interface Results {
-  reps: number;
-  facts: Array<[string, string]>;
-  totalSeconds: number;
-  ec2: Ec2Row[];
-  labs: LabMeasurements[];
-  drops: DropRow[];
-  loadAtEnd: string;
-}
-
-function table(header: string[], rows: string[][]): string {
-  return [
-    `| ${header.join(' | ')} |`,
-    `|${header.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
-}
-
-function render(r: Results): string {
-  const healthy = r.labs[0]!;
-  const scale = r.labs[1]!;
-  const out: string[] = [];
-  out.push(
-    '# Engine benchmark results',
-    '',
-    `Generated by \`node --import tsx bench/engine.ts --reps ${r.reps}\` (\`npm run bench\`) in ${r.totalSeconds.toFixed(0)} s. ` +
-      'Do not edit by hand: rerun the command. Every figure below comes from that one run; ' +
-      'cells read `median (min–max)` in milliseconds unless they say otherwise. What each row means: bench/README.md.',
-    '',
-    '## Machine',
-    '',
-    table(['fact', 'value'], [...r.facts, ['load average at end (1/5/15 min)', r.loadAtEnd]]),
-    '',
-  );
-
-  // 1 + 3: cold reports, fresh processes.
-  out.push(
-    '## 1, 3. Cold report (fresh agent process, empty inventory cache)',
-    '',
-    'Command, per scenario: `npm run lab -- up --scenario SCENARIO` then ' +
-      '`npm run lab -- exec -- node bin/vpce-doctor.js report --format json` (read `durationMs`, `phases`).',
-    '',
-    table(
-      [
-        'scenario',
-        'endpoints (ENIs)',
-        'n',
-        'status',
-        'durationMs',
-        'context',
-        'inventory',
-        'probes',
-        'checks',
-        'process wall time',
-        'EC2 calls',
-      ],
-      r.labs.map((m) => [
-        m.scenario,
-        `${m.endpoints} (${m.enis})`,
-        String(m.cold.length),
-        [...new Set(m.cold.map((s) => s.report.status))].join(','),
-        ms(pick(m.cold, (s) => s.report.durationMs)),
-        ms(pick(m.cold, (s) => s.report.phases['context'] ?? 0)),
-        ms(pick(m.cold, (s) => s.report.phases['inventory'] ?? 0)),
-        ms(pick(m.cold, (s) => s.report.phases['probes'] ?? 0)),
-        ms(pick(m.cold, (s) => s.report.phases['checks'] ?? 0)),
-        ms(pick(m.cold, (s) => s.wallMs)),
-        [...new Set(m.cold.map((s) => s.report.inventory.calls))].join(','),
-      ]),
-    ),
-    '',
-    `Not counted: the first report after \`lab up\` (moto builds its backends lazily on first use): ${r.labs
-      .map(
-        (m) =>
-          `${m.scenario} ${m.firstAfterUp.report.durationMs} ms (inventory ${Math.round(m.firstAfterUp.report.phases['inventory'] ?? 0)} ms)`,
-      )
-      .join(', ')}.`,
-    '',
-  );
-
-  // 2 + 3: warm reports.
-  const warmTarget = 100;
-  const scaleWarm = pick(warmRuns(scale), (w) => w.durationMs);
-  out.push(
-    '## 2, 3. Warm report (same process, cached inventory)',
-    '',
-    `Command: \`npm run lab -- exec -- node --import tsx bench/warm-run.ts ${WARM_RUNS_PER_PROCESS}\` ` +
-      `(runs the runner ${WARM_RUNS_PER_PROCESS} times in one process, built as src/cli.ts builds it; run 1 is cold, runs 2–${WARM_RUNS_PER_PROCESS} warm). ` +
-      `Samples: ${healthy.inProcess.length} processes × ${WARM_RUNS_PER_PROCESS - 1} warm runs.`,
-    '',
-    table(
-      [
-        'scenario',
-        'endpoints (ENIs)',
-        'n',
-        'in-process cold durationMs',
-        'warm durationMs',
-        'warm context',
-        'warm inventory',
-        'warm probes',
-        'warm checks',
-        'EC2 requests per warm run',
-      ],
-      r.labs.map((m) => {
-        const warm = warmRuns(m);
-        return [
-          m.scenario,
-          `${m.endpoints} (${m.enis})`,
-          String(warm.length),
-          ms(pick(coldInProcess(m), (w) => w.durationMs)),
-          ms(pick(warm, (w) => w.durationMs)),
-          ms(
-            pick(warm, (w) => w.phases['context'] ?? 0),
-            1,
-          ),
-          ms(
-            pick(warm, (w) => w.phases['inventory'] ?? 0),
-            1,
-          ),
-          ms(pick(warm, (w) => w.phases['probes'] ?? 0)),
-          ms(
-            pick(warm, (w) => w.phases['checks'] ?? 0),
-            1,
-          ),
-          [...new Set(warm.map((w) => w.ec2.length))].join(','),
-        ];
-      }),
-    ),
-    '',
-    `Where the warm time goes: the agent's DNS rate limiter (src/net/rate-limit.ts, ${LIMITER.ratePerSecond}/s, burst ${LIMITER.burst}) ` +
-      `alone needs at least (queries − burst) / rate = ${r.labs
-        .map((m) => {
-          const queries = warmRuns(m)[0]?.dnsQueryTimesMs.length ?? 0;
-          return `${m.scenario}: (${queries} − ${LIMITER.burst}) / ${LIMITER.ratePerSecond} = ${Math.max(0, ((queries - LIMITER.burst) / LIMITER.ratePerSecond) * 1000).toFixed(0)} ms`;
-        })
-        .join('; ')} of every warm run's probes phase.`,
-    '',
-    `Target (issue): warm report for 100 ENIs under ${warmTarget} ms. Measured (${scale.scenario}, ${scale.enis} ENIs): ` +
-      `median ${scaleWarm.median.toFixed(0)} ms = ${(scaleWarm.median / warmTarget).toFixed(1)}× the target → ${passFail(scaleWarm.median < warmTarget)}.`,
-    '',
-  );
-
-  // 4: EC2 calls.
-  const callCounts = new Set(r.ec2.flatMap((row) => row.calls));
-  out.push(
-    '## 4. EC2 calls per cold inventory (moto on loopback, `loadInventory` in-process on the host)',
-    '',
-    'Command: part of `node --import tsx bench/engine.ts` (moto from test/support/moto.ts, the VPC from ' +
-      'test/integration/inventory-world.ts: 2 subnets, N interface endpoints with an ENI in each, one s3 gateway endpoint, ' +
-      'a flow log, a customer-managed prefix list). No probes.',
-    '',
-    table(
-      [
-        'interface endpoints (ENIs)',
-        'n',
-        'logical calls',
-        'pages (requests)',
-        'inventory ms',
-        'slowest call ms',
-        'calls',
-      ],
-      r.ec2.map((row) => [
-        `${row.interfaceEndpoints} (${row.enis})`,
-        String(row.calls.length),
-        [...new Set(row.calls)].join(','),
-        [...new Set(row.pages)].join(','),
-        ms(spread(row.durationMs)),
-        ms(spread(row.slowestCallMs), 1),
-        row.callNames,
-      ]),
-    ),
-    '',
-    `Target: constant in the number of endpoints. Measured: ${[...callCounts].join(', ')} call(s) for ` +
-      `${EC2_SIZES.join(', ')} endpoints → ${passFail(callCounts.size === 1)}. ` +
-      '(moto returns every Describe* result in one page; against AWS, pages grow with the result size and calls do not.)',
-    '',
-  );
-
-  // 5: dropped ENIs.
-  const base = r.drops.find((d) => d.dropped === 0)!;
-  const one = r.drops.find((d) => d.dropped === 1)!;
-  const forty = r.drops.find((d) => d.dropped === 40)!;
-  const t1 = spread(one.samples.map((s) => s.report.durationMs)).median;
-  const t40 = spread(forty.samples.map((s) => s.report.durationMs)).median;
-  const t0 = spread(base.samples.map((s) => s.report.durationMs)).median;
-  out.push(
-    `## 5. Silently dropped ENIs (${scale.scenario})`,
-    '',
-    `Command: with \`${scale.scenario}\` up, \`ip netns exec ${ENDPOINTS_NS} iptables -A INPUT -p tcp --dport 443 -d ENI_IP -j DROP\` ` +
-      'for each dropped ENI (the first ENI of the endpoints the agent probes last), then the cold report command of section 1.',
-    '',
-    table(
-      ['dropped ENIs', 'n', 'durationMs', 'probes', 'targets not passing', 'root causes'],
-      r.drops.map((d) => [
-        String(d.dropped),
-        String(d.samples.length),
-        ms(pick(d.samples, (s) => s.report.durationMs)),
-        ms(pick(d.samples, (s) => s.report.phases['probes'] ?? 0)),
-        [...new Set(d.samples.map((s) => s.report.targets.filter((t) => t.status !== 'pass').length))].join(
-          ',',
-        ),
-        [
-          ...new Set(
-            d.samples.flatMap((s) =>
-              s.report.targets.map((t) => t.rootCause?.code).filter((c) => c !== undefined),
-            ),
-          ),
-        ].join(', ') || '–',
-      ]),
-    ),
-    '',
-    `Target: the drops cost one TCP probe deadline (${TCP_DEADLINE_MS} ms, src/config.ts DEFAULT_TIMEOUTS.tcpMs) together, not one each. ` +
-      `time(40)/time(1) = ${(t40 / t1).toFixed(2)}; time(40) − time(0) = ${(t40 - t0).toFixed(0)} ms ` +
-      `(bound: ${TCP_DEADLINE_MS} ms + spread) → ${passFail(t40 / t1 < 1.5 && t40 - t0 < TCP_DEADLINE_MS * 1.5)}.`,
-    '',
-  );
-
-  // 6: cold report vs twice the slowest inventory call plus one probe round.
-  const rows6 = r.labs.map((m) => {
-    const runs = coldInProcess(m);
-    const ratios = runs.map((w) => w.durationMs / (2 * slowestInventoryCall(w) + (w.phases['probes'] ?? 0)));
-    return { m, runs, ratios: spread(ratios) };
-  });
-  out.push(
-    '## 6. Cold report vs "twice the slowest single inventory call plus one probe round"',
-    '',
-    `Command: \`npm run lab -- exec -- node --import tsx bench/warm-run.ts ${WARM_RUNS_PER_PROCESS}\`, run 1 of each process ` +
-      "(its EC2 client times every request; requests after context discovery are the inventory's; the probe round is the `probes` phase, " +
-      'all targets probed at once).',
-    '',
-    table(
-      [
-        'scenario',
-        'n',
-        'cold durationMs',
-        'context',
-        'inventory',
-        'slowest inventory request',
-        'probe round',
-        'budget 2×slowest + probes',
-        'ratio durationMs / budget',
-        'vs target',
-        'over budget',
-        'context + checks',
-      ],
-      rows6.map(({ m, runs, ratios }) => [
-        m.scenario,
-        String(runs.length),
-        ms(pick(runs, (w) => w.durationMs)),
-        ms(pick(runs, (w) => w.phases['context'] ?? 0)),
-        ms(pick(runs, (w) => w.phases['inventory'] ?? 0)),
-        `${ms(pick(runs, slowestInventoryCall), 1)} (${[...new Set(runs.map(slowestInventoryCommand))].join(', ')})`,
-        ms(pick(runs, (w) => w.phases['probes'] ?? 0)),
-        ms(pick(runs, (w) => 2 * slowestInventoryCall(w) + (w.phases['probes'] ?? 0))),
-        ms(ratios, 2),
-        passFail(ratios.median <= 1),
-        ms(pick(runs, (w) => w.durationMs - 2 * slowestInventoryCall(w) - (w.phases['probes'] ?? 0))),
-        ms(pick(runs, (w) => (w.phases['context'] ?? 0) + (w.phases['checks'] ?? 0))),
-      ]),
-    ),
-    '',
-  );
-
-  // DNS query rate.
-  out.push(
-    '## DNS queries per second the agent sends',
-    '',
-    "Counted in-process (bench/warm-run.ts times every grant of the agent's shared DNS rate limiter, i.e. every query sent), " +
-      'over the cold runs of section 6. Each target asks each resolver of src/probe-plan.ts resolversToQuery once (in the lab: AmazonProvidedDNS at 10.0.0.2, which resolv.conf names, so one query per target).',
-    '',
-    table(
-      [
-        'scenario',
-        'targets',
-        'queries per report',
-        'probes phase',
-        'average queries/s over the probes phase',
-        'peak queries in any 1 s',
-        `vs ${DNS_LIMIT_PER_ENI}/s per ENI`,
-      ],
-      r.labs.map((m) => {
-        const runs = coldInProcess(m);
-        const peak = pick(runs, (w) => peakPerSecond(w.dnsQueryTimesMs));
-        return [
-          m.scenario,
-          [...new Set(runs.map((w) => w.targets))].join(','),
-          [...new Set(runs.map((w) => w.dnsQueryTimesMs.length))].join(','),
-          ms(pick(runs, (w) => w.phases['probes'] ?? 0)),
-          ms(pick(runs, (w) => w.dnsQueryTimesMs.length / ((w.phases['probes'] ?? 1) / 1000))),
-          ms(peak),
-          `${passFail(peak.max < DNS_LIMIT_PER_ENI / 4)} (peak ${((peak.max / DNS_LIMIT_PER_ENI) * 100).toFixed(0)} % of the limit)`,
-        ];
-      }),
-    ),
-    '',
-  );
-  return `${out.join('\n')}\n`;
-}
+const loadNow = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
 
 // ---- main -------------------------------------------------------------------------------
 
+async function withScenario<T>(
+  name: string,
+  fn: (state: Awaited<ReturnType<typeof labUp>>) => Promise<T>,
+): Promise<T> {
+  log(`lab up: ${name}`);
+  const state = await labUp(name);
+  try {
+    return await fn(state);
+  } finally {
+    await labDown();
+  }
+}
+
+async function runOnly(name: string, reps: number): Promise<string> {
+  if (name === 'drops') {
+    const drops = await withScenario(`scale-${DROP_SCALE}`, (s) => dropRows(s, DROP_COUNTS, reps, log));
+    return dropTable(drops);
+  }
+  if (/^scale-\d+$/.test(name))
+    return scaleTable([await withScenario(name, (s) => measureScale(s, reps, log))]);
+  if (!scenarios.some((s) => s.name === name)) {
+    throw new Error(
+      `--only: one of ${scenarios.map((s) => s.name).join(', ')}, scale-N or drops; not "${name}"`,
+    );
+  }
+  const c = await withScenario(name, (s) => compareScenario(s, reps, log));
+  return `${speedTable([c])}\n\n${findsTable([c])}\n\n${notes([c])}`;
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { reps: { type: 'string', default: '5' } } });
+  const { values } = parseArgs({
+    options: { reps: { type: 'string', default: '3' }, only: { type: 'string' } },
+  });
   const reps = Number(values.reps);
-  if (!Number.isInteger(reps) || reps < 1 || reps > 50) throw new Error('--reps: a whole number 1..50');
+  if (!Number.isInteger(reps) || reps < 1 || reps > 20) throw new Error('--reps: a whole number 1..20');
   const problem = preflightProblem({ uid: process.getuid?.() ?? 0, ipNetns: true });
   if (problem) throw new Error(problem);
   if (readState())
     throw new Error('a lab is up; the benchmark brings up its own (run `npm run lab -- down` first)');
-
-  const started = performance.now();
   ensureBuilt(log);
-  const facts = machineFacts();
 
-  const ec2 = await measureEc2Calls(reps);
-  const labs: LabMeasurements[] = [];
-  let drops: DropRow[] = [];
-  try {
-    log('lab up: healthy');
-    labs.push(await measureLab(await labUp('healthy'), reps));
-    await labDown();
-    log(`lab up: scale-${SCALE}`);
-    const state = await labUp(`scale-${SCALE}`);
-    const scale = await measureLab(state, reps);
-    labs.push(scale);
-    drops = await dropRows(state, reps, scale.cold);
-  } finally {
-    await labDown();
+  if (values.only) {
+    process.stdout.write(`${await runOnly(values.only, reps)}\n`);
+    return;
   }
 
+  const started = performance.now();
+  const facts = machineFacts();
+  const comparisons: ScenarioComparison[] = [];
+  for (const s of scenarios)
+    comparisons.push(await withScenario(s.name, (state) => compareScenario(state, reps, log)));
+  const scale: ScalePoint[] = [];
+  let drops: DropRow[] = [];
+  for (const n of SCALE_SIZES) {
+    scale.push(
+      await withScenario(`scale-${n}`, async (state) => {
+        const point = await measureScale(state, reps, log);
+        if (n === DROP_SCALE) drops = await dropRows(state, DROP_COUNTS, reps, log);
+        return point;
+      }),
+    );
+  }
   const results: Results = {
     reps,
     facts,
     totalSeconds: (performance.now() - started) / 1000,
-    ec2,
-    labs,
+    comparisons,
+    scale,
     drops,
-    loadAtEnd: loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' / '),
+    loadAtEnd: loadNow(),
   };
+  writeFileSync(PLOT, await renderPlotPng(plotSpec(scale)));
   writeFileSync(RESULTS, render(results));
-  log(`wrote ${RESULTS} in ${results.totalSeconds.toFixed(0)} s`);
+  log(`wrote ${RESULTS} and ${PLOT} in ${results.totalSeconds.toFixed(0)} s`);
 }
 
-main().catch((error: unknown) => {
+main().catch(async (error: unknown) => {
   process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;
 });

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the lab and the tests need, only when one is missing.
+# Installs the Debian packages the lab and the tests need, only when one is missing. Packages
+# named as arguments are installed too (bench/host-deps.sh passes the ones it lacks).
 set -euo pipefail
-need=()
+need=("$@")
 command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
 command -v ip >/dev/null && command -v ss >/dev/null || need+=(iproute2)
 command -v iptables >/dev/null && command -v iptables-save >/dev/null || need+=(iptables)
@@ -12,7 +13,7 @@ command -v pkill >/dev/null || need+=(procps)
 command -v setpriv >/dev/null || need+=(util-linux)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
-    echo "vpce-doctor lab: missing ${need[*]} and not root to install them" >&2
+    echo "vpce-doctor: missing ${need[*]} and not root to install them" >&2
     exit 2
   fi
   echo "installing ${need[*]}" >&2
