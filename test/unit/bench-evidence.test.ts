@@ -180,7 +180,7 @@ describe('blackbox_exporter, scored', () => {
       'gateway services answer public',
     );
     assert.deepEqual(
-      (modules['tls_0']?.['tcp']?.['tls_config'] as Record<string, string>)['server_name'],
+      (modules['tls_0']?.['tcp']?.['tls_config'] as Record<string, string> | undefined)?.['server_name'],
       STS,
     );
     assert.deepEqual(
