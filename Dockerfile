@@ -1,7 +1,7 @@
 # The agent as a sidecar container: `vpce-doctor serve` on :8080.
 #   docker build -t vpce-doctor .
 # Multi-stage: compile and bundle with the dev dependencies, then a runtime stage that holds only
-# the bundle (dist/cli.js: the agent with its dependencies, the AWS SDK included) and the
+# the bundle (dist/cli/: the agent with its dependencies, the AWS SDK included) and the
 # findings catalogue. The base image is a build argument so the
 # image can be built from a local base (deploy/image/build-local.sh does that with podman).
 ARG NODE_IMAGE=node:20-bookworm-slim
@@ -24,7 +24,7 @@ ENV NODE_ENV=production \
     VPCE_DOCTOR_PORT=8080
 WORKDIR /app
 COPY --from=build /app/package.json ./
-COPY --from=build /app/dist/cli.js ./dist/
+COPY --from=build /app/dist/cli ./dist/cli
 COPY bin ./bin
 COPY docs ./docs
 # The `node` user of the Node images, by number so Kubernetes' runAsNonRoot can verify it.

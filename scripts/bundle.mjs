@@ -1,9 +1,11 @@
-// Bundles an entry point and everything it imports into one minified ESM file, the AWS SDK
-// inside: the Lambda handler (src/lambda.ts → dist/lambda.js), so the function does not depend on
-// the runtime's copy, and the CLI (src/cli.ts → dist/cli.js, which bin/vpce-doctor.js loads),
-// because one file loads in a third of the time Node takes to resolve hundreds of SDK modules.
+// Bundles an entry point and everything it imports into minified ESM, the AWS SDK inside: the
+// Lambda handler (src/lambda.ts → dist/lambda.js, one file), so the function does not depend on
+// the runtime's copy, and the CLI (src/cli.ts → dist/cli/cli.js, which bin/vpce-doctor.js loads),
+// because a bundle loads in a third of the time Node takes to resolve hundreds of SDK modules.
+// With --outdir, code only a dynamic import reaches (the HTTP stack of `serve`) goes to its own
+// chunk, so a one-shot report does not load it.
 //
-//   node scripts/bundle.mjs [--entry src/lambda.ts] [--outfile dist/lambda.js] [--metafile]
+//   node scripts/bundle.mjs [--entry src/lambda.ts] [--outfile dist/lambda.js | --outdir DIR] [--metafile]
 //
 // ESM because the package is `"type": "module"`: deploy dist/lambda.js with a package.json
 // holding {"type":"module"} beside it (this script writes dist/package.json), or rename it .mjs.
@@ -17,11 +19,16 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
   options: {
     entry: { type: 'string', default: 'src/lambda.ts' },
-    outfile: { type: 'string', default: 'dist/lambda.js' },
+    outfile: { type: 'string' },
+    outdir: { type: 'string' },
     metafile: { type: 'boolean' },
   },
 });
-const outfile = join(ROOT, values.outfile);
+if (values.outfile && values.outdir) throw new Error('bundle: --outfile or --outdir, not both');
+const output = values.outdir
+  ? { outdir: join(ROOT, values.outdir), splitting: true, entryNames: '[name]', chunkNames: 'chunks/[name]-[hash]' }
+  : { outfile: join(ROOT, values.outfile ?? 'dist/lambda.js') };
+const outputDir = output.outdir ?? dirname(output.outfile);
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 
 // src/version.ts reads package.json beside the code; a bundle has none, so it is inlined.
@@ -37,8 +44,9 @@ const inlineVersion = {
 
 const started = performance.now();
 const result = await build({
+  absWorkingDir: ROOT,
   entryPoints: [join(ROOT, values.entry)],
-  outfile,
+  ...output,
   bundle: true,
   minify: true,
   format: 'esm',
@@ -54,9 +62,10 @@ const result = await build({
   logLevel: 'warning',
   plugins: [inlineVersion],
 });
-writeFileSync(join(dirname(outfile), 'package.json'), '{"type":"module"}\n');
-if (values.metafile) writeFileSync(`${outfile}.meta.json`, JSON.stringify(result.metafile));
-const bytes = statSync(outfile).size;
+writeFileSync(join(outputDir, 'package.json'), '{"type":"module"}\n');
+if (values.metafile) writeFileSync(join(outputDir, 'meta.json'), JSON.stringify(result.metafile));
+const files = Object.keys(result.metafile.outputs);
+const bytes = files.reduce((sum, file) => sum + statSync(join(ROOT, file)).size, 0);
 process.stdout.write(
-  `${values.outfile}: ${(bytes / 1024 / 1024).toFixed(2)} MiB (${bytes} bytes) in ${Math.round(performance.now() - started)} ms\n`,
+  `${values.outdir ?? values.outfile ?? 'dist/lambda.js'}: ${(bytes / 1024 / 1024).toFixed(2)} MiB (${bytes} bytes, ${files.length} file${files.length > 1 ? 's' : ''}) in ${Math.round(performance.now() - started)} ms\n`,
 );

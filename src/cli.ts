@@ -14,7 +14,6 @@ import { renderMarkdown } from './render/markdown.js';
 import { renderText, shouldColor } from './render/text.js';
 import { exitCodeFor } from './report.js';
 import { createRunner } from './runner.js';
-import { readServeSettings, serve } from './server.js';
 import { fullServiceName, unmatchedServices } from './targets.js';
 import { VERSION } from './version.js';
 
@@ -161,6 +160,8 @@ async function serveCommand(args: string[], io: Io): Promise<number> {
   };
   if (flags.port !== undefined && !/^\d+$/.test(flags.port))
     throw new UsageError(`--port: '${flags.port}' is not a TCP port (1..65535)`);
+  // The HTTP stack (fastify, prom-client) loads only for `serve`: a one-shot report starts faster.
+  const { readServeSettings, serve } = await import('./server.js');
   const settings = readServeSettings(io.env, flags);
   const config = await loadConfig(io.env, values.config as string | undefined);
   validateContextEnv(io.env);

@@ -147,7 +147,7 @@ describe('the container image', {
   });
 
   it('holds the bundle and the catalogue, and no node_modules: the serving tests below need nothing else', () => {
-    assert.ok(existsSync(`${rootfs}/app/dist/cli.js`), 'dist/cli.js, the bundled agent');
+    assert.ok(existsSync(`${rootfs}/app/dist/cli/cli.js`), 'dist/cli/cli.js, the bundled agent');
     assert.ok(existsSync(`${rootfs}/app/docs/findings.md`), 'the catalogue `explain` reads');
     assert.equal(existsSync(`${rootfs}/app/node_modules`), false, 'no dependency tree beside the bundle');
     assert.equal(existsSync(`${rootfs}/app/dist/src`), false, 'no unbundled compiler output');

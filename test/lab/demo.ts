@@ -59,7 +59,7 @@ async function main(): Promise<number> {
     const state = await starting;
     if (interrupted) return 130;
     process.stdout.write(`${topology(state)}\n\n`);
-    if (existsSync(`${REPO_ROOT}/dist/cli.js`)) {
+    if (existsSync(`${REPO_ROOT}/dist/cli/cli.js`)) {
       const result = await labExec(['node', 'bin/vpce-doctor.js', 'report'], { timeoutMs: 120_000 });
       process.stdout.write(result.stdout);
       process.stderr.write(result.stderr);
@@ -68,7 +68,7 @@ async function main(): Promise<number> {
       );
     } else {
       process.stdout.write(
-        'the agent is not built yet (no dist/cli.js): what real clients see from vdl-agent-a\n',
+        'the agent is not built yet (no dist/cli/cli.js): what real clients see from vdl-agent-a\n',
       );
       const lines = await proveScenario(state, scenario);
       process.stdout.write(`${renderProof(lines)}\n`);
