@@ -26,7 +26,12 @@ const { values } = parseArgs({
 });
 if (values.outfile && values.outdir) throw new Error('bundle: --outfile or --outdir, not both');
 const output = values.outdir
-  ? { outdir: join(ROOT, values.outdir), splitting: true, entryNames: '[name]', chunkNames: 'chunks/[name]-[hash]' }
+  ? {
+      outdir: join(ROOT, values.outdir),
+      splitting: true,
+      entryNames: '[name]',
+      chunkNames: 'chunks/[name]-[hash]',
+    }
   : { outfile: join(ROOT, values.outfile ?? 'dist/lambda.js') };
 const outputDir = output.outdir ?? dirname(output.outfile);
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
