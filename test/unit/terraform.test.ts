@@ -277,6 +277,16 @@ describe('deploy/terraform', () => {
     }
   });
 
+  it('runs the functions on the Lambda runtime the CloudFormation template defaults to, one Lambda still creates', () => {
+    const fn = resources('aws_lambda_function').get('agent');
+    assert.equal(fn?.['runtime'], interpolation('var.lambda_runtime'));
+    const template = readFileSync(join(ROOT, 'deploy/cloudformation/lambda.yaml'), 'utf8');
+    const cfnDefault = /^ {2}Runtime:\n(?: {4}.*\n)*? {4}Default: (\S+)$/m.exec(template)?.[1];
+    assert.ok(cfnDefault, 'lambda.yaml has a Runtime parameter with a default');
+    assert.equal(variables.get('lambda_runtime')?.['default'], cfnDefault);
+    assert.notEqual(cfnDefault, 'nodejs20.x', 'Lambda stopped creating nodejs20.x functions on 2026-06-01');
+  });
+
   it('health-checks /health in the startup-gate shape and /healthz otherwise', () => {
     const locals = moduleLocals();
     assert.equal(

@@ -170,7 +170,7 @@ resource "aws_lambda_function" "agent" {
   function_name    = local.function_name[each.key]
   description      = "vpce-doctor: VPC endpoint reachability from ${each.key}"
   role             = aws_iam_role.lambda[0].arn
-  runtime          = "nodejs20.x"
+  runtime          = var.lambda_runtime
   handler          = "lambda.handler"
   filename         = var.lambda_package_path
   source_code_hash = filebase64sha256(var.lambda_package_path)

@@ -276,6 +276,17 @@ variable "lambda_architecture" {
   }
 }
 
+variable "lambda_runtime" {
+  description = "The Lambda Node.js runtime (the bundle targets Node 20 and runs on later ones; Lambda no longer creates nodejs20.x functions)."
+  type        = string
+  default     = "nodejs22.x"
+
+  validation {
+    condition     = contains(["nodejs22.x", "nodejs24.x"], var.lambda_runtime)
+    error_message = "lambda_runtime must be \"nodejs22.x\" or \"nodejs24.x\"."
+  }
+}
+
 variable "lambda_memory_size" {
   description = "Memory of each function, MiB."
   type        = number
