@@ -1,8 +1,8 @@
-// What every bench shares: a current dist/ (they run bin/vpce-doctor.js, which loads it) and
-// the machine facts every results file starts with.
+// What every bench shares: a current dist/ (they run bin/vpce-doctor.js, which loads it), the
+// machine facts every results file starts with, and waiting for the one lab a machine has.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { availableParallelism, cpus, release, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,15 +30,37 @@ export function ensureBuilt(log: (line: string) => void): void {
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
 }
 
-function git(args: string[]): string {
+/** A command's stdout, trimmed, or `fallback` when it cannot run or fails. */
+export function sh(argv: string[], fallback = 'unknown'): string {
   try {
-    return execFileSync('git', ['-C', ROOT, ...args], {
+    return execFileSync(argv[0]!, argv.slice(1), {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
     }).trim();
   } catch {
-    return '';
+    return fallback;
   }
+}
+
+const git = (args: string[]): string => sh(['git', '-C', ROOT, ...args], '');
+
+/** The 1, 5 and 15 minute load averages, `1.02 / 0.98 / 0.91`. */
+export const loadAverage = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
+
+/**
+ * The lab is one per machine: another run may hold it (vdl-* namespaces). Waits for it, checking
+ * every 10 s, rather than tearing it down; after 10 minutes says why it gave up.
+ */
+export async function waitForFreeLab(log: (line: string) => void): Promise<string | undefined> {
+  for (let waited = 0; waited < 600; waited += 10) {
+    if (!/^vdl-/m.test(sh(['ip', 'netns', 'list'], ''))) return undefined;
+    log('another lab is up (another run holds it): waiting 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+  }
+  return 'another lab stayed up (vdl-* namespaces) for 10 minutes';
 }
 
 /** Date, commit (and whether src/ differs from it), cores, CPU, memory, kernel, node. */

@@ -5,9 +5,7 @@
 //   node --import tsx bench/engine.ts [--reps N]            (npm run bench installs and builds first)
 //   node --import tsx bench/engine.ts --only NAME [--reps N] (one row group to stdout: a scenario,
 //                                                            scale-N, or drops)
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -16,7 +14,7 @@ import { createDnsLimiter } from '../src/probes.js';
 import { labDown, labUp, preflightProblem, readState, scenarios } from '../test/lab/index.js';
 import { compareScenario, type ScenarioComparison } from './baselines.js';
 import { BLACKBOX_BINARY } from './blackbox.js';
-import { baseMachineFacts, ensureBuilt } from './common.js';
+import { baseMachineFacts, ensureBuilt, loadAverage, sh } from './common.js';
 import { type PlotSpec, renderPlotPng } from './plot.js';
 import { type DropRow, dropRows, measureScale, type ScalePoint, WARM_RUNS_PER_PROCESS } from './scale.js';
 import { distinct, ms, passFail, pick, spread, table, yesNo } from './stats.js';
@@ -436,17 +434,6 @@ function plotSpec(points: ScalePoint[]): PlotSpec {
 
 // ---- machine ----------------------------------------------------------------------------
 
-function sh(argv: string[]): string {
-  try {
-    return execFileSync(argv[0]!, argv.slice(1), {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
 function machineFacts(): Array<[string, string]> {
   return [
     ...baseMachineFacts(),
@@ -455,14 +442,9 @@ function machineFacts(): Array<[string, string]> {
     ['AWS CLI', sh(['/usr/bin/aws', '--version'])],
     ['blackbox_exporter', sh([BLACKBOX_BINARY, '--version']).split('\n')[0] ?? 'unknown'],
     ['dig', sh(['bash', '-c', 'dig -v 2>&1'])],
-    ['load average at start (1/5/15 min)', loadNow()],
+    ['load average at start (1/5/15 min)', loadAverage()],
   ];
 }
-
-const loadNow = () =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' / ');
 
 // ---- main -------------------------------------------------------------------------------
 
@@ -535,7 +517,7 @@ async function main(): Promise<void> {
     comparisons,
     scale,
     drops,
-    loadAtEnd: loadNow(),
+    loadAtEnd: loadAverage(),
   };
   writeFileSync(PLOT, await renderPlotPng(plotSpec(scale)));
   writeFileSync(RESULTS, render(results));

@@ -12,6 +12,8 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import type { Report } from '../src/model.js';
 import { labDown, labExec, labUp, preflightProblem } from '../test/lab/index.js';
+import { waitForFreeLab } from './common.js';
+import { spread } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BUNDLE = join(ROOT, 'dist/lambda.js');
@@ -22,13 +24,8 @@ const { values } = parseArgs({
 const REPS = Math.max(3, Number(values.reps));
 const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 const fmt = (xs: number[]) =>
-  `${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)}, n=${xs.length})`;
+  `${spread(xs).median.toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)}, n=${xs.length})`;
 
 /** Wall time from spawning `node` until the bundle's handler is a function (what a cold start pays). */
 function timeToReady(): Promise<number> {
@@ -118,16 +115,8 @@ async function labInvocations(): Promise<{ cold: Invocation[]; warm: Invocation[
 }
 
 async function labFree(): Promise<string | undefined> {
-  const uid = process.getuid?.() ?? 0;
-  const problem = preflightProblem({ uid, ipNetns: true });
-  if (problem) return problem;
-  for (let waited = 0; waited < 600; waited += 10) {
-    const list = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-    if (!/\bvdl-/.test(list)) return undefined;
-    log('another lab is up; waiting 10 s');
-    await new Promise((r) => setTimeout(r, 10_000));
-  }
-  return 'another lab stayed up for 10 minutes';
+  const problem = preflightProblem({ uid: process.getuid?.() ?? 0, ipNetns: true });
+  return problem ?? (await waitForFreeLab(log));
 }
 
 async function main(): Promise<void> {

@@ -7,13 +7,14 @@
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { labDown, labEnv, labUp, readState } from '../test/lab/index.js';
 import { run } from '../test/lab/shell.js';
-import { baseMachineFacts, ensureBuilt } from './common.js';
+import { baseMachineFacts, ensureBuilt, loadAverage, waitForFreeLab } from './common.js';
+import { table } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RESULTS = join(ROOT, 'bench', 'SERVE-RESULTS.md');
@@ -39,35 +40,18 @@ const log = (msg: string): void => {
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function _sh(argv: string[]): string {
-  const out = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
-  return out.status === 0 ? `${out.stdout}${out.stderr}`.trim() : '';
-}
-
 // ---- preconditions ----------------------------------------------------------------------
 
 function ensureWrk(): string {
   const have = () => spawnSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' }).status === 0;
   if (!have()) {
-    log('wrk is missing: apt-get install -y -qq wrk');
-    spawnSync('apt-get', ['install', '-y', '-qq', 'wrk'], { stdio: 'inherit' });
+    log('wrk is missing: bash bench/host-deps.sh');
+    spawnSync('bash', [join(ROOT, 'bench/host-deps.sh')], { stdio: 'inherit' });
   }
-  if (!have()) throw new Error('wrk is not installed and `apt-get install -y -qq wrk` did not install it');
+  if (!have()) throw new Error('wrk is not installed and `bash bench/host-deps.sh` did not install it');
   // `wrk -v` prints its banner and exits 1.
   const banner = spawnSync('wrk', ['-v'], { encoding: 'utf8' });
   return `${banner.stdout}${banner.stderr}`.split('\n')[0]?.trim() || 'unknown';
-}
-
-/** The lab is one per machine: another engineer's run may hold it. Wait rather than tear it down. */
-async function waitForFreeLab(): Promise<void> {
-  const deadline = Date.now() + LAB_WAIT_MS;
-  for (;;) {
-    const { stdout } = await run(['ip', 'netns', 'list'], { timeoutMs: 5_000 });
-    if (!/^vdl-/m.test(stdout)) return;
-    if (Date.now() > deadline) throw new Error('the lab stayed busy (vdl-* namespaces) for 10 minutes');
-    log('a lab is up (another run holds it): waiting');
-    await sleep(10_000);
-  }
 }
 
 // ---- the server -------------------------------------------------------------------------
@@ -260,11 +244,6 @@ interface Results {
   alive: boolean;
 }
 
-const loadNow = (): string =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' / ');
-
 async function measure(
   duration: number,
   pid: number,
@@ -329,13 +308,14 @@ async function main(): Promise<void> {
   if (uid !== 0) throw new Error(`the lab needs root (network namespaces); running as uid ${uid}`);
   const wrkVersion = ensureWrk();
   ensureBuilt(log);
-  await waitForFreeLab();
+  const busy = await waitForFreeLab(log);
+  if (busy) throw new Error(busy);
 
   const started = performance.now();
   const facts: Array<[string, string]> = [
     ...baseMachineFacts(),
     ['wrk', wrkVersion],
-    ['load average at start (1/5/15 min)', loadNow()],
+    ['load average at start (1/5/15 min)', loadAverage()],
   ];
 
   let server: ChildProcess | undefined;
@@ -369,7 +349,7 @@ async function main(): Promise<void> {
     const measured = await measure(duration, pid);
     const results: Results = {
       facts,
-      loadAtEnd: loadNow(),
+      loadAtEnd: loadAverage(),
       totalSeconds: (performance.now() - started) / 1000,
       ...measured,
     };
@@ -387,14 +367,6 @@ async function main(): Promise<void> {
 }
 
 // ---- SERVE-RESULTS.md -------------------------------------------------------------------
-
-function table(header: string[], rows: string[][]): string {
-  return [
-    `| ${header.join(' | ')} |`,
-    `|${header.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
-}
 
 const verdict = (ok: boolean): string => (ok ? '**PASS**' : '**FAIL**');
 const mb = (m: Memory): string => `${m.rssMb.toFixed(1)} MB`;
