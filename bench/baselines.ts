@@ -22,10 +22,10 @@ export interface ColdSample {
   report: Report;
 }
 
-/** A fresh agent process: an empty inventory cache. */
-export async function coldReport(options: { env?: Record<string, string> } = {}): Promise<ColdSample> {
+/** A fresh agent process: an empty inventory cache. `wrapper` runs it (GNU time, for one). */
+export async function coldReport(wrapper: string[] = []): Promise<ColdSample> {
   const started = performance.now();
-  const result = await labExec(REPORT, { timeoutMs: 60_000, ...options });
+  const result = await labExec([...wrapper, ...REPORT], { timeoutMs: 60_000 });
   const wallMs = performance.now() - started;
   try {
     return { wallMs, report: JSON.parse(result.stdout) as Report };

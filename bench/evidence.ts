@@ -266,9 +266,11 @@ function judge(
         `${isNamed ? `; names ${code}` : hasEvidence ? `; holds the facts of ${code}` : ''}`,
     );
   }
-  const alarms = working.filter((t) => symptoms(t).length > 0);
+  const alarms = working.map((t) => ({ t, seen: symptoms(t) })).filter(({ seen }) => seen.length > 0);
   if (alarms.length > 0)
-    notes.push(`false alarm: ${alarms.map((t) => `${t.shortName} (${symptoms(t).join('; ')})`).join(', ')}`);
+    notes.push(
+      `false alarm: ${alarms.map(({ t, seen }) => `${t.shortName} (${seen.join('; ')})`).join(', ')}`,
+    );
   if (broken.length === 0) names = alarms.length === 0;
   return { flagsFailures: flags, falseAlarm: alarms.length > 0, evidence: ev, names, notes };
 }

@@ -2,14 +2,13 @@
 // process), warm (same process, cached inventory), at the resolver (dnsmasq's query log) and in
 // memory (peak RSS), beside a blackbox_exporter round over the same targets; then silently
 // dropped ENIs. Used by bench/engine.ts.
-import { closeSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Report } from '../src/model.js';
 import type { LabState } from '../test/lab/index.js';
 import { labExec } from '../test/lab/index.js';
 import { inNs, runScript } from '../test/lab/shell.js';
-import { blackbox, type ColdSample, coldReport, REPORT, scenarioFacts } from './baselines.js';
+import { blackbox, type ColdSample, coldReport, scenarioFacts } from './baselines.js';
 import type { WarmRun, WarmRunOutput } from './warm-run.js';
 
 export const WARM = ['node', '--import', 'tsx', 'bench/warm-run.ts'];
@@ -51,18 +50,6 @@ function fileSize(path: string): number {
   }
 }
 
-function readFrom(path: string, offset: number): string {
-  const fd = openSync(path, 'r');
-  try {
-    const length = Math.max(0, fileSize(path) - offset);
-    const buffer = Buffer.alloc(length);
-    readSync(fd, buffer, 0, length, offset);
-    return buffer.toString();
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** Counts the agent's queries in a stretch of dnsmasq's log (`Nov 25 15:01:02 dnsmasq[9]: query[A] NAME from IP`). */
 export function resolverLoad(logText: string, from = AGENT_ADDRESS): ResolverLoad {
   const perSecond = new Map<string, number>();
@@ -82,15 +69,11 @@ export function resolverLoad(logText: string, from = AGENT_ADDRESS): ResolverLoa
 export async function measuredColdReport(): Promise<ScaleSample> {
   const rssFile = join(tmpdir(), `vdl-bench-rss-${process.pid}`);
   const offset = fileSize(RESOLVER_LOG);
-  const started = performance.now();
-  const result = await labExec([TIME, '-f', '%M', '-o', rssFile, ...REPORT], { timeoutMs: 60_000 });
-  const wallMs = performance.now() - started;
   try {
-    const report = JSON.parse(result.stdout) as Report;
+    const sample = await coldReport([TIME, '-f', '%M', '-o', rssFile]);
     const peakRssKb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1));
-    return { wallMs, report, peakRssKb, resolver: resolverLoad(readFrom(RESOLVER_LOG, offset)) };
-  } catch {
-    throw new Error(`no JSON report (exit ${result.code}): ${result.stderr || result.stdout}`);
+    const logged = readFileSync(RESOLVER_LOG).subarray(offset).toString();
+    return { ...sample, peakRssKb, resolver: resolverLoad(logged) };
   } finally {
     rmSync(rssFile, { force: true });
   }
