@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_TIMEOUTS } from '../src/config.js';
 import { createDnsLimiter } from '../src/probes.js';
-import { labDown, labUp, preflightProblem, readState, scenarios } from '../test/lab/index.js';
+import type { LabState } from '../test/lab/index.js';
+import { preflightProblem, readState, scenarios, withLab } from '../test/lab/index.js';
 import { compareScenario, type ScenarioComparison } from './baselines.js';
 import { BLACKBOX_BINARY } from './blackbox.js';
 import { baseMachineFacts, ensureBuilt, loadAverage, sh } from './common.js';
@@ -448,17 +449,10 @@ function machineFacts(): Array<[string, string]> {
 
 // ---- main -------------------------------------------------------------------------------
 
-async function withScenario<T>(
-  name: string,
-  fn: (state: Awaited<ReturnType<typeof labUp>>) => Promise<T>,
-): Promise<T> {
+/** The lab's withLab (up, run, always down), saying which scenario comes up. */
+function withScenario<T>(name: string, fn: (state: LabState) => Promise<T>): Promise<T> {
   log(`lab up: ${name}`);
-  const state = await labUp(name);
-  try {
-    return await fn(state);
-  } finally {
-    await labDown();
-  }
+  return withLab(name, fn);
 }
 
 async function runOnly(name: string, reps: number): Promise<string> {
