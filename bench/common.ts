@@ -1,5 +1,5 @@
-// What every bench shares: a current dist/ (they run bin/vpce-doctor.js, which loads it), the
-// machine facts every results file starts with, and waiting for the one lab a machine has.
+// What every bench shares: a current dist/ (they run bin/vpce-doctor.js, which loads it) and
+// the machine facts every results file starts with.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
@@ -49,19 +49,6 @@ export const loadAverage = (): string =>
   loadavg()
     .map((l) => l.toFixed(2))
     .join(' / ');
-
-/**
- * The lab is one per machine: another run may hold it (vdl-* namespaces). Waits for it, checking
- * every 10 s, rather than tearing it down; after 10 minutes says why it gave up.
- */
-export async function waitForFreeLab(log: (line: string) => void): Promise<string | undefined> {
-  for (let waited = 0; waited < 600; waited += 10) {
-    if (!/^vdl-/m.test(sh(['ip', 'netns', 'list'], ''))) return undefined;
-    log('another lab is up (another run holds it): waiting 10 s');
-    await new Promise((resolve) => setTimeout(resolve, 10_000));
-  }
-  return 'another lab stayed up (vdl-* namespaces) for 10 minutes';
-}
 
 /** Date, commit (and whether src/ differs from it), cores, CPU, memory, kernel, node. */
 export function baseMachineFacts(): Array<[string, string]> {

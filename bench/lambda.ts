@@ -11,8 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import type { Report } from '../src/model.js';
-import { labDown, labExec, labUp, preflightProblem } from '../test/lab/index.js';
-import { waitForFreeLab } from './common.js';
+import { labDown, labExec, labUp, preflightProblem, waitForFreeLab } from '../test/lab/index.js';
 import { spread } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));

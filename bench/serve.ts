@@ -11,9 +11,9 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { labDown, labEnv, labUp, readState } from '../test/lab/index.js';
+import { labDown, labEnv, labUp, readState, waitForFreeLab } from '../test/lab/index.js';
 import { run } from '../test/lab/shell.js';
-import { baseMachineFacts, ensureBuilt, loadAverage, waitForFreeLab } from './common.js';
+import { baseMachineFacts, ensureBuilt, loadAverage } from './common.js';
 import { table } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -32,7 +32,6 @@ const TARGET_P99_MS = 20;
 const TARGET_RSS_MB = 100;
 /** RSS may move this much between the warmed-up and the final sample and still count as no growth. */
 const GROWTH_TOLERANCE_MB = 10;
-const LAB_WAIT_MS = 10 * 60_000;
 const CLK_TCK = 100;
 
 const log = (msg: string): void => {

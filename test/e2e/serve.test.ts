@@ -8,8 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import Ajv2020 from 'ajv/dist/2020.js';
 import type { Report } from '../../src/model.js';
-import { labDown, labUp, readState, setTlsFaults } from '../lab/index.js';
+import { labDown, labUp, readState, setTlsFaults, waitForFreeLab } from '../lab/index.js';
 import { labEnv } from '../lab/lab.js';
+import { waitFor } from '../support/wait.js';
 
 const run = promisify(execFile);
 const NS = 'vdl-agent-a';
@@ -45,39 +46,14 @@ async function curl(path: string, args: string[] = []): Promise<Response> {
   return { status: Number(statusLine!.split(' ')[1]), headers, body: stdout.slice(split + 4) };
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
-
-/** The lab is one per machine: another engineer's run may hold it. Wait rather than tear it down. */
-async function waitForFreeLab(): Promise<void> {
-  const deadline = Date.now() + 10 * 60_000;
-  for (;;) {
-    const { stdout } = await run('ip', ['netns', 'list']);
-    if (!/^vdl-/m.test(stdout)) return;
-    if (Date.now() > deadline) throw new Error('the lab stayed busy for 10 minutes');
-    await new Promise((resolve) => setTimeout(resolve, 10_000));
-  }
-}
-
 describe('vpce-doctor serve in the lab', () => {
   let server: ChildProcess;
   let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   let logs = '';
 
   before(async () => {
-    await waitForFreeLab();
+    const busy = await waitForFreeLab();
+    if (busy) throw new Error(busy);
     await labUp('healthy');
     const state = readState()!;
     server = spawn('ip', ['netns', 'exec', NS, 'node', 'bin/vpce-doctor.js', 'serve', '--port', '8080'], {
@@ -100,6 +76,7 @@ describe('vpce-doctor serve in the lab', () => {
       'the first report',
       async () => ((await curl('/readyz')).status === 200 ? true : undefined),
       60_000,
+      500,
     );
   });
 
@@ -219,6 +196,7 @@ describe('vpce-doctor serve in the lab', () => {
           return res.status === 503 ? res : undefined;
         },
         30_000,
+        500,
       );
       assert.match(bad.body, /^fail: .*secretsmanager TLS_NAME_MISMATCH/);
       assert.equal(bad.body.trim().split('\n').length, 1);
@@ -229,6 +207,7 @@ describe('vpce-doctor serve in the lab', () => {
       '/health to recover',
       async () => ((await curl('/health')).status === 200 ? true : undefined),
       30_000,
+      500,
     );
   });
 

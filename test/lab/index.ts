@@ -8,6 +8,7 @@ export {
   labUp,
   preflightProblem,
   setTlsFaults,
+  waitForFreeLab,
   withLab,
 } from './lab.js';
 export { leftovers, selfCheck } from './network.js';

@@ -556,6 +556,25 @@ export function labExec(argv: string[], options: ExecOptions = {}): Promise<Exec
   });
 }
 
+/**
+ * The lab is one per machine: another run (a test file, a bench) may hold it. Waits for its
+ * namespaces to go, checking every 10 s, rather than tearing it down; after `timeoutMs` says why
+ * it gave up.
+ */
+export async function waitForFreeLab(
+  log: (line: string) => void = () => {},
+  timeoutMs = 10 * 60_000,
+): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await labNamespaces()).length > 0) {
+    if (Date.now() > deadline)
+      return `another lab stayed up (vdl-* namespaces) for ${timeoutMs / 60_000} minutes`;
+    log('another lab is up (another run holds it): waiting 10 s');
+    await sleep(10_000);
+  }
+  return undefined;
+}
+
 /** Brings `scenario` up, runs fn, and always brings the lab down. */
 export async function withLab<T>(scenario: string, fn: (state: LabState) => Promise<T>): Promise<T> {
   const state = await labUp(scenario);
