@@ -3,8 +3,7 @@
 // metadata and IMDSv2 servers on loopback, moto for EC2. Never 169.254.169.254: IMDS is always
 // pointed at loopback or disabled.
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import {
   CreateNetworkInterfaceCommand,
@@ -16,6 +15,7 @@ import {
 import { createEc2Client } from '../../src/aws/ec2-client.js';
 import { discoverContext } from '../../src/context/discover.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
+import { type LoopbackServer, listenOnLoopback } from '../support/loopback-server.js';
 import { type Moto, motoEnv, startMoto } from '../support/moto.js';
 
 const REGION = 'us-east-1';
@@ -26,18 +26,13 @@ const HOST_MAC = '0e:49:61:0f:c3:11';
 let moto: Moto;
 let proxy: FaultProxy;
 let ec2: EC2Client;
-const servers: Array<{ server: Server; sockets: Set<Socket> }> = [];
+const servers: LoopbackServer[] = [];
 
+/** A loopback server (test/support/loopback-server.ts) stopped after the file's tests. */
 async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const server = createServer(handler);
-  const sockets = new Set<Socket>();
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  servers.push({ server, sockets });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await listenOnLoopback(handler);
+  servers.push(server);
+  return server.url;
 }
 
 /** ECS task metadata v4 `/task` for an awsvpc task with this address, subnet CIDR and AZ. */
@@ -128,10 +123,7 @@ before(async () => {
   ec2 = createEc2Client();
 });
 after(async () => {
-  for (const { server, sockets } of servers) {
-    for (const s of sockets) s.destroy();
-    server.close();
-  }
+  await Promise.all(servers.map((server) => server.stop()));
   await proxy?.stop();
   await moto?.stop();
 });

@@ -4,8 +4,7 @@
 // points AWS_EC2_METADATA_SERVICE_ENDPOINT at loopback or disables IMDS.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, beforeEach, test } from 'node:test';
 import {
   CreateNetworkInterfaceCommand,
@@ -18,6 +17,7 @@ import { createEc2Client } from '../../src/aws/ec2-client.js';
 import { discoverContext } from '../../src/context/discover.js';
 import type { Finding } from '../../src/model.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
+import { type LoopbackServer, listenOnLoopback } from '../support/loopback-server.js';
 import { type Moto, motoEnv, startMoto } from '../support/moto.js';
 
 const REGION = 'us-east-1';
@@ -35,18 +35,13 @@ let moto: Moto;
 let proxy: FaultProxy;
 let ec2: EC2Client;
 let world: World;
-const servers: Array<{ server: Server; sockets: Set<Socket> }> = [];
+const servers: LoopbackServer[] = [];
 
+/** A loopback server (test/support/loopback-server.ts) stopped after the file's tests. */
 async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const server = createServer(handler);
-  const sockets = new Set<Socket>();
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  servers.push({ server, sockets });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await listenOnLoopback(handler);
+  servers.push(server);
+  return server.url;
 }
 
 function ecsServer(taskJson: string) {
@@ -117,10 +112,7 @@ before(async () => {
   ec2 = createEc2Client();
 });
 after(async () => {
-  for (const { server, sockets } of servers) {
-    for (const s of sockets) s.destroy();
-    server.close();
-  }
+  await Promise.all(servers.map((server) => server.stop()));
   await proxy?.stop();
   await moto?.stop();
 });
