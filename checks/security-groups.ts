@@ -18,8 +18,11 @@ interface Flow {
   port: number;
   /** The ENI id, `resolved`, or the prefix-list entry the address samples. */
   via: string;
-  egress: SgDecision;
+  /** Undefined when the agent's security groups are not known: nothing to evaluate. */
+  egress?: SgDecision;
   ingress?: SgDecision;
+  /** The ingress was denied without the agent's groups, but a rule referencing a group could admit it. */
+  ingressNeedsAgentGroups?: boolean;
 }
 
 function groupsById(all: SecurityGroup[], ids: string[]): { groups: SecurityGroup[]; missing: string[] } {
@@ -36,6 +39,67 @@ function missingGroupsFinding(ids: string[], whose: string): Finding {
     message: `cannot evaluate security groups: ${ids.join(', ')} (${whose}) not returned by DescribeSecurityGroups`,
     fix: `check that ${ids.join(', ')} exist: aws ec2 describe-security-groups --group-ids ${ids.join(' ')}`,
     evidence: { missingGroupIds: ids, whose },
+  };
+}
+
+/** Every group the rules reference: when the agent's own groups are unknown, any of these might be one. */
+function referencedGroupIds(groups: SecurityGroup[]): string[] {
+  return [
+    ...new Set(
+      groups.flatMap((group) =>
+        (group.IpPermissions ?? []).flatMap((permission) =>
+          (permission.UserIdGroupPairs ?? []).flatMap((pair) => (pair.GroupId ? [pair.GroupId] : [])),
+        ),
+      ),
+    ),
+  ];
+}
+
+/**
+ * Endpoint ingress from an agent whose groups are unknown: only rules that do not depend on them
+ * (CIDR, prefix list) can decide. A denial that a group reference might lift is left open.
+ */
+function ingressWithoutAgentGroups(
+  endpointGroups: SecurityGroup[],
+  port: number,
+  sourceIp: string,
+  lists: PrefixListInfo[],
+): Pick<Flow, 'ingress' | 'ingressNeedsAgentGroups'> {
+  const query = { protocol: 'tcp' as const, port, sourceIp };
+  const ingress = evaluateIngress(endpointGroups, { ...query, sourceGroupIds: [] }, lists);
+  if (ingress.allowed) return { ingress };
+  const anyGroup = evaluateIngress(
+    endpointGroups,
+    { ...query, sourceGroupIds: referencedGroupIds(endpointGroups) },
+    lists,
+  );
+  return anyGroup.allowed ? { ingress, ingressNeedsAgentGroups: true } : { ingress };
+}
+
+/** What the report can say about agent groups it does not know, and how to supply them. */
+function agentGroupsUnknownFinding(
+  input: CheckInput,
+  flows: Flow[],
+  endpointGroups: SecurityGroup[] | undefined,
+  evidence: Record<string, unknown>,
+): Finding {
+  const { context } = input;
+  const open = flows.filter((f) => f.ingressNeedsAgentGroups);
+  const admitted = flows.find((f) => f.ingress?.allowed)?.ingress?.matchedRule;
+  const endpointIds = endpointGroups?.map((g) => g.GroupId).join(', ') ?? '';
+  const ingressText =
+    open.length > 0
+      ? `, nor ${endpointIds} ingress to ${flowText(open)} (its rules admit only security groups, which the agent may or may not carry)`
+      : admitted
+        ? `; ${admitted.groupId} admits it without them (${admitted.text})`
+        : '';
+  return {
+    check: 'sg',
+    code: 'SG_UNKNOWN',
+    status: 'unknown',
+    message: `cannot decide the agent's egress to ${flowText(flows)}${ingressText}: the security groups of ${context.privateIp} are not known (not configured, and discovery could not read them from its ENI)`,
+    fix: `set VPCE_DOCTOR_SECURITY_GROUP_IDS=sg-…[,sg-…] (or context.securityGroupIds in the config file) to the groups of ${context.privateIp}'s ENI — list them with aws ec2 describe-network-interfaces --filters Name=addresses.private-ip-address,Values=${context.privateIp} --query 'NetworkInterfaces[].Groups' — or allow ec2:DescribeNetworkInterfaces so discovery reads them`,
+    evidence: { ...evidence, missing: 'agentSecurityGroupIds' },
   };
 }
 
@@ -72,6 +136,10 @@ function undecided(decisions: Array<SgDecision | undefined>): string[] {
   return [...new Set(decisions.flatMap((d) => (d && !d.allowed ? (d.unresolvedPrefixLists ?? []) : [])))];
 }
 
+function isDenied(decision: SgDecision | undefined): boolean {
+  return decision !== undefined && !decision.allowed && (decision.unresolvedPrefixLists ?? []).length === 0;
+}
+
 function judge(
   input: CheckInput,
   flows: Flow[],
@@ -81,7 +149,7 @@ function judge(
   egressFix: (port: number, ips: string[]) => string,
 ): Finding[] {
   const { context, inventory } = input;
-  const agentIds = context.securityGroupIds.join(', ');
+  const agentIds = context.securityGroupIds.join(', ') || 'security groups unknown';
   const evidence = {
     agentIp: context.privateIp,
     agentGroups: context.securityGroupIds,
@@ -91,6 +159,10 @@ function judge(
     flows: flows.map(flowEvidence),
   };
   const findings: Finding[] = [];
+  // No agent groups: egress is unknown, never denied (the list is empty because it was not read).
+  if (context.securityGroupIds.length === 0 && flows.length > 0) {
+    findings.push(agentGroupsUnknownFinding(input, flows, endpointGroups, evidence));
+  }
   const unresolved = undecided(flows.flatMap((f) => [f.egress, f.ingress]));
   if (unresolved.length > 0) {
     // A flow decided by nothing but an unread prefix list is neither allowed nor denied: say so,
@@ -113,9 +185,7 @@ function judge(
           ),
     );
   }
-  const egressDenied = flows.filter(
-    (f) => !f.egress.allowed && (f.egress.unresolvedPrefixLists ?? []).length === 0,
-  );
+  const egressDenied = flows.filter((f) => isDenied(f.egress));
   if (egressDenied.length > 0) {
     const ports = [...new Set(egressDenied.map((f) => f.port))];
     findings.push({
@@ -134,9 +204,7 @@ function judge(
       evidence,
     });
   }
-  const ingressDenied = flows.filter(
-    (f) => f.ingress && !f.ingress.allowed && (f.ingress.unresolvedPrefixLists ?? []).length === 0,
-  );
+  const ingressDenied = flows.filter((f) => isDenied(f.ingress) && !f.ingressNeedsAgentGroups);
   if (endpointGroups && ingressDenied.length > 0) {
     const endpointIds = endpointGroups.map((g) => g.GroupId).join(', ');
     const ports = [...new Set(ingressDenied.map((f) => f.port))];
@@ -161,7 +229,7 @@ function judge(
     });
   }
   if (findings.length === 0 && flows.length > 0) {
-    const egressRule = flows[0]?.egress.matchedRule;
+    const egressRule = flows[0]?.egress?.matchedRule;
     const ingressRule = flows[0]?.ingress?.matchedRule;
     const ingressText = ingressRule ? ` and ${ingressRule.groupId} allows it in (${ingressRule.text})` : '';
     findings.push({
@@ -200,6 +268,7 @@ function checkInterface(
   const { groups: endpointGroups, missing } = groupsById(allGroups, endpointIds);
   if (missing.length > 0)
     return [missingGroupsFinding(missing, `security groups of ${endpoint.VpcEndpointId}`)];
+  const agentGroupsKnown = context.securityGroupIds.length > 0;
   const flows: Flow[] = endpointEnis(inventory.endpointInterfaces.value, endpoint).flatMap((eni) =>
     target.ports.flatMap((port) => {
       const ip = eni.PrivateIpAddress;
@@ -209,16 +278,25 @@ function checkInterface(
           ip,
           port,
           via: eni.NetworkInterfaceId ?? '?',
-          egress: evaluateEgress(
-            agentGroups,
-            { protocol: 'tcp', port, destIp: ip, destGroupIds: endpointIds },
-            lists,
-          ),
-          ingress: evaluateIngress(
-            endpointGroups,
-            { protocol: 'tcp', port, sourceIp: context.privateIp, sourceGroupIds: context.securityGroupIds },
-            lists,
-          ),
+          ...(agentGroupsKnown
+            ? {
+                egress: evaluateEgress(
+                  agentGroups,
+                  { protocol: 'tcp', port, destIp: ip, destGroupIds: endpointIds },
+                  lists,
+                ),
+                ingress: evaluateIngress(
+                  endpointGroups,
+                  {
+                    protocol: 'tcp',
+                    port,
+                    sourceIp: context.privateIp,
+                    sourceGroupIds: context.securityGroupIds,
+                  },
+                  lists,
+                ),
+              }
+            : ingressWithoutAgentGroups(endpointGroups, port, context.privateIp, lists)),
         },
       ];
     }),
@@ -266,7 +344,15 @@ function checkAddresses(input: CheckInput, agentGroups: SecurityGroup[], lists: 
       ip,
       port,
       via,
-      egress: evaluateEgress(agentGroups, { protocol: 'tcp', port, destIp: ip, destGroupIds: [] }, lists),
+      ...(context.securityGroupIds.length > 0
+        ? {
+            egress: evaluateEgress(
+              agentGroups,
+              { protocol: 'tcp', port, destIp: ip, destGroupIds: [] },
+              lists,
+            ),
+          }
+        : {}),
     })),
   );
   const agentGroup = context.securityGroupIds[0] ?? 'sg-…';

@@ -239,3 +239,119 @@ describe('checkSecurityGroups', () => {
     assert.match(findings[0]!.message, /ec2:DescribePrefixLists/);
   });
 });
+
+describe('checkSecurityGroups: the agent security groups are not known', () => {
+  // Context from the environment without VPCE_DOCTOR_SECURITY_GROUP_IDS, or a discovery that
+  // could not read the agent's ENI: the list is empty because nothing was read.
+  const unknownGroups = { securityGroupIds: [] as string[] };
+  /** The fixture groups, with sg-0ep-ref also admitting the VPC's CIDR (a common mixed rule set). */
+  const withVpcCidr = securityGroups.map((group) =>
+    group.GroupId === 'sg-0ep-ref'
+      ? {
+          ...group,
+          IpPermissions: [
+            ...(group.IpPermissions ?? []),
+            { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '10.0.0.0/16' }] },
+          ],
+        }
+      : group,
+  );
+
+  const cases: Array<{
+    name: string;
+    target: ReturnType<typeof target>;
+    inventory?: Parameters<typeof input>[1]['inventory'];
+    observations?: ReturnType<typeof resolved>;
+    codes: Array<[string, string]>;
+    ingress: Array<boolean | null>;
+  }> = [
+    {
+      name: 'endpoint ingress by group reference only: egress and ingress both unknown',
+      target: target('secretsmanager', 'vpce-0sm'),
+      codes: [['SG_UNKNOWN', 'unknown']],
+      ingress: [false, false],
+    },
+    {
+      name: 'endpoint ingress by a CIDR holding the agent: ingress allowed, egress unknown',
+      target: target('secretsmanager', 'vpce-0sm'),
+      inventory: { securityGroups: { ok: true, value: withVpcCidr } },
+      codes: [['SG_UNKNOWN', 'unknown']],
+      ingress: [true, true],
+    },
+    {
+      name: 'endpoint ingress by a CIDR not holding the agent and no group reference: ingress denied',
+      target: target('ecr.dkr', 'vpce-0ecr'),
+      codes: [
+        ['SG_UNKNOWN', 'unknown'],
+        ['SG_ENDPOINT_INGRESS_DENIED', 'fail'],
+      ],
+      ingress: [false, false],
+    },
+    {
+      name: 'gateway service: egress unknown, nothing else to judge',
+      target: target('s3', 'vpce-0s3gw'),
+      observations: resolved(['52.216.4.1']),
+      codes: [['SG_UNKNOWN', 'unknown']],
+      ingress: [null],
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const findings = checkSecurityGroups(
+        input(c.target, {
+          context: unknownGroups,
+          ...(c.inventory ? { inventory: c.inventory } : {}),
+          ...(c.observations ? { observations: c.observations } : {}),
+        }),
+      );
+      assert.deepEqual(
+        findings.map((f) => [f.code, f.status]),
+        c.codes,
+      );
+      assert.equal(
+        findings.some((f) => f.code === 'SG_AGENT_EGRESS_DENIED'),
+        false,
+      );
+      const unknown = only(findings, 'SG_UNKNOWN');
+      assert.match(unknown.message, /security groups of 10\.0\.1\.10 are not known/);
+      assert.match(unknown.fix!, /VPCE_DOCTOR_SECURITY_GROUP_IDS=sg-/);
+      assert.match(unknown.fix!, /ec2:DescribeNetworkInterfaces/);
+      const flows = unknown.evidence['flows'] as Array<{
+        egress: unknown;
+        ingress: { allowed: boolean } | null;
+      }>;
+      assert.ok(flows.every((flow) => flow.egress === null));
+      assert.deepEqual(
+        flows.map((flow) => (flow.ingress === null ? null : flow.ingress.allowed)),
+        c.ingress,
+      );
+      assertFixOnNonPass(findings);
+    });
+  }
+
+  test('says which endpoint ingress it cannot decide, and which rule admits the agent when one does', () => {
+    const open = only(
+      checkSecurityGroups(input(target('secretsmanager', 'vpce-0sm'), { context: unknownGroups })),
+      'SG_UNKNOWN',
+    );
+    assert.match(open.message, /nor sg-0ep-ref ingress/);
+    const admitted = only(
+      checkSecurityGroups(
+        input(target('secretsmanager', 'vpce-0sm'), {
+          context: unknownGroups,
+          inventory: { securityGroups: { ok: true, value: withVpcCidr } },
+        }),
+      ),
+      'SG_UNKNOWN',
+    );
+    assert.match(admitted.message, /sg-0ep-ref admits it without them \(tcp\/443 from 10\.0\.0\.0\/16\)/);
+  });
+
+  test('an ingress denied for want of the agent groups names the address as the source to admit', () => {
+    const findings = checkSecurityGroups(input(target('ecr.dkr', 'vpce-0ecr'), { context: unknownGroups }));
+    assert.match(
+      only(findings, 'SG_ENDPOINT_INGRESS_DENIED').fix!,
+      /--group-id sg-0ep-cidr --protocol tcp --port 443 --cidr 10\.0\.1\.10\/32/,
+    );
+  });
+});
