@@ -226,11 +226,11 @@ function addressLegs(input: CheckInput, agentAcl: NetworkAcl): { legs: Leg[]; sk
   let samples = resolved.map((ip) => ({ ip, cidr: `${ip}/32` }));
   if (samples.length === 0 && target.endpointType === 'Gateway') {
     const pl = gatewayPrefixList(input, targetEndpoint(inventory, target));
-    if (!pl.info && !inventory.prefixLists.ok) {
+    if (pl.gap) {
       return gapFinding(
         'nacl',
         'NACL_UNKNOWN',
-        inventory.prefixLists.gap,
+        pl.gap,
         `read the entries of ${pl.prefixListId ?? 'the prefix list'}`,
       );
     }

@@ -13,7 +13,14 @@ import {
 import { endpointEnis, targetEndpoint, workloadAddresses } from '../src/inventory-view.js';
 import type { Check, CheckInput, Finding, PrefixListInfo, Status } from '../src/model.js';
 import { boundaryAddresses, ipInCidr } from '../src/net/ip.js';
-import { createEndpointCommand, gapFinding, gatewayPrefixList } from './shared.js';
+import {
+  createEndpointCommand,
+  gapFinding,
+  gatewayPrefixList,
+  unreadFix,
+  unreadPrefixLists,
+  unreadText,
+} from './shared.js';
 
 interface PointResult {
   ip: string;
@@ -22,6 +29,8 @@ interface PointResult {
   decision: RouteDecision;
   /** What the address stands for: an ENI id, `resolved`, or the prefix-list entry it samples. */
   via: string;
+  /** Why a ROUTE_UNKNOWN point is undecided: an unread prefix list, or a public IP we do not know. */
+  unknown?: 'prefix-list' | 'public-ip';
 }
 
 function tableLabel(input: CheckInput, effective: EffectiveRouteTable): string {
@@ -40,6 +49,7 @@ function decisionEvidence(point: PointResult) {
     route: point.decision.route ? describeRoute(point.decision.route) : null,
     matchedCidr: point.decision.matchedCidr ?? null,
     unresolvedPrefixLists: point.decision.unresolvedPrefixLists,
+    undecidedBy: point.decision.undecidedBy ?? [],
   };
 }
 
@@ -55,9 +65,28 @@ function routeChangeCommand(table: RouteTable, route: Route, verb: 'delete-route
   return `aws ec2 ${verb} --route-table-id ${table.RouteTableId} ${destination}${tail}`;
 }
 
-// Where traffic goes when it does not use an endpoint (a missing gateway route, or no endpoint at all).
-function pathCode(decision: RouteDecision): { code: string; status: Status } {
+// A prefix-list route whose entries are unknown could beat the winner: nothing may be said of it.
+function undecided(decision: RouteDecision): Pick<PointResult, 'code' | 'status' | 'unknown'> | undefined {
+  return (decision.undecidedBy ?? []).length > 0
+    ? { code: 'ROUTE_UNKNOWN', status: 'unknown', unknown: 'prefix-list' }
+    : undefined;
+}
+
+// Where traffic goes when it does not use an endpoint (a missing gateway route, or no endpoint at
+// all). An internet gateway carries only traffic from an address with a public IPv4: without
+// one (every Lambda function) the route is a dead end, and when we do not know, we say so.
+function pathCode(
+  input: CheckInput,
+  decision: RouteDecision,
+): Pick<PointResult, 'code' | 'status' | 'unknown'> {
+  const open = undecided(decision);
+  if (open) return open;
   switch (decision.kind) {
+    case 'igw':
+      if (input.context.publicIp === null) return { code: 'ROUTE_IGW_NO_PUBLIC_IP', status: 'fail' };
+      if (input.context.publicIp === undefined)
+        return { code: 'ROUTE_UNKNOWN', status: 'unknown', unknown: 'public-ip' };
+      return { code: 'ROUTE_VIA_OTHER_TARGET', status: 'warn' };
     case 'nat':
       return { code: 'ROUTE_VIA_NAT', status: 'warn' };
     case 'none':
@@ -74,7 +103,7 @@ function pathCode(decision: RouteDecision): { code: string; status: Status } {
 function group(points: PointResult[]): PointResult[][] {
   const groups = new Map<string, PointResult[]>();
   for (const point of points) {
-    const key = `${point.code}|${winnerText(point.decision)}`;
+    const key = `${point.code}|${point.unknown ?? ''}|${winnerText(point.decision)}|${(point.decision.undecidedBy ?? []).join(',')}`;
     groups.set(key, [...(groups.get(key) ?? []), point]);
   }
   return [...groups.values()];
@@ -103,7 +132,36 @@ function pathFinding(
   const route = first.decision.route;
   const noEndpointFix = gatewayFix ?? createEndpointCommand(input, false, table.RouteTableId);
   const base = { check: 'route' as const, code: first.code, status: first.status, evidence };
+  if (first.unknown === 'prefix-list') {
+    const unread = unreadPrefixLists(input, first.decision.undecidedBy ?? []);
+    return {
+      ...base,
+      message: `cannot decide which route in ${where} carries ${input.target.shortName} traffic to ${ipsText(points)}: the entries of ${unreadText(unread)} are unknown, and a route to such a list can be more specific than ${winner}`,
+      fix: unreadFix(unread),
+      evidence: { ...evidence, unreadPrefixLists: unread },
+    };
+  }
+  if (first.unknown === 'public-ip') {
+    return {
+      ...base,
+      message: `${input.target.shortName} traffic to ${ipsText(points)} leaves through ${winner} in ${where}; an internet gateway carries it only from a public IPv4 address, and whether ${input.context.privateIp} has one is unknown (${publicIpSource(input)})`,
+      fix: `check the agent's public IPv4: aws ec2 describe-network-interfaces --filters Name=addresses.private-ip-address,Values=${input.context.privateIp} --query 'NetworkInterfaces[].Association.PublicIp'; without one, ${noEndpointFix}`,
+      evidence: { ...evidence, publicIp: 'unknown', agentIp: input.context.privateIp },
+    };
+  }
   switch (first.code) {
+    case 'ROUTE_IGW_NO_PUBLIC_IP':
+      return {
+        ...base,
+        message: `${input.target.shortName} traffic to ${ipsText(points)} leaves through ${winner} in ${where}, but the agent (${input.context.privateIp}) has no public IPv4 address (${publicIpSource(input)}): the internet gateway drops it`,
+        fix: `${noEndpointFix} (or route ${table.RouteTableId}'s default route through a NAT gateway)`,
+        evidence: {
+          ...evidence,
+          publicIp: null,
+          publicIpSource: input.context.sources['publicIp'] ?? null,
+          agentIp: input.context.privateIp,
+        },
+      };
     case 'ROUTE_VIA_NAT':
       return {
         ...base,
@@ -138,6 +196,15 @@ function pathFinding(
   }
 }
 
+function publicIpSource(input: CheckInput): string {
+  const source = input.context.sources['publicIp'];
+  if (input.context.publicIp === undefined)
+    return "neither IMDS nor the agent's ENI was read; a subnet's MapPublicIpOnLaunch is no proof either way";
+  if (source === 'lambda') return 'a Lambda function in a VPC never has one';
+  if (source === 'imds') return 'IMDS has no meta-data/public-ipv4';
+  return `its ENI has no public IP association (${source ?? 'ec2'})`;
+}
+
 function pointsForRanges(
   cidrs: string[],
   table: RouteTable,
@@ -155,23 +222,24 @@ function checkGateway(input: CheckInput, effective: EffectiveRouteTable, lists: 
   if (!endpoint) return [];
   const table = effective.table;
   const endpointId = endpoint.VpcEndpointId ?? '?';
-  const { prefixListId, info } = gatewayPrefixList(input, endpoint);
+  const { prefixListId, info, gap: listGap } = gatewayPrefixList(input, endpoint);
   const gatewayRoute = (table.Routes ?? []).find(
     (route) => route.GatewayId === endpointId && route.DestinationPrefixListId !== undefined,
   );
   const findings: Finding[] = [];
   const addFix = `aws ec2 modify-vpc-endpoint --vpc-endpoint-id ${endpointId} --add-route-table-ids ${table.RouteTableId}`;
   const resolved = workloadAddresses(input.observations.dns);
-  if (!info && !inventory.prefixLists.ok) {
-    findings.push(
+  // Without its entries and without resolved addresses there is nothing to sample; with
+  // addresses, each point below says for itself whether the unread list leaves it undecided.
+  if (listGap && resolved.length === 0) {
+    return [
       gapFinding(
         'route',
         'ROUTE_UNKNOWN',
-        inventory.prefixLists.gap,
-        `read the entries of ${prefixListId ?? 'the prefix list'}`,
+        listGap,
+        `read the entries of ${prefixListId ?? `the ${target.shortName} prefix list`}`,
       ),
-    );
-    if (resolved.length === 0) return findings;
+    ];
   }
   const samples =
     resolved.length > 0
@@ -179,6 +247,8 @@ function checkGateway(input: CheckInput, effective: EffectiveRouteTable, lists: 
       : pointsForRanges(info?.cidrs ?? [], table, lists);
   const points: PointResult[] = samples.map(({ ip, via }) => {
     const decision = evaluateRoute(table, ip, lists);
+    const open = undecided(decision);
+    if (open) return { ip, via, decision, ...open };
     if (info && !info.cidrs.some((cidr) => ipInCidr(ip, cidr))) {
       const broken = decision.kind === 'none' || decision.kind === 'blackhole';
       return { ip, via, decision, code: 'ROUTE_IP_NOT_IN_PREFIX_LIST', status: broken ? 'fail' : 'warn' };
@@ -190,13 +260,20 @@ function checkGateway(input: CheckInput, effective: EffectiveRouteTable, lists: 
         return { ip, via, decision, code: 'ROUTE_BLACKHOLE', status: 'fail' };
       return { ip, via, decision, code: 'ROUTE_MORE_SPECIFIC_OVERRIDES', status: 'warn' };
     }
-    return { ip, via, decision, ...pathCode(decision) };
+    return { ip, via, decision, ...pathCode(input, decision) };
   });
 
   // Without the gateway route, traffic that still finds a live path (NAT, another gateway) works
   // and is reported by where it goes (ROUTE_VIA_NAT); only a path that ends is ROUTE_GATEWAY_MISSING.
   const deadEnd =
-    points.length === 0 || points.some((p) => p.decision.kind === 'none' || p.decision.kind === 'blackhole');
+    points.length === 0 ||
+    points.some(
+      (p) =>
+        p.code !== 'ROUTE_UNKNOWN' &&
+        (p.decision.kind === 'none' ||
+          p.decision.kind === 'blackhole' ||
+          p.code === 'ROUTE_IGW_NO_PUBLIC_IP'),
+    );
   if (!gatewayRoute && deadEnd) {
     findings.unshift({
       check: 'route',
@@ -297,10 +374,12 @@ function checkInterface(
     if (!ip) return [];
     const decision = evaluateRoute(table, ip, lists);
     const via = eni.NetworkInterfaceId ?? '?';
+    const open = undecided(decision);
+    if (open) return [{ ip, via, decision, ...open }];
     if (decision.kind === 'local')
       return [{ ip, via, decision, code: 'ROUTE_LOCAL_OK', status: 'pass' as const }];
     if (decision.kind === 'blackhole' || decision.kind === 'none')
-      return [{ ip, via, decision, ...pathCode(decision) }];
+      return [{ ip, via, decision, ...pathCode(input, decision) }];
     // A route to an appliance ENI or a Gateway Load Balancer endpoint is how inspection is built: it can work.
     const appliance = decision.kind === 'eni' || decision.kind === 'gateway-endpoint';
     return [
@@ -364,7 +443,7 @@ function checkNoEndpoint(
   const gateway = ['s3', 'dynamodb'].includes(input.target.shortName);
   const points: PointResult[] = workloadAddresses(input.observations.dns).map((ip) => {
     const decision = evaluateRoute(effective.table, ip, lists);
-    return { ip, via: 'resolved', decision, ...pathCode(decision) };
+    return { ip, via: 'resolved', decision, ...pathCode(input, decision) };
   });
   const fix = createEndpointCommand(input, gateway, effective.table.RouteTableId);
   return group(points).map((members) => pathFinding(input, effective, members, fix));

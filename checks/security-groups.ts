@@ -11,7 +11,7 @@ import {
 import { endpointEnis, endpointGroupIds, targetEndpoint, workloadAddresses } from '../src/inventory-view.js';
 import type { Check, CheckInput, Finding, PrefixListInfo } from '../src/model.js';
 import { boundaryAddresses } from '../src/net/ip.js';
-import { gapFinding, gatewayPrefixList } from './shared.js';
+import { gapFinding, gatewayPrefixList, unreadFix, unreadPrefixLists, unreadText } from './shared.js';
 
 interface Flow {
   ip: string;
@@ -173,8 +173,8 @@ function judge(
             check: 'sg',
             code: 'SG_UNKNOWN',
             status: 'unknown',
-            message: `cannot decide ${flowText(flows)}: the rules reference ${unresolved.join(', ')}, whose entries the inventory does not hold (a list shared from another account, or deleted)`,
-            fix: `aws ec2 describe-managed-prefix-lists --prefix-list-ids ${unresolved.join(' ')} (allow ec2:DescribeManagedPrefixLists and ec2:GetManagedPrefixListEntries, or share the list with this account)`,
+            message: `cannot decide ${flowText(flows)}: the rules reference ${unreadText(unreadPrefixLists(input, unresolved))}, whose entries are unknown`,
+            fix: unreadFix(unreadPrefixLists(input, unresolved)),
             evidence,
           }
         : gapFinding(
@@ -323,14 +323,9 @@ function checkAddresses(input: CheckInput, agentGroups: SecurityGroup[], lists: 
     const pl = gatewayPrefixList(input, endpoint);
     prefixListId = pl.prefixListId;
     if (samples.length === 0) {
-      if (!pl.info && !inventory.prefixLists.ok) {
+      if (pl.gap) {
         return [
-          gapFinding(
-            'sg',
-            'SG_UNKNOWN',
-            inventory.prefixLists.gap,
-            `read the entries of ${prefixListId ?? 'the prefix list'}`,
-          ),
+          gapFinding('sg', 'SG_UNKNOWN', pl.gap, `read the entries of ${prefixListId ?? 'the prefix list'}`),
         ];
       }
       const boundaries = ruleCidrs(agentGroups, 'egress', lists);

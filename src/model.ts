@@ -66,6 +66,11 @@ export interface AgentContext {
   securityGroupIds: string[];
   resolvers: Resolver[];
   accountId?: string;
+  /**
+   * The public IPv4 address that carries the agent's traffic through an internet gateway: null
+   * when it is known to have none (Lambda; an ENI without an association), absent when unknown.
+   */
+  publicIp?: string | null;
   /** fact name → the step that supplied it */
   sources: Record<string, ContextSource>;
 }
@@ -82,9 +87,14 @@ export interface Gap {
 export type Part<T> = { ok: true; value: T } | { ok: false; gap: Gap };
 
 export interface PrefixListInfo {
+  /** '' when only the name is known: the lookup by name failed (see `gap`). */
   prefixListId: string;
+  /** The list's name, or its id when the describe call that names it failed. */
   name: string;
+  /** Empty, not "no entries", when `gap` is set. */
   cidrs: string[];
+  /** Set when the entries could not be read: a route or rule through this list is undecidable. */
+  gap?: Gap;
 }
 
 export interface CallRecord {

@@ -338,8 +338,10 @@ function referencedPrefixLists(routeTables: RouteTable[], groups: SecurityGroup[
 /**
  * The prefix lists that routes and rules reference, plus the gateway services' own lists (a
  * missing gateway route still needs the service's CIDRs to explain where traffic goes).
- * Best effort over its inputs: when route tables fail, the lists the security groups reference
- * still load, so the security-group check does not lose its input to a route permission.
+ * Every list is read on its own: a call that fails costs only the lists it would have read, and
+ * each of those is kept with its `gap` (entries unknown), so an evaluator can say "undecidable"
+ * instead of treating the list as empty. Best effort over its inputs too: when route tables
+ * fail, the lists the security groups reference still load.
  */
 async function loadPrefixLists(
   ec2: Ec2,
@@ -362,8 +364,20 @@ async function loadPrefixLists(
     ...gatewayServices,
   ]);
   const page = maxResults(batch);
+  const describeManaged = (filter: { Name: string; Values: string[] }) =>
+    collect(
+      batch,
+      'DescribeManagedPrefixLists',
+      (NextToken, abortSignal) =>
+        ec2.send(new DescribeManagedPrefixListsCommand({ Filters: [filter], NextToken, ...page }), {
+          abortSignal,
+        }),
+      (out) => out.PrefixLists,
+      { noun: 'a prefix list', required: ['PrefixListId'] },
+    );
 
-  const awsManaged = collect(
+  const lists = new Map<string, { name: string; cidrs?: string[]; gap?: Gap }>();
+  const byName = await collect(
     batch,
     'DescribePrefixLists',
     (NextToken, abortSignal) =>
@@ -378,36 +392,35 @@ async function loadPrefixLists(
     (out) => out.PrefixLists,
     { noun: 'a prefix list', required: ['PrefixListId', 'PrefixListName'] },
   );
-  const known = await awsManaged;
-  if (!known.ok) return known;
-  const lists = new Map<string, { name: string; cidrs?: string[] }>();
-  for (const pl of known.value) {
-    lists.set(
-      pl.PrefixListId!,
-      pl.Cidrs ? { name: pl.PrefixListName!, cidrs: pl.Cidrs } : { name: pl.PrefixListName! },
-    );
+  let nameGap: Gap | undefined;
+  if (byName.ok) {
+    for (const pl of byName.value) {
+      lists.set(
+        pl.PrefixListId!,
+        pl.Cidrs ? { name: pl.PrefixListName!, cidrs: pl.Cidrs } : { name: pl.PrefixListName! },
+      );
+    }
+  } else {
+    // DescribeManagedPrefixLists (another IAM action) also returns the AWS-managed lists.
+    const fallback = await describeManaged({ Name: 'prefix-list-name', Values: names });
+    if (fallback.ok) {
+      for (const pl of fallback.value)
+        lists.set(pl.PrefixListId!, { name: pl.PrefixListName ?? pl.PrefixListId! });
+    } else {
+      nameGap = byName.gap;
+    }
   }
 
   const others = referenced.filter((id) => !lists.has(id));
   if (others.length > 0) {
-    const managed = await collect(
-      batch,
-      'DescribeManagedPrefixLists',
-      (NextToken, abortSignal) =>
-        ec2.send(
-          new DescribeManagedPrefixListsCommand({
-            Filters: [{ Name: 'prefix-list-id', Values: others }],
-            NextToken,
-            ...page,
-          }),
-          { abortSignal },
-        ),
-      (out) => out.PrefixLists,
-      { noun: 'a prefix list', required: ['PrefixListId'] },
-    );
-    if (!managed.ok) return managed;
-    for (const pl of managed.value)
-      lists.set(pl.PrefixListId!, { name: pl.PrefixListName ?? pl.PrefixListId! });
+    const managed = await describeManaged({ Name: 'prefix-list-id', Values: others });
+    if (managed.ok) {
+      for (const pl of managed.value)
+        lists.set(pl.PrefixListId!, { name: pl.PrefixListName ?? pl.PrefixListId! });
+    } else {
+      // Unnamed, but GetManagedPrefixListEntries (another action) may still read their entries.
+      for (const id of others) lists.set(id, { name: id, gap: managed.gap });
+    }
   }
 
   // AWS's DescribePrefixLists returns the CIDRs; moto (5.2.1) omits them, and customer-managed
@@ -428,15 +441,25 @@ async function loadPrefixLists(
     ),
   );
   for (const { id, part } of entries) {
-    if (!part.ok) return part;
     const pl = lists.get(id)!;
-    pl.cidrs = part.value.map((e) => e.Cidr!);
+    if (part.ok) {
+      pl.cidrs = part.value.map((e) => e.Cidr!);
+      delete pl.gap;
+    } else {
+      pl.gap = part.gap;
+    }
   }
-  return ok(
-    [...lists.entries()].map(([prefixListId, pl]) => ({
-      prefixListId,
-      name: pl.name,
-      cidrs: pl.cidrs ?? [],
-    })),
-  );
+  const loaded: PrefixListInfo[] = [...lists.entries()].map(([prefixListId, pl]) => ({
+    prefixListId,
+    name: pl.name,
+    cidrs: pl.gap ? [] : (pl.cidrs ?? []),
+    ...(pl.gap ? { gap: pl.gap } : {}),
+  }));
+  // A service list whose name could not be looked up: its id is unknown, its gap is not lost.
+  const named = new Set(loaded.map((pl) => pl.name));
+  if (nameGap) {
+    for (const name of names.filter((n) => !named.has(n)))
+      loaded.push({ prefixListId: '', name, cidrs: [], gap: nameGap });
+  }
+  return ok(loaded);
 }

@@ -142,6 +142,13 @@ function pickLambdaInterface(enis: NetworkInterface[], functionName: string, gro
   );
 }
 
+/** The public IPv4 mapped to this private address of the ENI; null when it has none. */
+function publicIpOf(eni: NetworkInterface, address: string): string | null {
+  const entry = (eni.PrivateIpAddresses ?? []).find((p) => p.PrivateIpAddress === address);
+  const primary = eni.PrivateIpAddress === address ? eni.Association?.PublicIp : undefined;
+  return entry?.Association?.PublicIp ?? primary ?? null;
+}
+
 function candidateOf(eni: NetworkInterface): Candidate {
   return {
     networkInterfaceId: eni.NetworkInterfaceId ?? '?',
@@ -172,6 +179,12 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
   let imdsVpc: { vpcId?: string; cidr?: string } = {};
   let ecsSubnetCidr: string | undefined;
   let ambiguous: { address: string; candidates: Candidate[] } | undefined;
+  // Whether an internet-gateway route can carry our traffic: read, never inferred from the
+  // subnet's MapPublicIpOnLaunch. First reader wins, as for the other facts.
+  let publicIp: { value: string | null; source: ContextSource } | undefined;
+  const setPublicIp = (value: string | null | undefined, source: ContextSource) => {
+    if (publicIp === undefined && value !== undefined) publicIp = { value, source };
+  };
   // Every EC2 step runs once the Region is known (ec2Ready), so the client can be made for it.
   const ec2 = (): Ec2 => {
     const client = deps.ec2For?.(facts.values.region!) ?? deps.ec2;
@@ -226,6 +239,7 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
   // 3. Lambda: subnet and groups come from the deploy template; the function's own addresses
   // are not its Hyperplane ENI's, so the address is looked up by the ENI's description.
   if (lambdaFunction) {
+    setPublicIp(null, 'lambda'); // a Lambda function in a VPC never has a public IP
     facts.set('subnetId', config.lambda?.subnetIds[0], 'lambda');
     facts.set('securityGroupIds', config.lambda?.securityGroupIds, 'lambda');
     const subnetId = facts.values.subnetId;
@@ -279,6 +293,7 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
           facts.set('subnetId', imds.subnetId, 'imds');
           facts.set('vpcId', imds.vpcId, 'imds');
           facts.set('securityGroupIds', imds.securityGroupIds, 'imds');
+          setPublicIp(imds.publicIp, 'imds');
           tried.push({ step: 'imds', outcome: 'ok' });
         } else {
           tried.push({
@@ -381,6 +396,7 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
           facts.set('vpcId', eni.VpcId, 'ec2');
           facts.set('availabilityZone', eni.AvailabilityZone, 'ec2');
           facts.set('securityGroupIds', groupIds(eni), 'ec2');
+          if (facts.values.privateIp === address) setPublicIp(publicIpOf(eni, address), 'ec2');
           tried.push({ step: 'interfaces', outcome: `${address} is on ${eni.NetworkInterfaceId}` });
         }
       }
@@ -433,8 +449,9 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
     privateIp: facts.values.privateIp!,
     securityGroupIds: facts.values.securityGroupIds ?? [],
     resolvers,
-    sources: facts.sources,
+    sources: publicIp ? { ...facts.sources, publicIp: publicIp.source } : facts.sources,
     ...(facts.values.accountId ? { accountId: facts.values.accountId } : {}),
+    ...(publicIp ? { publicIp: publicIp.value } : {}),
   };
   return { context, findings };
 }

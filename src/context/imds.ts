@@ -12,6 +12,8 @@ export interface ImdsFacts {
   securityGroupIds?: string[];
   region?: string;
   accountId?: string;
+  /** null: IMDS has no meta-data/public-ipv4 (the instance has none); absent: not read. */
+  publicIp?: string | null;
 }
 
 export interface ImdsOptions {
@@ -43,13 +45,19 @@ export async function readImds(fetchFn: Fetch, options: ImdsOptions): Promise<Im
     return (await response.text()).trim() || undefined;
   };
 
-  const [availabilityZone, privateIp, mac, identity] = await Promise.all([
+  const [availabilityZone, privateIp, mac, identity, publicIp] = await Promise.all([
     get('meta-data/placement/availability-zone'),
     get('meta-data/local-ipv4'),
     get('meta-data/mac'),
     get('dynamic/instance-identity/document'),
+    // 404 is IMDS saying "none"; any other failure leaves it unknown, and costs no other fact.
+    get('meta-data/public-ipv4').then(
+      (value) => value ?? null,
+      () => undefined,
+    ),
   ]);
   const facts: ImdsFacts = {};
+  if (publicIp !== undefined) facts.publicIp = publicIp;
   if (availabilityZone) facts.availabilityZone = availabilityZone;
   if (privateIp) facts.privateIp = privateIp;
   if (identity) {

@@ -30,6 +30,11 @@ export interface RouteDecision {
   prefixLength?: number;
   /** Prefix lists routed by this table whose entries were not in the inventory: the decision may be incomplete. */
   unresolvedPrefixLists: string[];
+  /**
+   * The unresolved lists that could beat the winner (an entry can be as long as /32): when not
+   * empty the decision is undecidable and `kind` is only what the readable routes say.
+   */
+  undecidedBy?: string[];
 }
 
 /** The route table a subnet uses: its explicit association, else the VPC's main table. */
@@ -126,8 +131,8 @@ function candidatesFor(
   if (route.DestinationCidrBlock) consider(route.DestinationCidrBlock);
   else if (route.DestinationPrefixListId) {
     const list = prefixLists.find((pl) => pl.prefixListId === route.DestinationPrefixListId);
-    if (!list) unresolved.add(route.DestinationPrefixListId);
-    for (const cidr of list?.cidrs ?? []) consider(cidr);
+    if (!list || list.gap) unresolved.add(route.DestinationPrefixListId);
+    else for (const cidr of list.cidrs) consider(cidr);
   }
   return found;
 }
@@ -139,7 +144,7 @@ function candidatesFor(
 export function evaluateRoute(table: RouteTable, ip: string, prefixLists: PrefixListInfo[]): RouteDecision {
   const address = parseIpv4(ip);
   const unresolved = new Set<string>();
-  if (address === undefined) return { kind: 'none', unresolvedPrefixLists: [] };
+  if (address === undefined) return { kind: 'none', unresolvedPrefixLists: [], undecidedBy: [] };
   let best: Candidate | undefined;
   for (const route of table.Routes ?? []) {
     for (const candidate of candidatesFor(route, address, prefixLists, unresolved)) {
@@ -153,14 +158,25 @@ export function evaluateRoute(table: RouteTable, ip: string, prefixLists: Prefix
     }
   }
   const unresolvedPrefixLists = [...unresolved];
-  if (!best) return { kind: 'none', unresolvedPrefixLists };
+  const undecidedBy = unresolvedPrefixLists.filter((id) => !best || couldBeBeaten(best, id, table));
+  if (!best) return { kind: 'none', unresolvedPrefixLists, undecidedBy };
   return {
     kind: routeKind(best.route),
     route: best.route,
     matchedCidr: best.cidr,
     prefixLength: best.prefix,
     unresolvedPrefixLists,
+    undecidedBy,
   };
+}
+
+// An unread list may hold any entry up to /32 covering the address, and a prefix-list route wins
+// a tie against a propagated route (and against another list, in an order AWS does not
+// document): only a /32 static CIDR route is safe from it.
+function couldBeBeaten(best: Candidate, prefixListId: string, table: RouteTable): boolean {
+  if (best.prefix < 32) return true;
+  const listRoutes = (table.Routes ?? []).filter((route) => route.DestinationPrefixListId === prefixListId);
+  return listRoutes.some((route) => tieRank(route) <= tieRank(best.route));
 }
 
 /** Every CIDR a route of the table covers (prefix lists expanded): the points where the winner can change. */

@@ -151,7 +151,8 @@ function peerMatches(
     return cidr && cidrContainsAddress(cidr, address) ? peer : undefined;
   }
   const list = prefixLists.find((pl) => pl.prefixListId === peer.prefixListId);
-  if (!list) {
+  // An unread list (gap) could hold the address: neither a match nor a miss.
+  if (!list || list.gap) {
     unresolved.add(peer.prefixListId);
     return undefined;
   }

@@ -161,7 +161,10 @@ test('in an ECS task, the address and AZ come from task metadata and the rest fr
     vpcId: 'ec2',
     securityGroupIds: 'ec2',
     resolvers: 'resolv.conf',
+    publicIp: 'ec2',
   });
+  // ECS metadata does not say; the task's ENI does: no association, so no public IP.
+  assert.equal(context.publicIp, null);
   assert.deepEqual(context.resolvers, [
     { address: '10.30.0.2', source: 'resolv.conf' },
     { address: '169.254.169.253', source: 'link-local' },
