@@ -2,7 +2,7 @@
 // attributes private DNS depends on.
 import type { VpcEndpoint } from '@aws-sdk/client-ec2';
 import { endpointEnis, endpointGroupIds, isAwsService, targetEndpoint } from '../src/inventory-view.js';
-import type { Check, CheckInput, Finding, Gap } from '../src/model.js';
+import type { Check, CheckInput, Finding, Gap, OffPathEndpoint, OffPathReason } from '../src/model.js';
 import { isInboundResolverOnly } from '../src/targets.js';
 import { gapFinding } from './shared.js';
 
@@ -205,14 +205,38 @@ function inboundOnlyNote(input: CheckInput, endpoint: VpcEndpoint): string {
   }`;
 }
 
+const OFF_PATH_WHY: Record<OffPathReason, (input: CheckInput, entry: OffPathEndpoint) => string> = {
+  'inbound-resolver-only': (input) =>
+    `its private DNS answers only inbound Resolver endpoints (on-premises clients); workloads in ${input.inventory.vpcId} resolve ${input.target.hostname} publicly`,
+  'private-dns-elsewhere': (_input, entry) =>
+    `${entry.pathId} owns the private DNS name (only one endpoint per service and VPC can); ${entry.endpointId} is reached only by its own DNS names`,
+  'name-on-interface': (input, entry) =>
+    `${input.target.hostname} resolves to interface endpoint ${entry.pathId} in this VPC, so the gateway route carries none of its traffic`,
+  'same-kind-elsewhere': (_input, entry) =>
+    entry.pathId
+      ? `${entry.pathId} is the endpoint this service is checked through; ${entry.endpointId} is reached only by its own DNS names`
+      : `no endpoint of this service is on the VPC's path`,
+};
+
+/** The service's other endpoints, which the VPC's workloads do not use: listed, not judged. */
+function offPathFindings(input: CheckInput): Finding[] {
+  return (input.target.offPath ?? []).map((entry) => ({
+    check: 'endpoint',
+    code: 'ENDPOINT_NOT_ON_PATH',
+    status: 'info',
+    message: `${entry.endpointId} (${entry.endpointType}) also serves ${input.target.service} but is not on this VPC's path: ${OFF_PATH_WHY[entry.reason](input, entry)}; it is not probed or judged`,
+    evidence: { ...entry },
+  }));
+}
+
 /** State, private DNS, AZ placement and the VPC DNS attributes of the target's endpoint. */
 export const checkEndpoint: Check = (input) => {
   const { inventory, target } = input;
-  if (target.hostname === '') {
-    const endpoint = targetEndpoint(inventory, target);
-    return [noDnsNameFinding(input, endpoint), ...checkEndpointItself(input)];
-  }
-  return checkEndpointItself(input);
+  const own =
+    target.hostname === ''
+      ? [noDnsNameFinding(input, targetEndpoint(inventory, target)), ...checkEndpointItself(input)]
+      : checkEndpointItself(input);
+  return [...own, ...offPathFindings(input)];
 };
 
 function checkEndpointItself(input: CheckInput): Finding[] {

@@ -5,7 +5,7 @@ import { workloadAddresses } from '../src/inventory-view.js';
 import type { Check, CheckInput, Status } from '../src/model.js';
 import { profileService } from '../src/profiles.js';
 import { shortServiceName } from '../src/targets.js';
-import { createEndpointCommand } from './shared.js';
+import { createEndpointCommand, gapFinding } from './shared.js';
 
 /**
  * Where the service's traffic goes without an endpoint: `nat` (works, at a price), `none` (no
@@ -105,6 +105,18 @@ export const checkProfiles: Check = (input) => {
         message: `${target.shortName} has ${target.endpointId ?? 'an endpoint'}${shape}; needed by ${because}`,
         evidence,
       },
+    ];
+  }
+
+  // No endpoint found only because the endpoints could not be read: that is not a missing endpoint.
+  if (!input.inventory.endpoints.ok) {
+    return [
+      gapFinding(
+        'profile',
+        'ENDPOINT_UNKNOWN',
+        input.inventory.endpoints.gap,
+        `tell whether ${context.vpcId} has an endpoint for ${target.shortName} (${because}); the probes still show whether it is reachable`,
+      ),
     ];
   }
 

@@ -57,15 +57,23 @@ export interface Resolver {
   source: 'resolv.conf' | 'vpc-base-2' | 'link-local' | 'config';
 }
 
+/** The kind of client the workload is: it decides the ephemeral ports return traffic is sent to. */
+export type ClientKind = 'linux' | 'lambda' | 'nat-gateway' | 'load-balancer' | 'windows';
+
 export interface AgentContext {
   region: string;
   vpcId: string;
   subnetId: string;
+  /** The AZ's name (us-east-1a) when known, else its id; '' when neither is. */
   availabilityZone: string;
+  /** The AZ id (use1-az1): names differ between accounts, ids do not. */
+  availabilityZoneId?: string;
   privateIp: string;
   securityGroupIds: string[];
   resolvers: Resolver[];
   accountId?: string;
+  /** Whose ephemeral ports the ACL checks assume: Lambda when it runs there, configurable, else Linux. */
+  clientKind?: ClientKind;
   /**
    * The public IPv4 address that carries the agent's traffic through an internet gateway: null
    * when it is known to have none (Lambda; an ENI without an association), absent when unknown.
@@ -148,6 +156,23 @@ export interface Target {
   required: boolean;
   origin: Array<'discovered' | 'profile' | 'config'>;
   profiles: string[];
+  /** The service's other endpoints in the VPC, which its workloads do not use: listed, never judged. */
+  offPath?: OffPathEndpoint[];
+}
+
+/** Why an endpoint of a service is not the one the VPC's workloads reach the service through. */
+export type OffPathReason =
+  | 'inbound-resolver-only' // its private DNS answers on-premises clients (inbound Resolver endpoints) only
+  | 'private-dns-elsewhere' // another interface endpoint owns the service name (only one can)
+  | 'name-on-interface' // a gateway endpoint, while the service name resolves to an interface endpoint
+  | 'same-kind-elsewhere'; // another endpoint of the same kind is the path
+
+export interface OffPathEndpoint {
+  endpointId: string;
+  endpointType: EndpointType;
+  reason: OffPathReason;
+  /** The endpoint that is the path, when there is one. */
+  pathId?: string;
 }
 
 export type DnsOutcome =

@@ -104,9 +104,26 @@ export function validProfileNames(): string[] {
 const WILDCARD_LABEL = 'vpce-doctor';
 
 /**
- * The hostname a workload resolves for a service. Preference: the endpoint's or service's
- * private DNS name (a leading `*.` replaced by the account id, else `vpce-doctor`), then the
- * known patterns: `api.ecr.R.amazonaws.com`, `ACCOUNT.dkr.ecr.R.amazonaws.com`, `S.R.amazonaws.com`.
+ * API hostnames that are not `SHORTNAME.REGION.amazonaws.com`, for when the inventory holds no
+ * service details (`ServiceDetail.PrivateDnsName(s)` is the source and wins): the endpoint
+ * service's short name → the name its SDKs call. Sources: AWS-FACTS.md and the services' endpoint
+ * pages in the AWS General Reference.
+ */
+const API_HOSTNAMES: Readonly<Record<string, string>> = {
+  'ecr.api': 'api.ecr.REGION.amazonaws.com',
+  'ecr.dkr': '*.dkr.ecr.REGION.amazonaws.com',
+  'kinesis-streams': 'kinesis.REGION.amazonaws.com',
+  'kinesis-firehose': 'firehose.REGION.amazonaws.com',
+  'sagemaker.runtime': 'runtime.sagemaker.REGION.amazonaws.com',
+  'sagemaker.api': 'api.sagemaker.REGION.amazonaws.com',
+  'execute-api': '*.execute-api.REGION.amazonaws.com',
+  'codeartifact.api': 'codeartifact.REGION.amazonaws.com',
+};
+
+/**
+ * The hostname a workload resolves for a service. Preference: the service's private DNS name
+ * (a leading `*.` replaced by the account id, else `vpce-doctor`), then API_HOSTNAMES, then
+ * `S.R.amazonaws.com`.
  */
 export function serviceHostname(
   shortName: string,
@@ -115,10 +132,8 @@ export function serviceHostname(
   privateDnsName?: string,
 ): string {
   const label = accountId ?? WILDCARD_LABEL;
-  if (privateDnsName)
-    return privateDnsName.startsWith('*.') ? `${label}.${privateDnsName.slice(2)}` : privateDnsName;
-  if (shortName === 'ecr.api') return `api.ecr.${region}.amazonaws.com`;
-  if (shortName === 'ecr.dkr') return `${label}.dkr.ecr.${region}.amazonaws.com`;
+  const name = privateDnsName ?? API_HOSTNAMES[shortName]?.replace('REGION', region);
+  if (name) return name.startsWith('*.') ? `${label}.${name.slice(2)}` : name;
   return `${shortName}.${region}.amazonaws.com`;
 }
 

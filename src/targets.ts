@@ -1,9 +1,16 @@
 // Which services a run checks: every endpoint of the agent's VPC (discovery is the default),
 // plus what the workload profiles require, plus what the configuration names.
-import type { VpcEndpoint } from '@aws-sdk/client-ec2';
+import type { ServiceDetail, VpcEndpoint } from '@aws-sdk/client-ec2';
 import type { Config, ServiceConfig } from './config.js';
 import { isAwsService } from './inventory-view.js';
-import type { AgentContext, EndpointType, Inventory, Target } from './model.js';
+import type {
+  AgentContext,
+  EndpointType,
+  Inventory,
+  OffPathEndpoint,
+  OffPathReason,
+  Target,
+} from './model.js';
 import { profileTargets, serviceHostname } from './profiles.js';
 
 const AWS_SERVICE = /^com\.amazonaws\.([a-z0-9-]+)\.(.+)$/;
@@ -61,28 +68,57 @@ export function isInboundResolverOnly(endpoint: VpcEndpoint | undefined): boolea
   return endpoint?.DnsOptions?.PrivateDnsOnlyForInboundResolverEndpoint === true;
 }
 
+/** The endpoint that carries a service's traffic from inside the VPC, and the others beside it. */
+export interface ServicePath {
+  path?: VpcEndpoint;
+  offPath: Array<{ endpoint: VpcEndpoint; reason: OffPathReason; pathId?: string }>;
+}
+
+function ownsPrivateName(endpoint: VpcEndpoint): boolean {
+  return (
+    endpoint.VpcEndpointType === 'Interface' &&
+    endpoint.PrivateDnsEnabled === true &&
+    !isInboundResolverOnly(endpoint)
+  );
+}
+
 /**
- * Which of a service's endpoints a workload inside the VPC uses, for lookups by service name
- * (profiles, `services:` and --service). An interface endpoint whose private DNS answers the
- * whole VPC takes the service's public name, so it carries the traffic. Otherwise the gateway
- * endpoint does: the public name keeps resolving publicly and the route sends it to the gateway —
- * also when an S3/DynamoDB interface endpoint has private DNS only for inbound resolver endpoints
- * (that one serves on-premises clients). Otherwise any interface endpoint. Available ones first.
+ * Which of a service's endpoints the VPC's own workloads use. Only one interface endpoint per
+ * service and VPC can own the private DNS name; the one that does takes the service's name, and
+ * with it every workload. Without one, a gateway endpoint carries the public name's traffic by
+ * its route (S3, DynamoDB). Otherwise an interface endpoint with private DNS off is reached by
+ * its own DNS names and is the only candidate. An endpoint whose private DNS answers inbound
+ * Resolver endpoints only (S3, DynamoDB) serves on-premises clients and is never the VPC's path.
+ * Available endpoints first, then by id, so the choice is stable whatever order the API lists.
  */
-function workloadEndpoint(endpoints: VpcEndpoint[], service: string): VpcEndpoint | undefined {
-  const rank = (endpoint: VpcEndpoint): number => {
-    const state = isAvailable(endpoint) ? 0 : 3;
-    if (
-      endpoint.VpcEndpointType === 'Interface' &&
-      endpoint.PrivateDnsEnabled === true &&
-      !isInboundResolverOnly(endpoint)
-    )
-      return state;
-    return state + (endpoint.VpcEndpointType === 'Gateway' ? 1 : 2);
-  };
-  return endpoints
-    .filter((e) => e.ServiceName === service && !isGone(e) && e.VpcEndpointType !== 'GatewayLoadBalancer')
-    .sort((a, b) => rank(a) - rank(b))[0];
+export function servicePath(endpoints: VpcEndpoint[]): ServicePath {
+  const live = endpoints
+    .filter((e) => !isGone(e) && e.VpcEndpointType !== 'GatewayLoadBalancer')
+    .sort(
+      (a, b) =>
+        Number(isAvailable(b)) - Number(isAvailable(a)) ||
+        String(a.VpcEndpointId).localeCompare(String(b.VpcEndpointId)),
+    );
+  const path =
+    live.find(ownsPrivateName) ??
+    live.find((e) => e.VpcEndpointType === 'Gateway') ??
+    live.find((e) => e.VpcEndpointType !== 'Gateway' && !isInboundResolverOnly(e));
+  const offPath = live
+    .filter((e) => e !== path)
+    .map((endpoint) => {
+      const pathId = path?.VpcEndpointId;
+      const reason: OffPathReason = isInboundResolverOnly(endpoint)
+        ? 'inbound-resolver-only'
+        : endpoint.VpcEndpointType === 'Gateway'
+          ? path?.VpcEndpointType === 'Gateway'
+            ? 'same-kind-elsewhere'
+            : 'name-on-interface'
+          : path && ownsPrivateName(path)
+            ? 'private-dns-elsewhere'
+            : 'same-kind-elsewhere';
+      return pathId ? { endpoint, reason, pathId } : { endpoint, reason };
+    });
+  return path ? { path, offPath } : { offPath };
 }
 
 export function buildTargets(context: AgentContext, inventory: Inventory, options: TargetOptions): Target[] {
@@ -90,36 +126,40 @@ export function buildTargets(context: AgentContext, inventory: Inventory, option
   const region = context.region;
   const byKey = new Map<string, Target>();
   const endpoints = inventory.endpoints.ok ? inventory.endpoints.value : [];
+  const paths = new Map<string, ServicePath>();
+  for (const service of new Set(endpoints.flatMap((e) => (e.ServiceName ? [e.ServiceName] : [])))) {
+    paths.set(service, servicePath(endpoints.filter((e) => e.ServiceName === service)));
+  }
+
+  /** The target of a service: its path endpoint's, or one without an endpoint; made if new. */
+  const targetOf = (service: string): Target => {
+    const { path, offPath } = paths.get(service) ?? { offPath: [] };
+    const key = targetKey(service, path ? endpointTypeOf(path.VpcEndpointType) : 'none');
+    let target = byKey.get(key);
+    if (!target) {
+      target = path
+        ? targetForEndpoint(path, context, inventory)
+        : targetForService(service, context, inventory);
+      if (offPath.length > 0) target.offPath = offPath.map(describeOffPath);
+      byKey.set(key, target);
+    }
+    return target;
+  };
 
   if (config.discover) {
-    for (const endpoint of endpoints) {
-      if (!endpoint.ServiceName || isGone(endpoint)) continue;
+    for (const [service, { path, offPath }] of paths) {
       // A Gateway Load Balancer endpoint is a route target for inspection, not a service with a
-      // name to resolve and a port to connect to.
-      if (endpoint.VpcEndpointType === 'GatewayLoadBalancer') continue;
-      const key = targetKey(endpoint.ServiceName, endpointTypeOf(endpoint.VpcEndpointType));
-      // Two endpoints of one type for one service: keep the one that is available.
-      if (byKey.get(key)?.endpointId && !isAvailable(endpoint)) continue;
-      byKey.set(key, targetForEndpoint(endpoint, context, inventory, 'discovered'));
+      // name to resolve and a port to connect to; a service whose endpoints are all gone has none.
+      if (path || offPath.length > 0) addOrigin(targetOf(service), 'discovered');
     }
   }
 
-  /** The target a service name (or a target's short name, e.g. `s3-interface`) stands for, made if new. */
+  /** The target a name stands for: a service's short or full name, or a target's (`s3-interface`). */
   const lookup = (name: string): Target => {
     const named = [...byKey.values()].find(
       (t) => t.shortName === name && t.shortName !== shortServiceName(t.service),
     );
-    if (named) return named;
-    const service = fullServiceName(name, region);
-    const endpoint = workloadEndpoint(endpoints, service);
-    const key = targetKey(service, endpoint ? endpointTypeOf(endpoint.VpcEndpointType) : 'none');
-    const target =
-      byKey.get(key) ??
-      (endpoint
-        ? targetForEndpoint(endpoint, context, inventory, 'discovered', false)
-        : targetForService(service, context));
-    byKey.set(key, target);
-    return target;
+    return named ?? targetOf(fullServiceName(name.replace(INTERFACE_NAME, ''), region));
   };
 
   for (const profile of config.profiles) {
@@ -137,17 +177,46 @@ export function buildTargets(context: AgentContext, inventory: Inventory, option
     addOrigin(target, 'config');
   }
 
-  let targets = [...byKey.values()];
-  if (options.only && options.only.length > 0) {
-    const only = options.only;
-    targets = targets.filter((t) => only.some((name) => matchesName(t, name, region)));
+  // With the endpoints unreadable, a service named on the command line is still checked from
+  // the data plane: an IAM gap is no reason to refuse the question.
+  const only = options.only ?? [];
+  if (!inventory.endpoints.ok) {
+    for (const name of only) {
+      if (![...byKey.values()].some((t) => matchesName(t, name, region))) lookup(name);
+    }
   }
+
+  const targets = [...byKey.values()].filter(
+    (t) => only.length === 0 || only.some((name) => matchesName(t, name, region)),
+  );
   return targets.sort((a, b) => a.shortName.localeCompare(b.shortName));
 }
 
-/** A name given with --service matches a target by service (both S3 targets for `s3`) or by short name (`s3-interface`). */
+/** `s3-interface` → `s3`: the interface endpoint of a gateway-capable service, named as a target. */
+const INTERFACE_NAME = new RegExp(`(?<=^(?:${[...GATEWAY_CAPABLE].join('|')}))${INTERFACE_SUFFIX}$`);
+
+function describeOffPath(entry: ServicePath['offPath'][number]): OffPathEndpoint {
+  return {
+    endpointId: entry.endpoint.VpcEndpointId ?? '?',
+    endpointType: endpointTypeOf(entry.endpoint.VpcEndpointType),
+    reason: entry.reason,
+    ...(entry.pathId ? { pathId: entry.pathId } : {}),
+  };
+}
+
+/**
+ * A name given with --service matches a target by service (`s3` matches the S3 target whichever
+ * endpoint is its path), by short name, or as `s3-interface` when the S3 target is the gateway's
+ * (the interface endpoint is then listed in it, off the VPC's path).
+ */
 function matchesName(target: Target, name: string, region: string): boolean {
-  return target.shortName === name || target.service === fullServiceName(name, region);
+  return (
+    target.shortName === name ||
+    target.service === fullServiceName(name, region) ||
+    (INTERFACE_NAME.test(name) &&
+      target.service === fullServiceName(name.replace(INTERFACE_NAME, ''), region) &&
+      (target.offPath ?? []).some((e) => e.endpointType === 'Interface'))
+  );
 }
 
 /** Names given with --service that match no target, so the CLI can say so. */
@@ -155,14 +224,14 @@ export function unmatchedServices(targets: Target[], only: string[], region: str
   return only.filter((name) => !targets.some((t) => matchesName(t, name, region)));
 }
 
-/** A service the VPC has no endpoint for. An endpoint service without one has no known DNS name. */
-function targetForService(service: string, context: AgentContext): Target {
+/** A service with no endpoint on the VPC's path. An endpoint service without one has no known DNS name. */
+function targetForService(service: string, context: AgentContext, inventory: Inventory): Target {
   const short = shortServiceName(service);
   const own = isEndpointService(service);
   return {
     service,
     shortName: short,
-    hostname: own ? '' : serviceHostname(short, context.region, context.accountId),
+    hostname: own ? '' : awsServiceHostname(service, context, inventory),
     endpointType: 'none',
     ports: [443],
     tls: !own,
@@ -172,13 +241,7 @@ function targetForService(service: string, context: AgentContext): Target {
   };
 }
 
-function targetForEndpoint(
-  endpoint: VpcEndpoint,
-  context: AgentContext,
-  inventory: Inventory,
-  origin: 'discovered',
-  withOrigin = true,
-): Target {
+function targetForEndpoint(endpoint: VpcEndpoint, context: AgentContext, inventory: Inventory): Target {
   const service = endpoint.ServiceName!;
   const short = shortServiceName(service);
   const own = isEndpointService(service);
@@ -188,15 +251,34 @@ function targetForEndpoint(
     shortName: type === 'Interface' && GATEWAY_CAPABLE.has(short) ? `${short}${INTERFACE_SUFFIX}` : short,
     hostname: own
       ? endpointServiceHostname(endpoint, inventory)
-      : serviceHostname(short, context.region, context.accountId),
+      : awsServiceHostname(service, context, inventory),
     ...(endpoint.VpcEndpointId ? { endpointId: endpoint.VpcEndpointId } : {}),
     endpointType: type,
     ports: [443],
     tls: !own,
     required: false,
-    origin: withOrigin ? [origin] : [],
+    origin: [],
     profiles: [],
   };
+}
+
+function serviceDetail(inventory: Inventory, service: string): ServiceDetail | undefined {
+  return inventory.services.ok ? inventory.services.value.find((s) => s.ServiceName === service) : undefined;
+}
+
+/**
+ * The name an AWS service's SDKs call, from the service's own private DNS names: a concrete name
+ * before a wildcard (S3's `s3.REGION.amazonaws.com` beside `*.s3.REGION.amazonaws.com`), else the
+ * table in profiles.ts.
+ */
+function awsServiceHostname(service: string, context: AgentContext, inventory: Inventory): string {
+  const detail = serviceDetail(inventory, service);
+  const names = [
+    ...(detail?.PrivateDnsNames ?? []).map((n) => n.PrivateDnsName),
+    detail?.PrivateDnsName,
+  ].filter((n): n is string => typeof n === 'string' && n !== '');
+  const chosen = names.find((n) => !n.startsWith('*.')) ?? names[0];
+  return serviceHostname(shortServiceName(service), context.region, context.accountId, chosen);
 }
 
 /**
@@ -206,9 +288,7 @@ function targetForEndpoint(
  * cannot be probed, and checks/endpoint.ts says so (ENDPOINT_NO_DNS_NAME).
  */
 function endpointServiceHostname(endpoint: VpcEndpoint, inventory: Inventory): string {
-  const detail = inventory.services.ok
-    ? inventory.services.value.find((s) => s.ServiceName === endpoint.ServiceName)
-    : undefined;
+  const detail = serviceDetail(inventory, endpoint.ServiceName ?? '');
   const privateName = endpoint.PrivateDnsEnabled ? (detail?.PrivateDnsName ?? undefined) : undefined;
   const name = privateName ?? endpoint.DnsEntries?.find((d) => d.DnsName)?.DnsName;
   return name ? name.replace(/^\*\./, 'probe.') : '';

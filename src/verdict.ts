@@ -15,10 +15,13 @@ const CONFIG_CAUSES = [
   'ROUTE_MORE_SPECIFIC_OVERRIDES',
   'ROUTE_NO_PATH',
   'ROUTE_IP_NOT_IN_PREFIX_LIST',
+  'ROUTE_IGW_NO_PUBLIC_IP',
   'SG_AGENT_EGRESS_DENIED',
   'SG_ENDPOINT_INGRESS_DENIED',
   'NACL_AGENT_SUBNET_DENIED',
   'NACL_ENDPOINT_SUBNET_DENIED',
+  'NACL_EPHEMERAL_PARTIAL',
+  'ROUTE_VIA_OTHER_TARGET',
 ];
 
 /** Data-plane failures that are their own root cause when no configuration explains them. */
@@ -45,21 +48,49 @@ const SILENT_PROBE_FAILURES = new Set(['TCP_TIMEOUT', 'TCP_UNREACHABLE']);
 const PATH_CHECKS = new Set<Finding['check']>(['route', 'sg', 'nacl']);
 const CONFIG_CHECKS = new Set<Finding['check']>(['endpoint', 'route', 'sg', 'nacl', 'profile']);
 
-const ENDPOINT_CAUSES = ['ENDPOINT_MISSING', 'ENDPOINT_NOT_AVAILABLE', 'ENDPOINT_NOT_FOUND'];
-const DNS_CAUSES = new Set([
-  ...ENDPOINT_CAUSES,
-  'VPC_DNS_SUPPORT_DISABLED',
-  'VPC_DNS_HOSTNAMES_DISABLED',
-  'ENDPOINT_PRIVATE_DNS_DISABLED',
-  'DHCP_CUSTOM_DNS',
-]);
+// The symptoms a cause can explain, by what the cause does to packets and answers.
+const NO_PRIVATE_ANSWER = ['DNS_RESOLVES_PUBLIC', 'DNS_NXDOMAIN', 'DNS_NODATA'];
+const DNS_ANY = [...NO_PRIVATE_ANSWER, 'DNS_SERVFAIL', 'DNS_TIMEOUT', 'DNS_REFUSED', 'DNS_ERROR'];
+/** A route that sends packets nowhere (or to a hop that drops them): nothing answers, or an ICMP error does. */
+const NO_ROUTE = ['TCP_TIMEOUT', 'TCP_UNREACHABLE'];
+/** Security groups and network ACLs drop silently: they never refuse (RST) and never send ICMP. */
+const DROPPED = ['TCP_TIMEOUT'];
 
-/** Whether a configuration cause can explain a failed probe: DNS causes explain DNS answers,
- * path causes (routes, groups, ACLs) explain connections; nothing in the VPC explains TLS. */
-function explains(cause: string, probe: string): boolean {
-  if (probe.startsWith('DNS_')) return DNS_CAUSES.has(cause);
-  if (probe.startsWith('TCP_')) return ENDPOINT_CAUSES.includes(cause) || /^(ROUTE|SG|NACL)_/.test(cause);
-  return false;
+/**
+ * Which observed probe symptom each configuration cause can explain: a cause becomes the root
+ * cause of a failed target only when one of its symptoms was observed. Anything a cause cannot
+ * explain (a refused connection, a TLS failure, a dead custom resolver's timeout blamed on the
+ * endpoint's private DNS) stays the probe's own root cause. docs/findings.md ("Causes and the
+ * symptoms they explain") documents this table; test/unit/verdict.test.ts tests it row by row.
+ */
+export const CAUSE_EXPLAINS: Readonly<Record<string, readonly string[]>> = {
+  ENDPOINT_MISSING: NO_ROUTE,
+  ENDPOINT_NOT_FOUND: [...DNS_ANY, 'TCP_TIMEOUT', 'TCP_UNREACHABLE', 'TCP_REFUSED'],
+  // A pending or failed endpoint has no live private zone and no ENI that answers.
+  ENDPOINT_NOT_AVAILABLE: [...NO_PRIVATE_ANSWER, 'TCP_TIMEOUT', 'TCP_UNREACHABLE', 'TCP_REFUSED'],
+  // With DNS support off, AmazonProvidedDNS does not answer the VPC at all.
+  VPC_DNS_SUPPORT_DISABLED: ['DNS_RESOLVES_PUBLIC', 'DNS_TIMEOUT', 'DNS_REFUSED'],
+  VPC_DNS_HOSTNAMES_DISABLED: ['DNS_RESOLVES_PUBLIC'],
+  ENDPOINT_PRIVATE_DNS_DISABLED: ['DNS_RESOLVES_PUBLIC'],
+  // A custom resolver that does not forward to AmazonProvidedDNS can fail in any way.
+  DHCP_CUSTOM_DNS: DNS_ANY,
+  ROUTE_GATEWAY_MISSING: NO_ROUTE,
+  ROUTE_BLACKHOLE: NO_ROUTE,
+  ROUTE_MORE_SPECIFIC_OVERRIDES: NO_ROUTE,
+  ROUTE_NO_PATH: NO_ROUTE,
+  ROUTE_IP_NOT_IN_PREFIX_LIST: NO_ROUTE,
+  ROUTE_IGW_NO_PUBLIC_IP: NO_ROUTE,
+  ROUTE_VIA_OTHER_TARGET: NO_ROUTE,
+  SG_AGENT_EGRESS_DENIED: DROPPED,
+  SG_ENDPOINT_INGRESS_DENIED: DROPPED,
+  NACL_AGENT_SUBNET_DENIED: DROPPED,
+  NACL_ENDPOINT_SUBNET_DENIED: DROPPED,
+  NACL_EPHEMERAL_PARTIAL: DROPPED,
+};
+
+/** Whether a configuration cause can explain an observed probe symptom (CAUSE_EXPLAINS). */
+export function explains(cause: string, symptom: string): boolean {
+  return CAUSE_EXPLAINS[cause]?.includes(symptom) ?? false;
 }
 
 function isConfigFinding(finding: Finding): boolean {
@@ -94,6 +125,9 @@ export function decideTarget(
   const all = [...findings];
   const probeFailures = all.filter((f) => isProbeFinding(f) && f.status === 'fail');
   const configFailures = all.filter((f) => isConfigFinding(f) && f.status === 'fail');
+  // A warning (an ACL that covers part of the return ports, a route through an appliance) can
+  // be the cause of an observed failure too; a failing cause is preferred.
+  const configCauses = all.filter((f) => isConfigFinding(f) && (f.status === 'fail' || f.status === 'warn'));
   const base: TargetReport = {
     service: target.service,
     shortName: target.shortName,
@@ -107,23 +141,28 @@ export function decideTarget(
 
   if (probeFailures.length > 0) {
     let root: Finding;
-    const explaining = configFailures.filter((cause) =>
+    const explaining = configCauses.filter((cause) =>
       probeFailures.some((probe) => explains(cause.code, probe.code)),
     );
     if (explaining.length > 0) {
-      root = pick(explaining, CONFIG_CAUSES);
+      const failing = explaining.filter((f) => f.status === 'fail');
+      root = pick(failing.length > 0 ? failing : explaining, CONFIG_CAUSES);
     } else {
       const silent = probeFailures.filter((f) => SILENT_PROBE_FAILURES.has(f.code));
       const explained = probeFailures.filter((f) => !SILENT_PROBE_FAILURES.has(f.code));
       if (explained.length > 0) {
         root = pick(explained, PROBE_CAUSES);
       } else {
-        const unreadable = all.filter((f) => PATH_CHECKS.has(f.check) && f.status === 'unknown');
-        root = unreadable.length > 0 ? silent[0]! : contradiction(target, silent[0]!, all);
+        // The contradiction is claimed only when every path reading was made and allows the path:
+        // an unread one, or a denial that cannot explain this symptom, leaves the symptom its own cause.
+        const undecided = all.some(
+          (f) => PATH_CHECKS.has(f.check) && (f.status === 'unknown' || f.status === 'fail'),
+        );
+        root = undecided ? silent[0]! : contradiction(target, silent[0]!, all);
         if (root.code === 'PROBE_CONTRADICTS_CONFIG') all.push(root);
       }
     }
-    return { ...base, status: 'fail', rootCause: rootOf(root) };
+    return optional(target, { ...base, status: 'fail', rootCause: rootOf(root) });
   }
 
   if (configFailures.length > 0) {
@@ -150,6 +189,28 @@ export function decideTarget(
     };
   }
   return base;
+}
+
+/**
+ * A service the VPC has no endpoint for that no configuration marks required (a profile's
+ * optional service, or one discovered only) may simply be unused by the workload: its failure
+ * is a warning, so it neither fails the report nor turns /health 503.
+ */
+function optional(target: Target, report: TargetReport): TargetReport {
+  if (target.required || target.endpointType !== 'none' || report.status !== 'fail') return report;
+  const root = report.rootCause;
+  return {
+    ...report,
+    status: 'warn',
+    ...(root
+      ? {
+          rootCause: {
+            ...root,
+            message: `${root.message} (${target.shortName} is optional here: mark it required in the configuration to fail on it)`,
+          },
+        }
+      : {}),
+  };
 }
 
 function contradiction(target: Target, probe: Finding, findings: Finding[]): Finding {

@@ -195,3 +195,27 @@ describe('checkEndpoint: S3 interface endpoint beside the gateway endpoint, and 
     assert.deepEqual(codes(checkEndpoint(input(t))), [['ENDPOINT_NO_DNS_NAME', 'unknown']]);
   });
 });
+
+describe('checkEndpoint with endpoints off the VPC path', () => {
+  test('lists each as info, with why it is off the path, and judges only the path endpoint', () => {
+    const t = target('secretsmanager', 'vpce-0sm', {
+      offPath: [
+        {
+          endpointId: 'vpce-0sm2',
+          endpointType: 'Interface',
+          reason: 'private-dns-elsewhere',
+          pathId: 'vpce-0sm',
+        },
+      ],
+    });
+    const findings = checkEndpoint(input(t));
+    const off = findings.filter((f) => f.code === 'ENDPOINT_NOT_ON_PATH');
+    assert.equal(off.length, 1);
+    assert.equal(off[0]!.status, 'info');
+    assert.match(off[0]!.message, /vpce-0sm2 .*vpce-0sm owns the private DNS name/);
+    assert.ok(
+      findings.every((f) => f.status !== 'fail' && f.status !== 'warn'),
+      JSON.stringify(findings),
+    );
+  });
+});

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { VpcEndpoint } from '@aws-sdk/client-ec2';
 import { validateConfig } from '../../src/config.js';
+import type { Target } from '../../src/model.js';
 import { createPool, isProbeable, probeAddresses, resolversToQuery } from '../../src/probe-plan.js';
 import { buildTargets, fullServiceName, shortServiceName, unmatchedServices } from '../../src/targets.js';
 import { context, endpoints, inventory, inventoryWithS3Interface, target } from '../fixtures/ec2/load.js';
@@ -206,52 +207,61 @@ describe('the socket pool', () => {
 
 describe('targets for a service with both a gateway and an interface endpoint', () => {
   const both = () => inventoryWithS3Interface();
-
-  it('keep both S3 endpoints: the gateway as s3, the interface as s3-interface', () => {
-    const targets = buildTargets(ctx, both(), { config: config() });
-    const s3 = targets.filter((t) => t.service === 'com.amazonaws.us-east-1.s3');
-    assert.deepEqual(
-      s3.map((t) => [t.shortName, t.endpointId, t.endpointType]),
-      [
-        ['s3', 'vpce-0s3gw', 'Gateway'],
-        ['s3-interface', 'vpce-0s3if', 'Interface'],
-      ],
-    );
-    assert.equal(s3[1]!.hostname, 's3.us-east-1.amazonaws.com');
-  });
-
-  it("give a profile's s3 need to the gateway endpoint when the interface one answers inbound resolvers only", () => {
-    const targets = buildTargets(ctx, both(), { config: config({ profiles: ['ecs-fargate'] }) });
-    const gateway = targets.find((t) => t.shortName === 's3')!;
-    const iface = targets.find((t) => t.shortName === 's3-interface')!;
-    assert.equal(gateway.endpointId, 'vpce-0s3gw');
-    assert.deepEqual(gateway.profiles, ['ecs-fargate']);
-    assert.equal(gateway.required, true);
-    assert.deepEqual(iface.profiles, []);
-    assert.equal(iface.required, false);
-  });
-
-  it('give the profile need to an interface endpoint whose private DNS answers the whole VPC', () => {
+  /** The fixture's S3 interface endpoint with its DnsOptions replaced. */
+  const withDnsOptions = (dnsOptions: VpcEndpoint['DnsOptions']) => {
     const inv = both();
     const value = (inv.endpoints.ok ? inv.endpoints.value : []).map((e) =>
-      e.VpcEndpointId === 'vpce-0s3if' ? { ...e, DnsOptions: { DnsRecordIpType: 'ipv4' as const } } : e,
+      e.VpcEndpointId === 'vpce-0s3if' ? { ...e, DnsOptions: dnsOptions } : e,
     );
-    const targets = buildTargets(
-      ctx,
-      { ...inv, endpoints: { ok: true, value } },
-      {
-        config: config({ discover: false, profiles: ['ecs-fargate'] }),
-      },
-    );
-    const s3 = targets.filter((t) => t.service === 'com.amazonaws.us-east-1.s3');
-    assert.deepEqual(
-      s3.map((t) => [t.shortName, t.endpointId]),
-      [['s3-interface', 'vpce-0s3if']],
-    );
+    return { ...inv, endpoints: { ok: true as const, value } };
+  };
+  const s3Targets = (targets: Target[]) =>
+    targets
+      .filter((t) => t.service === 'com.amazonaws.us-east-1.s3')
+      .map((t) => [
+        t.shortName,
+        t.endpointId,
+        t.endpointType,
+        t.offPath?.map((o) => [o.endpointId, o.reason]),
+      ]);
+
+  it('check S3 through the gateway when the interface endpoint answers inbound resolvers only, listing it off the path', () => {
+    const targets = buildTargets(ctx, both(), { config: config({ profiles: ['ecs-fargate'] }) });
+    assert.deepEqual(s3Targets(targets), [
+      ['s3', 'vpce-0s3gw', 'Gateway', [['vpce-0s3if', 'inbound-resolver-only']]],
+    ]);
+    const s3 = targets.find((t) => t.shortName === 's3')!;
+    assert.deepEqual(s3.profiles, ['ecs-fargate']);
+    assert.equal(s3.required, true);
   });
 
-  it('configure the interface endpoint by its short name, and narrow --service to it', () => {
-    const targets = buildTargets(ctx, both(), {
+  it('check S3 through the interface endpoint when its private DNS answers the whole VPC, listing the gateway off the path', () => {
+    const inv = withDnsOptions({ DnsRecordIpType: 'ipv4', PrivateDnsOnlyForInboundResolverEndpoint: false });
+    for (const discover of [true, false]) {
+      const targets = buildTargets(ctx, inv, { config: config({ discover, profiles: ['ecs-fargate'] }) });
+      assert.deepEqual(s3Targets(targets), [
+        ['s3-interface', 'vpce-0s3if', 'Interface', [['vpce-0s3gw', 'name-on-interface']]],
+      ]);
+      assert.equal(
+        targets.find((t) => t.shortName === 's3-interface')!.hostname,
+        's3.us-east-1.amazonaws.com',
+      );
+    }
+  });
+
+  it('narrow --service s3 and --service s3-interface to the S3 target, whichever endpoint is its path', () => {
+    for (const inv of [both(), withDnsOptions({ PrivateDnsOnlyForInboundResolverEndpoint: false })]) {
+      for (const name of ['s3', 's3-interface']) {
+        const targets = buildTargets(ctx, inv, { config: config(), only: [name] });
+        assert.equal(targets.length, 1, name);
+        assert.equal(targets[0]!.service, 'com.amazonaws.us-east-1.s3');
+        assert.deepEqual(unmatchedServices(targets, [name, 'sqs'], 'us-east-1'), ['sqs']);
+      }
+    }
+  });
+
+  it('configure the interface endpoint by its short name when it is the path', () => {
+    const targets = buildTargets(ctx, withDnsOptions({ PrivateDnsOnlyForInboundResolverEndpoint: false }), {
       config: config({ services: [{ name: 's3-interface', ports: [443, 8443] }] }),
       only: ['s3-interface'],
     });
@@ -259,12 +269,153 @@ describe('targets for a service with both a gateway and an interface endpoint', 
       targets.map((t) => [t.shortName, t.ports]),
       [['s3-interface', [443, 8443]]],
     );
-    const all = buildTargets(ctx, both(), { config: config(), only: ['s3'] });
+  });
+});
+
+describe('targets for a service with two interface endpoints', () => {
+  const secondSecretsManager = (first: Partial<VpcEndpoint>, second: Partial<VpcEndpoint>) => {
+    const inv = inventory();
+    const value = inv.endpoints.ok ? inv.endpoints.value : [];
+    const sm = value.find((e) => e.VpcEndpointId === 'vpce-0sm')!;
+    const copy: VpcEndpoint = { ...sm, VpcEndpointId: 'vpce-0sm2', NetworkInterfaceIds: [], ...second };
+    // The API's order must not matter: the second endpoint is listed before and after the first.
+    return [
+      {
+        ...inv,
+        endpoints: {
+          ok: true as const,
+          value: [copy, ...value.map((e) => (e === sm ? { ...sm, ...first } : e))],
+        },
+      },
+      {
+        ...inv,
+        endpoints: {
+          ok: true as const,
+          value: [...value.map((e) => (e === sm ? { ...sm, ...first } : e)), copy],
+        },
+      },
+    ];
+  };
+
+  it('check the one that owns the private DNS name and list the other as not on the path', () => {
+    for (const [first, second, path, off] of [
+      [{ PrivateDnsEnabled: true }, { PrivateDnsEnabled: false }, 'vpce-0sm', 'vpce-0sm2'],
+      [{ PrivateDnsEnabled: false }, { PrivateDnsEnabled: true }, 'vpce-0sm2', 'vpce-0sm'],
+    ] as const) {
+      for (const inv of secondSecretsManager(first, second)) {
+        const targets = buildTargets(ctx, inv, { config: config() }).filter(
+          (t) => t.shortName === 'secretsmanager',
+        );
+        assert.deepEqual(
+          targets.map((t) => [t.endpointId, t.offPath]),
+          [
+            [
+              path,
+              [{ endpointId: off, endpointType: 'Interface', reason: 'private-dns-elsewhere', pathId: path }],
+            ],
+          ],
+        );
+      }
+    }
+  });
+
+  it('prefer the available one when neither owns the name', () => {
+    for (const inv of secondSecretsManager(
+      { PrivateDnsEnabled: false },
+      { PrivateDnsEnabled: false, State: 'Pending' },
+    )) {
+      const sm = buildTargets(ctx, inv, { config: config() }).find((t) => t.shortName === 'secretsmanager')!;
+      assert.equal(sm.endpointId, 'vpce-0sm');
+      assert.deepEqual(
+        sm.offPath?.map((o) => o.reason),
+        ['same-kind-elsewhere'],
+      );
+    }
+  });
+});
+
+describe('targets when the endpoints cannot be read', () => {
+  const denied = inventory({
+    endpoints: {
+      ok: false,
+      gap: {
+        call: 'DescribeVpcEndpoints',
+        action: 'ec2:DescribeVpcEndpoints',
+        kind: 'permission',
+        errorCode: 'UnauthorizedOperation',
+        message: 'denied',
+      },
+    },
+  });
+
+  it('still check a service named with --service, from the data plane', () => {
+    const targets = buildTargets(ctx, denied, { config: config(), only: ['kms'] });
     assert.deepEqual(
-      all.map((t) => t.shortName),
-      ['s3', 's3-interface'],
+      targets.map((t) => [t.shortName, t.hostname, t.endpointType]),
+      [['kms', 'kms.us-east-1.amazonaws.com', 'none']],
     );
-    assert.deepEqual(unmatchedServices(all, ['s3-interface', 's3', 'sqs'], 'us-east-1'), ['sqs']);
+    assert.deepEqual(unmatchedServices(targets, ['kms'], 'us-east-1'), []);
+  });
+
+  it('still check what the profiles need', () => {
+    const targets = buildTargets(ctx, denied, { config: config({ profiles: ['ssm'] }) });
+    assert.deepEqual(
+      targets.map((t) => t.shortName),
+      ['ec2messages', 's3', 'ssm', 'ssmmessages'],
+    );
+  });
+});
+
+describe('target hostnames of AWS services', () => {
+  it("come from the service's own private DNS names, a concrete name before a wildcard", () => {
+    const inv = inventory({
+      services: {
+        ok: true,
+        value: [
+          {
+            ServiceName: 'com.amazonaws.us-east-1.kinesis-firehose',
+            PrivateDnsName: 'firehose.us-east-1.amazonaws.com',
+          },
+          {
+            ServiceName: 'com.amazonaws.us-east-1.s3',
+            PrivateDnsNames: [
+              { PrivateDnsName: '*.s3.us-east-1.amazonaws.com' },
+              { PrivateDnsName: 's3.us-east-1.amazonaws.com' },
+            ],
+          },
+        ],
+      },
+    });
+    const targets = buildTargets(ctx, inv, {
+      config: config({ discover: false, services: [{ name: 'kinesis-firehose' }, { name: 's3' }] }),
+    });
+    assert.deepEqual(
+      targets.map((t) => [t.shortName, t.hostname]),
+      [
+        ['kinesis-firehose', 'firehose.us-east-1.amazonaws.com'],
+        ['s3', 's3.us-east-1.amazonaws.com'],
+      ],
+    );
+  });
+
+  it('fall back to the names SDKs call when no service details were read', () => {
+    const targets = buildTargets(ctx, inventory({ services: { ok: true, value: [] } }), {
+      config: config({
+        discover: false,
+        services: [
+          { name: 'kinesis-streams' },
+          { name: 'kinesis-firehose' },
+          { name: 'sagemaker.runtime' },
+          { name: 'sts' },
+        ],
+      }),
+    });
+    assert.deepEqual(Object.fromEntries(targets.map((t) => [t.shortName, t.hostname])), {
+      'kinesis-firehose': 'firehose.us-east-1.amazonaws.com',
+      'kinesis-streams': 'kinesis.us-east-1.amazonaws.com',
+      'sagemaker.runtime': 'runtime.sagemaker.us-east-1.amazonaws.com',
+      sts: 'sts.us-east-1.amazonaws.com',
+    });
   });
 });
 

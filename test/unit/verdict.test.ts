@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { Finding, Target, TargetObservations } from '../../src/model.js';
-import { decideTarget, overallStatus } from '../../src/verdict.js';
+import { CAUSE_EXPLAINS, decideTarget, overallStatus } from '../../src/verdict.js';
 
 const target: Target = {
   service: 'com.amazonaws.us-east-1.secretsmanager',
@@ -178,5 +179,126 @@ describe('a root cause must explain the probe that failed', () => {
   it('blames the network ACL for a timed-out connection', () => {
     const findings = [f('tcp', 'TCP_TIMEOUT', 'fail'), f('nacl', 'NACL_AGENT_SUBNET_DENIED', 'fail')];
     assert.equal(decideTarget(target, observed, findings).rootCause?.code, 'NACL_AGENT_SUBNET_DENIED');
+  });
+});
+
+describe('the symptom × cause table', () => {
+  const checkOf = (code: string): Finding['check'] =>
+    code.startsWith('ROUTE_')
+      ? 'route'
+      : code.startsWith('SG_')
+        ? 'sg'
+        : code.startsWith('NACL_')
+          ? 'nacl'
+          : code === 'ENDPOINT_MISSING'
+            ? 'profile'
+            : code === 'DHCP_CUSTOM_DNS'
+              ? 'dns'
+              : 'endpoint';
+  const symptomCheck = (code: string): Finding['check'] => (code.startsWith('DNS_') ? 'dns' : 'tcp');
+  const SYMPTOMS = [
+    'DNS_RESOLVES_PUBLIC',
+    'DNS_NXDOMAIN',
+    'DNS_NODATA',
+    'DNS_SERVFAIL',
+    'DNS_TIMEOUT',
+    'DNS_REFUSED',
+    'TCP_TIMEOUT',
+    'TCP_UNREACHABLE',
+    'TCP_REFUSED',
+  ];
+
+  for (const [cause, symptoms] of Object.entries(CAUSE_EXPLAINS)) {
+    for (const symptom of SYMPTOMS) {
+      const explained = symptoms.includes(symptom);
+      it(`${cause} ${explained ? 'is' : 'is not'} the root cause of an observed ${symptom}`, () => {
+        const report = decideTarget({ ...target, required: true }, observed, [
+          f(checkOf(cause), cause, 'fail'),
+          f(symptomCheck(symptom), symptom, 'fail'),
+        ]);
+        assert.equal(report.status, 'fail');
+        // A silent drop that no path reading denies is PROBE_CONTRADICTS_CONFIG; here the only
+        // path reading is the cause under test, so an unexplained symptom is its own root cause
+        // unless that cause is no path reading at all.
+        const pathCause = /^(ROUTE|SG|NACL)_/.test(cause);
+        const silent = symptom === 'TCP_TIMEOUT' || symptom === 'TCP_UNREACHABLE';
+        const expected = explained
+          ? cause
+          : silent && !pathCause
+            ? 'PROBE_CONTRADICTS_CONFIG'
+            : symptom;
+        assert.equal(report.rootCause?.code, expected);
+      });
+    }
+  }
+
+  it('blames a dead custom resolver, not the private DNS setting, for a DNS timeout', () => {
+    const report = decideTarget(target, observed, [
+      f('endpoint', 'ENDPOINT_PRIVATE_DNS_DISABLED', 'fail'),
+      f('dns', 'DNS_TIMEOUT', 'fail'),
+    ]);
+    assert.equal(report.rootCause?.code, 'DNS_TIMEOUT');
+  });
+
+  it('never blames a security group or an ACL for a refused connection: something answered', () => {
+    for (const cause of [
+      'SG_ENDPOINT_INGRESS_DENIED',
+      'SG_AGENT_EGRESS_DENIED',
+      'NACL_AGENT_SUBNET_DENIED',
+    ]) {
+      const report = decideTarget(target, observed, [
+        f(checkOf(cause), cause, 'fail'),
+        f('tcp', 'TCP_REFUSED', 'fail'),
+      ]);
+      assert.equal(report.rootCause?.code, 'TCP_REFUSED', cause);
+    }
+  });
+
+  it('takes a warning as the cause of a failure it explains (an ACL covering part of the return ports)', () => {
+    const report = decideTarget(target, observed, [
+      f('nacl', 'NACL_EPHEMERAL_PARTIAL', 'warn'),
+      f('route', 'ROUTE_VIA_NAT', 'warn'),
+      f('tcp', 'TCP_TIMEOUT', 'fail'),
+    ]);
+    assert.equal(report.status, 'fail');
+    assert.equal(report.rootCause?.code, 'NACL_EPHEMERAL_PARTIAL');
+  });
+
+  it('is the table docs/findings.md documents', () => {
+    const docs = readFileSync(new URL('../../docs/findings.md', import.meta.url), 'utf8');
+    const section = docs.slice(docs.indexOf('## Causes and the symptoms they explain'));
+    const rows = Object.fromEntries(
+      [...section.matchAll(/^\| `([A-Z_]+)` \| (.+) \|$/gm)].map((m) => [
+        m[1],
+        [...m[2]!.matchAll(/`([A-Z_]+)`/g)].map((s) => s[1]),
+      ]),
+    );
+    assert.deepEqual(rows, CAUSE_EXPLAINS);
+  });
+});
+
+describe('optional services', () => {
+  const noEndpoint: Target = {
+    ...target,
+    service: 'com.amazonaws.us-east-1.ssm',
+    shortName: 'ssm',
+    endpointType: 'none',
+    profiles: ['ecs-fargate'],
+  };
+  const broken = [f('route', 'ROUTE_NO_PATH', 'fail'), f('tcp', 'TCP_TIMEOUT', 'fail')];
+
+  it('warn when a service without an endpoint that nothing marks required has no path', () => {
+    const report = decideTarget({ ...noEndpoint, required: false }, observed, broken);
+    assert.equal(report.status, 'warn');
+    assert.equal(report.rootCause?.code, 'ROUTE_NO_PATH');
+    assert.match(report.rootCause?.message ?? '', /optional here/);
+  });
+
+  it('fail when the configuration or a profile marks them required', () => {
+    assert.equal(decideTarget({ ...noEndpoint, required: true }, observed, broken).status, 'fail');
+  });
+
+  it('fail when the VPC has an endpoint for them: it was built to be used', () => {
+    assert.equal(decideTarget({ ...target, required: false }, observed, broken).status, 'fail');
   });
 });
