@@ -222,11 +222,7 @@ describe('the symptom × cause table', () => {
         // unless that cause is no path reading at all.
         const pathCause = /^(ROUTE|SG|NACL)_/.test(cause);
         const silent = symptom === 'TCP_TIMEOUT' || symptom === 'TCP_UNREACHABLE';
-        const expected = explained
-          ? cause
-          : silent && !pathCause
-            ? 'PROBE_CONTRADICTS_CONFIG'
-            : symptom;
+        const expected = explained ? cause : silent && !pathCause ? 'PROBE_CONTRADICTS_CONFIG' : symptom;
         assert.equal(report.rootCause?.code, expected);
       });
     }
