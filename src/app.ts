@@ -8,9 +8,10 @@ import Fastify, {
   type FastifyReply,
   LogController,
 } from 'fastify';
+import { GAP_CODES } from './aws/gap-findings.js';
 import { explain } from './catalogue.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import type { Report, TargetReport } from './model.js';
+import type { Finding, Report, TargetReport } from './model.js';
 import { renderMarkdown } from './render/markdown.js';
 import { renderText } from './render/text.js';
 import { createReportKeeper, type Latest, type ReportKeeper, type ReportSource } from './schedule.js';
@@ -364,7 +365,11 @@ export interface HealthOptions {
 
 export interface Health {
   healthy: boolean;
-  /** One line: `fail: ecr.dkr SG_ENDPOINT_INGRESS_DENIED` or `ok: 8 pass, 1 warn`. */
+  /**
+   * One line, each cause once with what it touches: `fail: SG_ENDPOINT_INGRESS_DENIED (ecr.api,
+   * ecr.dkr)`, `ok: 8 pass, 1 warn; warn: ENDPOINT_NOT_IN_AZ (logs)`,
+   * `unknown: nothing checked: CONTEXT_UNRESOLVED (missing vpcId, subnetId, privateIp)`.
+   */
   line: string;
 }
 
@@ -374,23 +379,77 @@ function problemsOf(targets: TargetReport[], statuses: string[]): string[] {
     .map((t) => `${t.shortName} ${t.rootCause?.code ?? t.status.toUpperCase()}`);
 }
 
-/** The connectivity verdict as /health serves it. Unknown (could not decide) is not unhealthy. */
+/** The code that stands for a target in /health: its root cause, else what left it undecided. */
+function causeOf(target: TargetReport): string {
+  if (target.rootCause) return target.rootCause.code;
+  const undecided =
+    target.status === 'unknown' ? target.findings.find((f) => f.status === 'unknown') : undefined;
+  return undecided?.code ?? target.status.toUpperCase();
+}
+
+function strings(value: unknown): string[] {
+  if (typeof value === 'string' && value) return [value];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && v !== '') : [];
+}
+
+/** What a report-level finding names in /health: the denied actions, the error, what is missing. */
+function labelsOf(finding: Finding): string[] {
+  const e = finding.evidence;
+  if (GAP_CODES.has(finding.code)) {
+    return e['kind'] === 'permission' ? strings(e['actions'] ?? e['action']) : strings(e['errorCode']);
+  }
+  if (finding.code === 'CONTEXT_UNRESOLVED') {
+    const missing = strings(e['missing']);
+    return missing.length > 0 ? [`missing ${missing.join(', ')}`] : [];
+  }
+  if (finding.code === 'REPORT_DEADLINE_EXCEEDED') return strings(e['phase']).map((p) => `${p} phase`);
+  return [];
+}
+
+/** Each cause once, in the order first met, naming the services (or actions) it touches. */
+function causeList(findings: Finding[], targets: TargetReport[]): string[] {
+  const causes = new Map<string, string[]>();
+  const add = (code: string, labels: string[]) => {
+    const known = causes.get(code) ?? [];
+    causes.set(code, [...known, ...labels.filter((l) => !known.includes(l))]);
+  };
+  for (const finding of findings) add(finding.code, labelsOf(finding));
+  for (const target of targets) add(causeOf(target), [target.shortName]);
+  return [...causes].map(([code, labels]) => (labels.length > 0 ? `${code} (${labels.join(', ')})` : code));
+}
+
+/** A target some check decided (pass, warn or fail); unknown and info ones were not checked. */
+const wasChecked = (t: TargetReport): boolean =>
+  t.status === 'pass' || t.status === 'warn' || t.status === 'fail';
+
+/**
+ * The connectivity verdict as /health serves it. Unknown targets beside checked ones are named
+ * but not unhealthy (a missing permission must not block a start), but a report that checked
+ * nothing — no targets, or every one undecided — is 503: a start-up gate that passes having
+ * checked nothing is worse than none.
+ */
 export function judgeHealth(report: Report, options: HealthOptions): Health {
   const targets = options.requiredOnly ? report.targets.filter((t) => t.required) : report.targets;
-  const failing = [
-    ...report.findings.filter((f) => f.status === 'fail').map((f) => f.code),
-    ...problemsOf(targets, ['fail']),
-  ];
-  const warning = problemsOf(targets, ['warn']);
-  const unknown = [
-    ...report.findings.filter((f) => f.status === 'unknown').map((f) => f.code),
-    ...problemsOf(targets, ['unknown']),
-  ];
-  const unhealthy = options.unhealthyOn === 'warn' ? failing.length + warning.length > 0 : failing.length > 0;
+  const byStatus = (status: string) => targets.filter((t) => t.status === status);
+  const findingsOf = (status: string) => report.findings.filter((f) => f.status === status);
+  const failing = causeList(findingsOf('fail'), byStatus('fail'));
+  const warning = causeList([], byStatus('warn'));
+  const unknown = causeList(findingsOf('unknown'), byStatus('unknown'));
+  // With required-only and no required target, the gate has nothing to judge unless the run as a
+  // whole checked nothing either.
+  const nothingChecked = targets.length > 0 ? !targets.some(wasChecked) : !report.targets.some(wasChecked);
+  const unhealthy =
+    nothingChecked || failing.length > 0 || (options.unhealthyOn === 'warn' && warning.length > 0);
+  const scope = options.requiredOnly ? ' required' : '';
   const parts: string[] = [];
   if (failing.length > 0) parts.push(`fail: ${failing.join(', ')}`);
   if (warning.length > 0) parts.push(`warn: ${warning.join(', ')}`);
-  if (unknown.length > 0) parts.push(`unknown: ${unknown.join(', ')}`);
+  if (nothingChecked) {
+    const why = unknown.length > 0 ? unknown.join(', ') : `no${scope} targets`;
+    parts.push(`unknown: nothing checked: ${why}`);
+  } else if (unknown.length > 0) {
+    parts.push(`unknown: ${unknown.join(', ')}`);
+  }
   if (!unhealthy) {
     const counts = { pass: 0, warn: 0, fail: 0, unknown: 0 };
     for (const t of targets) if (t.status !== 'info') counts[t.status] += 1;
@@ -398,7 +457,6 @@ export function judgeHealth(report: Report, options: HealthOptions): Health {
       .filter(([, n]) => n > 0)
       .map(([status, n]) => `${n} ${status}`)
       .join(', ');
-    const scope = options.requiredOnly ? ' required' : '';
     parts.unshift(`ok: ${summary || `no${scope} targets`}`);
   }
   return { healthy: !unhealthy, line: parts.join('; ') };

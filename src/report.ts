@@ -1,5 +1,6 @@
 // The report of DESIGN.md (schemaVersion 1), assembled from the verdicts. Pure.
-import type { AgentContext, Finding, Gap, Inventory, Report, TargetReport } from './model.js';
+import { mergeFindings, reportGaps } from './aws/gap-findings.js';
+import type { AgentContext, ContextSource, Finding, Inventory, Report, TargetReport } from './model.js';
 import { overallStatus } from './verdict.js';
 
 export interface ReportParts {
@@ -25,36 +26,58 @@ const EMPTY_CONTEXT: AgentContext = {
   sources: {},
 };
 
+/**
+ * The facts discovery did find when it could not find them all: CONTEXT_UNRESOLVED carries
+ * them, so the report says the Region it knows instead of "".
+ */
+export function partialContext(findings: Finding[]): AgentContext {
+  const unresolved = findings.find((f) => f.code === 'CONTEXT_UNRESOLVED');
+  const found = (unresolved?.evidence['found'] ?? {}) as Record<string, unknown>;
+  const sources = (unresolved?.evidence['sources'] ?? {}) as Record<string, ContextSource>;
+  const text = (key: string): string => (typeof found[key] === 'string' ? (found[key] as string) : '');
+  const groups = found['securityGroupIds'];
+  const known = Object.fromEntries(
+    Object.entries(sources).filter(([key]) => found[key] !== undefined && found[key] !== ''),
+  ) as Record<string, ContextSource>;
+  return {
+    ...EMPTY_CONTEXT,
+    region: text('region'),
+    vpcId: text('vpcId'),
+    subnetId: text('subnetId'),
+    availabilityZone: text('availabilityZone'),
+    privateIp: text('privateIp'),
+    securityGroupIds: Array.isArray(groups) ? groups.filter((g): g is string => typeof g === 'string') : [],
+    resolvers: [],
+    sources: known,
+    ...(text('accountId') ? { accountId: text('accountId') } : {}),
+  };
+}
+
 export function buildReport(parts: ReportParts): Report {
   const summary = { pass: 0, warn: 0, fail: 0, unknown: 0 };
   for (const target of parts.targets) {
     if (target.status !== 'info') summary[target.status] += 1;
   }
-  const statuses = [...parts.targets.map((t) => t.status), ...parts.findings.map((f) => f.status)];
+  const findings = mergeFindings(parts.findings);
+  const statuses = [...parts.targets.map((t) => t.status), ...findings.map((f) => f.status)];
   // With nothing to check and nothing wrong, we could not decide anything: say so.
   const status =
     parts.targets.length === 0 && !statuses.includes('fail') ? 'unknown' : overallStatus(statuses);
-  const gaps: Gap[] = [];
-  if (parts.inventory) {
-    for (const part of Object.values(parts.inventory)) {
-      if (part && typeof part === 'object' && 'ok' in part && part.ok === false) gaps.push(part.gap as Gap);
-    }
-  }
   return {
     schemaVersion: 1,
     tool: { name: 'vpce-doctor', version: parts.version },
     status,
     startedAt: new Date(parts.startedAt).toISOString(),
     durationMs: Math.round(parts.finishedAt - parts.startedAt),
-    context: parts.context ?? EMPTY_CONTEXT,
+    context: parts.context ?? partialContext(parts.findings),
     inventory: {
       fetchedAt: parts.inventory ? new Date(parts.inventory.fetchedAt).toISOString() : '',
       ageMs: Math.round(parts.inventoryAgeMs ?? 0),
       calls: parts.inventory?.calls.length ?? 0,
-      gaps,
+      gaps: reportGaps(parts.inventory, parts.findings),
     },
     phases: Object.fromEntries(Object.entries(parts.phases).map(([k, v]) => [k, Math.round(v * 10) / 10])),
-    findings: parts.findings,
+    findings,
     targets: parts.targets,
     summary,
   };

@@ -1,5 +1,6 @@
 // A report to paste into an incident channel or ticket.
-import type { Report } from '../model.js';
+import type { Report, TargetReport } from '../model.js';
+import { countTargets, describePlace, nothingChecked } from './summary.js';
 
 const MARK: Record<string, string> = { pass: '✅', warn: '⚠️', fail: '❌', unknown: '❔', info: 'ℹ️' };
 
@@ -7,38 +8,59 @@ const cell = (text: string | undefined): string => (text ?? '').replaceAll('|', 
 
 export function renderMarkdown(report: Report): string {
   const c = report.context;
+  const place = describePlace(report);
   const lines = [
-    `### vpce-doctor: ${MARK[report.status]} ${report.status} — ${c.vpcId || 'context unresolved'} ${c.subnetId} (${c.availabilityZone}) ${c.privateIp}`,
+    `### vpce-doctor: ${MARK[report.status]} ${report.status} — ${place.text}`,
     '',
     `${report.startedAt} · ${report.durationMs} ms · security groups ${c.securityGroupIds.join(', ') || 'none'} · resolvers ${
       c.resolvers.map((r) => `${r.address} (${r.source})`).join(', ') || 'none'
     }`,
     '',
-    '| | service | endpoint | type | dns | tcp | tls | root cause |',
-    '|---|---|---|---|---|---|---|---|',
-    ...report.targets.map(
-      (t) =>
-        `| ${MARK[t.status]} | ${cell(t.shortName)} | ${cell(t.endpointId ?? 'none')} | ${t.endpointType} | ${cell(t.probe?.dns)} | ${cell(
-          t.probe?.tcp,
-        )} | ${cell(t.probe?.tls)} | ${cell(t.rootCause?.code)} |`,
-    ),
   ];
-  const problems = report.targets.filter((t) => t.rootCause && t.status !== 'pass');
+  if (report.targets.length === 0) {
+    lines.push('_No targets: nothing checked._');
+  } else {
+    lines.push(
+      '| | service | endpoint | type | dns | tcp | tls | root cause |',
+      '|---|---|---|---|---|---|---|---|',
+      ...report.targets.map(
+        (t) =>
+          `| ${MARK[t.status]} | ${cell(t.shortName)} | ${cell(t.endpointId ?? 'none')} | ${t.endpointType} | ${cell(t.probe?.dns)} | ${cell(
+            t.probe?.tcp,
+          )} | ${cell(t.probe?.tls)} | ${cell(t.rootCause?.code)} |`,
+      ),
+    );
+  }
+  // One cause shared by many services (the agent's SG, an ACL) is one bullet naming them all.
+  const causes = new Map<string, TargetReport[]>();
+  for (const t of report.targets.filter((x) => x.rootCause && x.status !== 'pass')) {
+    const key = `${t.status}|${t.rootCause!.code}|${t.rootCause!.fix ?? ''}`;
+    causes.set(key, [...(causes.get(key) ?? []), t]);
+  }
   const global = report.findings.filter((f) => f.status !== 'pass' && f.status !== 'info');
-  if (problems.length > 0 || global.length > 0) {
+  if (causes.size > 0 || global.length > 0) {
     lines.push('', '#### Causes and fixes', '');
     for (const f of global) {
       lines.push(`- ${MARK[f.status]} **${f.code}**: ${f.message}`);
       if (f.fix) lines.push(`  - fix: \`${f.fix}\``);
     }
-    for (const t of problems) {
+    for (const group of causes.values()) {
+      const first = group[0]!;
+      const root = first.rootCause!;
       lines.push(
-        `- ${MARK[t.status]} **${t.shortName}** — \`${t.rootCause!.code}\`: ${t.rootCause!.message}`,
+        `- ${MARK[first.status]} **${group.map((t) => t.shortName).join(', ')}** — \`${root.code}\`: ${root.message}`,
       );
-      if (t.rootCause!.fix) lines.push(`  - fix: \`${t.rootCause!.fix}\``);
+      if (root.fix) lines.push(`  - fix: \`${root.fix}\``);
     }
   }
-  const s = report.summary;
-  lines.push('', `${s.fail} failing, ${s.warn} warning, ${s.unknown} unknown, ${s.pass} passing`);
+  lines.push('', summaryLine(report));
   return `${lines.join('\n')}\n`;
+}
+
+function summaryLine(report: Report): string {
+  const none = nothingChecked(report);
+  if (none) return `**Nothing checked**: ${none}`;
+  const n = countTargets(report.targets);
+  const info = n.info ? `, ${n.info} info` : '';
+  return `${n.fail} failing, ${n.warn} warning, ${n.unknown} unknown, ${n.pass} passing${info}`;
 }

@@ -1,5 +1,6 @@
 // The table an on-call engineer reads at 3 a.m.: one line per service, then causes and fixes.
 import type { Finding, Report, TargetReport } from '../model.js';
+import { countTargets, describePlace, nothingChecked } from './summary.js';
 
 export interface TextOptions {
   color: boolean;
@@ -97,11 +98,12 @@ function formatSeconds(ms: number): string {
 export function renderText(report: Report, options: TextOptions = { color: false }): string {
   const c = report.context;
   const lines: string[] = [];
-  const where = c.vpcId
-    ? `${c.vpcId} ${c.subnetId} (${c.availabilityZone}) ${c.privateIp} · ${c.securityGroupIds.join(',') || 'no SG'} · resolver ${
+  const place = describePlace(report);
+  const where = place.resolved
+    ? `${place.text} · ${c.securityGroupIds.join(',') || 'no SG'} · resolver ${
         c.resolvers.map((r) => r.address).join(', ') || 'none'
       }`
-    : 'context unresolved';
+    : place.text;
   lines.push(`vpce-doctor ${report.tool.version} · ${where}`);
 
   const header = ['', 'service', 'endpoint', 'type', '', 'dns', 'tcp', 'tls', 'config'];
@@ -123,7 +125,7 @@ export function renderText(report: Report, options: TextOptions = { color: false
       lines.push(paint(line, report.targets[i]!.status, options.color));
     });
   } else {
-    lines.push('no targets: nothing to check');
+    lines.push('no targets: nothing checked');
   }
 
   const problems: string[] = [];
@@ -156,19 +158,28 @@ export function renderText(report: Report, options: TextOptions = { color: false
       );
     if (root.fix) problems.push(`  fix: ${root.fix}`);
   }
+  // Undecided for the same reason (one denied call), many services: one line.
+  const undecided = new Map<string, string[]>();
   for (const t of report.targets.filter((x) => x.status === 'unknown' && !x.rootCause)) {
-    const unknowns = t.findings.filter((f) => f.status === 'unknown').map((f) => f.message);
-    problems.push(`? ${t.shortName} — could not decide${unknowns.length ? `: ${unknowns[0]}` : ''}`);
+    const why = t.findings.find((f) => f.status === 'unknown')?.message ?? '';
+    undecided.set(why, [...(undecided.get(why) ?? []), t.shortName]);
+  }
+  for (const [why, names] of undecided) {
+    problems.push(`? ${names.join(', ')} — could not decide${why ? `: ${why}` : ''}`);
   }
   if (problems.length > 0) lines.push('', ...problems);
 
-  const s = report.summary;
-  const parts = [
-    s.fail ? `${s.fail} failing` : '',
-    s.warn ? `${s.warn} warning${s.warn === 1 ? '' : 's'}` : '',
-    s.unknown ? `${s.unknown} unknown` : '',
-    `${s.pass} passing`,
-  ].filter(Boolean);
+  const counts = countTargets(report.targets);
+  const none = nothingChecked(report);
+  const parts = none
+    ? [`nothing checked: ${none}`]
+    : [
+        counts.fail ? `${counts.fail} failing` : '',
+        counts.warn ? `${counts.warn} warning${counts.warn === 1 ? '' : 's'}` : '',
+        counts.unknown ? `${counts.unknown} unknown` : '',
+        `${counts.pass} passing`,
+        counts.info ? `${counts.info} info` : '',
+      ].filter(Boolean);
   const inventory = report.inventory.fetchedAt
     ? ` · inventory ${formatSeconds(report.inventory.ageMs)} old`
     : '';

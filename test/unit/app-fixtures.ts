@@ -1,7 +1,9 @@
 // Canned reports and a runner that hands them out: the app's own seam, not a mock of AWS.
-import type { AgentContext, Finding, Report, Status, TargetReport } from '../../src/model.js';
+import { findingForGap, findingsForGaps } from '../../src/aws/gap-findings.js';
+import type { AgentContext, Finding, Gap, Report, Status, TargetReport } from '../../src/model.js';
 import { buildReport } from '../../src/report.js';
 import type { RunOptions } from '../../src/runner.js';
+import { inventory } from '../fixtures/ec2/load.js';
 
 export const context: AgentContext = {
   region: 'us-east-1',
@@ -85,6 +87,82 @@ export function report(targets: TargetReport[], findings: Finding[] = []): Repor
     findings,
     targets,
   });
+}
+
+/** What the SDK's error for a closed EC2 endpoint becomes (src/aws/errors.ts). */
+export function refused(call: string): Gap {
+  return {
+    call,
+    action: `ec2:${call}`,
+    kind: 'error',
+    errorCode: 'ECONNREFUSED',
+    message: 'connect ECONNREFUSED 127.0.0.1:9',
+  };
+}
+
+/** The CONTEXT_UNRESOLVED of src/context/discover.ts when only the Region was found. */
+export const unresolved: Finding = {
+  check: 'context',
+  code: 'CONTEXT_UNRESOLVED',
+  status: 'unknown',
+  message:
+    'could not find vpcId, subnetId, privateIp of this agent (config/env: found region; imds: skipped: AWS_EC2_METADATA_DISABLED=true; interfaces: failed: ec2:DescribeNetworkInterfaces ECONNREFUSED)',
+  fix: "Set VPCE_DOCTOR_VPC_ID=vpc-… VPCE_DOCTOR_SUBNET_ID=subnet-… VPCE_DOCTOR_PRIVATE_IP=<the ENI address, e.g. 10.0.1.23> in the agent's environment (or the same fields in its config file)",
+  evidence: {
+    missing: ['vpcId', 'subnetId', 'privateIp'],
+    found: { region: 'us-east-1' },
+    sources: { region: 'env' },
+    tried: [],
+  },
+};
+
+/** No EC2 API, no IMDS: discovery stops with the Region and nothing else; the runner builds no target. */
+export function blind(): Report {
+  return buildReport({
+    version: '9.9.9',
+    startedAt: Date.parse('2026-01-01T00:00:00Z'),
+    finishedAt: Date.parse('2026-01-01T00:00:00.100Z'),
+    phases: { context: 100 },
+    findings: [
+      findingForGap(refused('DescribeNetworkInterfaces'), ['context'], ['context'], 'context discovery'),
+      unresolved,
+    ],
+    targets: [],
+  });
+}
+
+/**
+ * The findings of a run whose context was configured but whose EC2 API refuses every call: the
+ * discovery steps' and the inventory's, as the runner collects them (one per failed call).
+ */
+export function econnrefusedEverywhere(): Finding[] {
+  const failed = { ok: false as const };
+  const snapshot = inventory({
+    vpc: { ...failed, gap: refused('DescribeVpcs') },
+    dnsSupport: { ...failed, gap: refused('DescribeVpcAttribute') },
+    dnsHostnames: { ...failed, gap: refused('DescribeVpcAttribute') },
+    dhcpOptions: {
+      ...failed,
+      gap: {
+        ...refused('DescribeVpcs'),
+        message: 'DescribeDhcpOptions not made: DescribeVpcs failed (ECONNREFUSED)',
+      },
+    },
+    subnets: { ...failed, gap: refused('DescribeSubnets') },
+    routeTables: { ...failed, gap: refused('DescribeRouteTables') },
+    networkAcls: { ...failed, gap: refused('DescribeNetworkAcls') },
+    endpoints: { ...failed, gap: refused('DescribeVpcEndpoints') },
+    endpointInterfaces: { ...failed, gap: refused('DescribeVpcEndpoints') },
+    securityGroups: { ...failed, gap: refused('DescribeSecurityGroups') },
+    prefixLists: { ...failed, gap: refused('DescribePrefixLists') },
+    services: { ...failed, gap: refused('DescribeVpcEndpoints') },
+    flowLogs: { ...failed, gap: refused('DescribeFlowLogs') },
+  });
+  return [
+    findingForGap(refused('DescribeNetworkInterfaces'), ['context'], ['context'], 'context discovery'),
+    findingForGap(refused('DescribeSubnets'), ['context'], ['context'], 'context discovery'),
+    ...findingsForGaps(snapshot),
+  ];
 }
 
 export const healthy = (): Report => report([target('secretsmanager', 'pass'), target('ecr.dkr', 'pass')]);

@@ -5,7 +5,16 @@ import { describe, it } from 'node:test';
 import { buildApp } from '../../src/app.js';
 import { explain } from '../../src/catalogue.js';
 import type { Report } from '../../src/model.js';
-import { FakeRunner, failing, healthy, manualClock, report, target } from './app-fixtures.js';
+import {
+  blind,
+  econnrefusedEverywhere,
+  FakeRunner,
+  failing,
+  healthy,
+  manualClock,
+  report,
+  target,
+} from './app-fixtures.js';
 
 function appWith(runner: FakeRunner, extra: Partial<Parameters<typeof buildApp>[0]> = {}) {
   const clock = manualClock();
@@ -47,7 +56,7 @@ describe('health routes', () => {
     await app.reports.tick();
     const bad = await app.inject('/health');
     assert.equal(bad.statusCode, 503);
-    assert.equal(bad.body, 'fail: ecr.dkr SG_ENDPOINT_INGRESS_DENIED\n');
+    assert.equal(bad.body, 'fail: SG_ENDPOINT_INGRESS_DENIED (ecr.dkr)\n');
     assert.equal(bad.headers['content-type'], 'text/plain; charset=utf-8');
 
     await app.reports.tick();
@@ -63,10 +72,10 @@ describe('health routes', () => {
     await strict.reports.tick();
     const a = await lenient.inject('/health');
     assert.equal(a.statusCode, 200);
-    assert.equal(a.body, 'ok: 1 pass, 1 warn; warn: logs ENDPOINT_NOT_IN_AZ\n');
+    assert.equal(a.body, 'ok: 1 pass, 1 warn; warn: ENDPOINT_NOT_IN_AZ (logs)\n');
     const b = await strict.inject('/health');
     assert.equal(b.statusCode, 503);
-    assert.equal(b.body, 'warn: logs ENDPOINT_NOT_IN_AZ\n');
+    assert.equal(b.body, 'warn: ENDPOINT_NOT_IN_AZ (logs)\n');
   });
 
   it('with healthRequiredOnly a failing discovered-only service does not fail /health, a required one does', async () => {
@@ -80,15 +89,89 @@ describe('health routes', () => {
     await app.reports.tick();
     const b = await app.inject('/health');
     assert.equal(b.statusCode, 503);
-    assert.equal(b.body, 'fail: secretsmanager SG_ENDPOINT_INGRESS_DENIED\n');
+    assert.equal(b.body, 'fail: SG_ENDPOINT_INGRESS_DENIED (secretsmanager)\n');
   });
 
-  it('an undecided target keeps /health at 200 but is named', async () => {
-    const { app } = appWith(new FakeRunner([report([target('sts', 'unknown')])]));
+  it('an undecided target beside checked ones keeps /health at 200 but is named', async () => {
+    const { app } = appWith(
+      new FakeRunner([report([target('secretsmanager', 'pass'), target('sts', 'unknown')])]),
+    );
     await app.reports.tick();
     const res = await app.inject('/health');
     assert.equal(res.statusCode, 200);
-    assert.equal(res.body, 'ok: 1 unknown; unknown: sts AWS_PERMISSION_DENIED\n');
+    assert.equal(res.body, 'ok: 1 pass, 1 unknown; unknown: AWS_PERMISSION_DENIED (sts)\n');
+  });
+
+  it('is 503 when every target is undecided: nothing was checked, and the line says why', async () => {
+    const { app } = appWith(new FakeRunner([report([target('sts', 'unknown'), target('kms', 'unknown')])]));
+    await app.reports.tick();
+    const res = await app.inject('/health');
+    assert.equal(res.statusCode, 503);
+    assert.equal(res.body, 'unknown: nothing checked: AWS_PERMISSION_DENIED (sts, kms)\n');
+  });
+
+  it('is 503 for a blind agent (no context, no targets), naming each cause once', async () => {
+    const { app } = appWith(new FakeRunner([blind()]));
+    await app.reports.tick();
+    const res = await app.inject('/health');
+    assert.equal(res.statusCode, 503);
+    assert.equal(
+      res.body,
+      'unknown: nothing checked: AWS_API_ERROR (ECONNREFUSED), CONTEXT_UNRESOLVED (missing vpcId, subnetId, privateIp)\n',
+    );
+  });
+
+  it('is 503 with no targets and no finding at all: a VPC with nothing to check is not healthy', async () => {
+    const { app } = appWith(new FakeRunner([report([])]));
+    await app.reports.tick();
+    const res = await app.inject('/health');
+    assert.equal(res.statusCode, 503);
+    assert.equal(res.body, 'unknown: nothing checked: no targets\n');
+  });
+
+  it('names a cause shared by several services once, with the services grouped', async () => {
+    const shared = report([
+      target('ecr.api', 'fail'),
+      target('ecr.dkr', 'fail'),
+      target('logs', 'warn'),
+      target('sts', 'unknown'),
+      target('secretsmanager', 'pass'),
+    ]);
+    const { app } = appWith(new FakeRunner([shared]));
+    await app.reports.tick();
+    const res = await app.inject('/health');
+    assert.equal(res.statusCode, 503);
+    assert.equal(
+      res.body,
+      'fail: SG_ENDPOINT_INGRESS_DENIED (ecr.api, ecr.dkr); warn: ENDPOINT_NOT_IN_AZ (logs); unknown: AWS_PERMISSION_DENIED (sts)\n',
+    );
+  });
+
+  it('names one unreachable EC2 API once, however many calls met it', async () => {
+    const { app } = appWith(new FakeRunner([report([], econnrefusedEverywhere())]));
+    await app.reports.tick();
+    const res = await app.inject('/health');
+    assert.equal(res.statusCode, 503);
+    assert.equal(res.body, 'unknown: nothing checked: AWS_API_ERROR (ECONNREFUSED)\n');
+    const json = (await app.inject('/report.json')).json() as Report;
+    assert.equal(json.findings.filter((f) => f.code === 'AWS_API_ERROR').length, 1);
+  });
+
+  it('with healthRequiredOnly: no required target beside checked ones is 200; required ones all undecided is 503', async () => {
+    const none = report([target('sqs', 'pass')]);
+    const undecided = report([
+      target('sqs', 'pass'),
+      target('secretsmanager', 'unknown', { required: true }),
+    ]);
+    const { app } = appWith(new FakeRunner([none, undecided]), { healthRequiredOnly: true });
+    await app.reports.tick();
+    const a = await app.inject('/health');
+    assert.equal(a.statusCode, 200);
+    assert.equal(a.body, 'ok: no required targets\n');
+    await app.reports.tick();
+    const b = await app.inject('/health');
+    assert.equal(b.statusCode, 503);
+    assert.equal(b.body, 'unknown: nothing checked: AWS_PERMISSION_DENIED (secretsmanager)\n');
   });
 });
 

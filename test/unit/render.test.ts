@@ -4,6 +4,7 @@ import type { AgentContext, Finding, TargetReport } from '../../src/model.js';
 import { renderMarkdown } from '../../src/render/markdown.js';
 import { renderText, shouldColor } from '../../src/render/text.js';
 import { buildReport, exitCodeFor } from '../../src/report.js';
+import { blind } from './app-fixtures.js';
 
 const context: AgentContext = {
   region: 'us-east-1',
@@ -173,7 +174,101 @@ describe('the markdown renderer', () => {
       md,
       /\| ❌ \| ecr\.dkr \| vpce-ecr\.dkr \| Interface \| private \| timeout \| skipped \| SG_ENDPOINT_INGRESS_DENIED \|/,
     );
-    assert.match(md, /- ❌ \*\*ecr\.dkr\*\* — `SG_ENDPOINT_INGRESS_DENIED`: sg-0ep/);
     assert.match(md, / {2}- fix: `aws ec2 authorize-security-group-ingress/);
+  });
+
+  it('names a cause shared by several services once', () => {
+    assert.match(md, /- ❌ \*\*ecr\.dkr, ecr\.api\*\* — `SG_ENDPOINT_INGRESS_DENIED`: sg-0ep/);
+    assert.equal(md.split('\n').filter((l) => l.startsWith('- ') && l.includes('SG_ENDPOINT')).length, 1);
+  });
+
+  it('ends with every count', () => {
+    assert.match(md, /\n2 failing, 1 warning, 0 unknown, 1 passing\n$/);
+  });
+});
+
+describe('a blind agent (no EC2 API, no IMDS) in every renderer', () => {
+  const report = blind();
+  const text = renderText(report, { color: false });
+  const md = renderMarkdown(report);
+
+  it('keeps the Region discovery found in the report context', () => {
+    assert.equal(report.context.region, 'us-east-1');
+    assert.deepEqual(report.context.sources, { region: 'env' });
+    assert.equal(report.context.vpcId, '');
+  });
+
+  it('says nothing was checked and why, never "0 failing … 0 passing"', () => {
+    assert.match(
+      text,
+      /\nnothing checked: no targets \(AWS_API_ERROR, CONTEXT_UNRESOLVED\) · 100 ms · status unknown\n$/,
+    );
+    assert.match(md, /\n\*\*Nothing checked\*\*: no targets \(AWS_API_ERROR, CONTEXT_UNRESOLVED\)\n$/);
+    for (const out of [text, md]) assert.doesNotMatch(out, /0 passing|0 failing/);
+    assert.doesNotMatch(md, /\| service \|/, 'no empty table');
+  });
+
+  it('heads with what was found, never an empty "()"', () => {
+    assert.equal(text.split('\n')[0], 'vpce-doctor 9.9.9 · context unresolved (found region us-east-1)');
+    assert.match(md, /^### vpce-doctor: ❔ unknown — context unresolved \(found region us-east-1\)\n/);
+    for (const out of [text, md]) assert.doesNotMatch(out, /\(\s*\)/);
+  });
+});
+
+describe('honest counts', () => {
+  const at = { version: '1', startedAt: 0, finishedAt: 5, phases: {} };
+
+  it('prints "(AZ unknown)" when no step found the AZ', () => {
+    const r = buildReport({
+      ...at,
+      context: { ...context, availabilityZone: '' },
+      findings: [],
+      targets: [target('sts', 'pass')],
+    });
+    const first = renderText(r).split('\n')[0]!;
+    assert.equal(
+      first,
+      'vpce-doctor 1 · vpc-0a1b subnet-0c2d (AZ unknown) 10.0.1.23 · sg-0app · resolver 10.0.0.2',
+    );
+    assert.match(
+      renderMarkdown(r),
+      /^### vpce-doctor: ✅ pass — vpc-0a1b subnet-0c2d \(AZ unknown\) 10\.0\.1\.23\n/,
+    );
+  });
+
+  it('with every target undecided, says nothing was checked and names the cause', () => {
+    const denied: Finding = {
+      ...sgDenied,
+      code: 'AWS_PERMISSION_DENIED',
+      status: 'unknown',
+      message: 'denied',
+    };
+    const r = buildReport({
+      ...at,
+      context,
+      findings: [],
+      targets: [target('sts', 'unknown', denied), target('kms', 'unknown', denied)],
+    });
+    assert.match(
+      renderText(r),
+      /\nnothing checked: 2 unknown \(AWS_PERMISSION_DENIED\) · 5 ms · status unknown\n$/,
+    );
+    assert.match(renderMarkdown(r), /\n\*\*Nothing checked\*\*: 2 unknown \(AWS_PERMISSION_DENIED\)\n$/);
+  });
+
+  it('counts unknown and info targets beside the others', () => {
+    const r = buildReport({
+      ...at,
+      context,
+      findings: [],
+      targets: [
+        target('sts', 'pass'),
+        target('ecr.dkr', 'fail', sgDenied),
+        target('kms', 'unknown'),
+        target('s3', 'info'),
+      ],
+    });
+    assert.match(renderText(r), /\n1 failing, 1 unknown, 1 passing, 1 info · 5 ms · status fail\n$/);
+    assert.match(renderMarkdown(r), /\n1 failing, 0 warning, 1 unknown, 1 passing, 1 info\n$/);
   });
 });
