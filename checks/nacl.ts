@@ -1,21 +1,32 @@
 // Network ACLs where the path crosses a subnet boundary, in both directions: the request to
-// port 443 and the stateless return traffic to the agent's ephemeral port.
+// port 443 and the stateless return traffic to every ephemeral port the client may draw.
 import type { NetworkAcl, NetworkAclEntry } from '@aws-sdk/client-ec2';
 import {
+  type AclCoverage,
   type AclDecision,
   aclForSubnet,
   DEFAULT_DENY_RULE_NUMBER,
   describeAclEntry,
-  evaluateAcl,
+  EPHEMERAL_PORTS,
+  evaluateAclRange,
+  mergeRanges,
   type PortRange,
+  portCount,
 } from '../src/eval/nacl.js';
 import { endpointEnis, targetEndpoint, workloadAddresses } from '../src/inventory-view.js';
-import type { Check, CheckInput, Finding, TargetObservations } from '../src/model.js';
+import type {
+  AgentContext,
+  Check,
+  CheckInput,
+  ClientKind,
+  Finding,
+  TargetObservations,
+} from '../src/model.js';
 import { boundaryAddresses, ipInCidr } from '../src/net/ip.js';
 import { gapFinding, gatewayPrefixList } from './shared.js';
 
-/** Linux's default net.ipv4.ip_local_port_range: the ports the return traffic is addressed to. */
-export const LINUX_EPHEMERAL: PortRange = { from: 32768, to: 60999 };
+/** The ports any client may receive return traffic on: what a fix for a fully denied return path opens. */
+const ANY_CLIENT_EPHEMERAL: PortRange = { from: 1024, to: 65535 };
 
 interface Leg {
   side: 'agent' | 'endpoint';
@@ -28,17 +39,46 @@ interface Leg {
   peerCidr: string;
   /** e.g. `the request from 10.0.1.10 to 10.0.11.23:443` */
   flow: string;
+  /** Return legs: whose ephemeral range `ports` is, e.g. `Linux's default ephemeral range 32768-60999`. */
   ephemeralSource?: string;
+  /** Return legs: the local port the TCP probe drew, evidence of one port only. */
+  probeLocalPort?: number;
+  coverage: AclCoverage;
   decision: AclDecision;
 }
 
-function ephemeralFor(observations: TargetObservations, ip: string, port: number) {
+/** The workload's kind decides its ephemeral range: from discovery (Lambda) or configuration, else Linux. */
+export function clientKindOf(context: AgentContext): ClientKind {
+  return context.clientKind ?? 'linux';
+}
+
+function ephemeralFor(context: AgentContext, observations: TargetObservations, ip: string, port: number) {
+  const { ports, label } = EPHEMERAL_PORTS[clientKindOf(context)];
   const seen = observations.tcp.find(
     (tcp) => tcp.address === ip && tcp.port === port && tcp.localPort !== undefined,
   );
-  return seen?.localPort !== undefined
-    ? { ports: { from: seen.localPort, to: seen.localPort }, source: 'the local port the TCP probe used' }
-    : { ports: LINUX_EPHEMERAL, source: 'Linux default ephemeral range 32768-60999' };
+  return {
+    ports,
+    source: `${label} ${portsText(ports)}`,
+    ...(seen?.localPort !== undefined ? { probeLocalPort: seen.localPort } : {}),
+  };
+}
+
+function rangesText(ranges: PortRange[]): string {
+  return ranges.map(portsText).join(', ');
+}
+
+function inRanges(port: number, ranges: PortRange[]): boolean {
+  return ranges.some((range) => port >= range.from && port <= range.to);
+}
+
+/** A return leg some of whose ports are admitted and some dropped. */
+function isPartial(leg: Leg): boolean {
+  return leg.coverage.allowed.length > 0 && leg.coverage.denied.length > 0;
+}
+
+function uncovered(leg: Leg): PortRange[] {
+  return mergeRanges(leg.coverage.denied.map((d) => d.ports));
 }
 
 function portsText(ports: PortRange): string {
@@ -63,11 +103,9 @@ function freeRuleNumber(acl: NetworkAcl, egress: boolean, denied: NetworkAclEntr
   return undefined;
 }
 
-function legFix(leg: Leg): string {
-  const denied = leg.decision.deniedBy!;
+/** An allow entry for `ports` to the peer, numbered just before the rule that denies them. */
+function allowBefore(leg: Leg, denied: NetworkAclEntry, ports: PortRange): string {
   const direction = leg.egress ? '--egress' : '--ingress';
-  // Return traffic: open the ephemeral range AWS recommends for clients, not only the one port seen.
-  const ports = leg.ephemeralSource ? { from: 1024, to: 65535 } : leg.ports;
   const entry = `--protocol tcp --port-range From=${ports.from},To=${ports.to} --cidr-block ${leg.peerCidr} --rule-action allow`;
   const aclId = leg.acl.NetworkAclId;
   const number = freeRuleNumber(leg.acl, leg.egress, denied);
@@ -79,6 +117,50 @@ function legFix(leg: Leg): string {
       ? 'before the default deny'
       : `before rule ${denied.RuleNumber}`;
   return `aws ec2 create-network-acl-entry --network-acl-id ${aclId} ${direction} --rule-number ${number} ${entry} (${before})`;
+}
+
+function legFix(leg: Leg): string {
+  // Return traffic: open the ephemeral range AWS recommends for clients, not only the one port seen.
+  const ports = leg.ephemeralSource ? ANY_CLIENT_EPHEMERAL : leg.ports;
+  return allowBefore(leg, leg.decision.deniedBy!, ports);
+}
+
+/**
+ * The allow rule that admits part of the range and can be widened to all of it without taking
+ * ports from a later deny rule: a tcp rule for the peer whose range touches the client's.
+ */
+function widenable(leg: Leg): NetworkAclEntry | undefined {
+  const laterDeny = (rule: NetworkAclEntry) =>
+    leg.coverage.denied.some(
+      (d) =>
+        d.rule.RuleNumber !== DEFAULT_DENY_RULE_NUMBER && (d.rule.RuleNumber ?? 0) > (rule.RuleNumber ?? 0),
+    );
+  return leg.coverage.allowedBy.find((rule) => {
+    if (rule.Protocol !== '6' || rule.PortRange?.From === undefined || laterDeny(rule)) return false;
+    const from = rule.PortRange.From;
+    const to = rule.PortRange.To ?? from;
+    return to + 1 >= leg.ports.from && from <= leg.ports.to + 1;
+  });
+}
+
+/** Widen the rule that admits part of the range, or allow the dropped pieces before the rules that drop them. */
+function partialFix(leg: Leg): string {
+  const byDefault = leg.coverage.denied.filter((d) => d.rule.RuleNumber === DEFAULT_DENY_RULE_NUMBER);
+  const byRule = leg.coverage.denied.filter((d) => d.rule.RuleNumber !== DEFAULT_DENY_RULE_NUMBER);
+  const commands = byRule.map((d) => allowBefore(leg, d.rule, d.ports));
+  if (byDefault.length > 0) {
+    const rule = widenable(leg);
+    if (rule?.PortRange?.From !== undefined) {
+      const from = Math.min(rule.PortRange.From, leg.ports.from);
+      const to = Math.max(rule.PortRange.To ?? rule.PortRange.From, leg.ports.to);
+      commands.push(
+        `aws ec2 replace-network-acl-entry --network-acl-id ${leg.acl.NetworkAclId} ${leg.egress ? '--egress' : '--ingress'} --rule-number ${rule.RuleNumber} --protocol tcp --port-range From=${from},To=${to} --cidr-block ${rule.CidrBlock} --rule-action allow (widens rule ${rule.RuleNumber} from ${rule.PortRange.From}-${rule.PortRange.To ?? rule.PortRange.From})`,
+      );
+    } else {
+      commands.push(allowBefore(leg, byDefault[0]!.rule, leg.ports));
+    }
+  }
+  return commands.join('; ');
 }
 
 function legEvidence(leg: Leg) {
@@ -95,21 +177,41 @@ function legEvidence(leg: Leg) {
     deniedBy: leg.decision.deniedBy ? describeAclEntry(leg.decision.deniedBy) : null,
     deniedPorts: leg.decision.deniedPorts ? portsText(leg.decision.deniedPorts) : null,
     allowedBy: leg.decision.allowedBy.map(describeAclEntry),
+    ...(leg.ephemeralSource
+      ? {
+          admittedPorts: rangesText(leg.coverage.allowed) || null,
+          droppedPorts: leg.coverage.denied.map((d) => ({
+            ports: portsText(d.ports),
+            rule: describeAclEntry(d.rule),
+          })),
+          probeLocalPort: leg.probeLocalPort ?? null,
+          probeLocalPortAdmitted:
+            leg.probeLocalPort === undefined ? null : inRanges(leg.probeLocalPort, leg.coverage.allowed),
+        }
+      : {}),
   };
 }
 
-type LegSpec = Omit<Leg, 'decision'>;
+type LegSpec = Omit<Leg, 'decision' | 'coverage'>;
 
 function decide(spec: LegSpec): Leg {
-  return {
-    ...spec,
-    decision: evaluateAcl(spec.acl, {
-      egress: spec.egress,
-      protocol: 6,
-      ports: spec.ports,
-      cidrIp: spec.peer,
-    }),
-  };
+  const coverage = evaluateAclRange(spec.acl, {
+    egress: spec.egress,
+    protocol: 6,
+    ports: spec.ports,
+    cidrIp: spec.peer,
+  });
+  return { ...spec, coverage, decision: decisionOf(coverage) };
+}
+
+/** The first rule by number that drops part of the range decides a denial (the message names it). */
+function decisionOf(coverage: AclCoverage): AclDecision {
+  if (coverage.denied.length === 0) return { allowed: true, allowedBy: coverage.allowedBy };
+  const number = (entry: NetworkAclEntry) => entry.RuleNumber ?? DEFAULT_DENY_RULE_NUMBER;
+  const first = [...coverage.denied].sort(
+    (a, b) => number(a.rule) - number(b.rule) || a.ports.from - b.ports.from,
+  )[0]!;
+  return { allowed: false, deniedBy: first.rule, deniedPorts: first.ports, allowedBy: coverage.allowedBy };
 }
 
 function legsTo(
@@ -120,7 +222,7 @@ function legsTo(
   peerCidr: string,
 ): LegSpec[] {
   const { context } = input;
-  const ephemeral = ephemeralFor(input.observations, ip, port);
+  const ephemeral = ephemeralFor(context, input.observations, ip, port);
   return [
     {
       side: 'agent',
@@ -142,6 +244,7 @@ function legsTo(
       peerCidr,
       flow: `the return traffic from ${ip}:${port} to ${context.privateIp}:${portsText(ephemeral.ports)}`,
       ephemeralSource: ephemeral.source,
+      ...(ephemeral.probeLocalPort !== undefined ? { probeLocalPort: ephemeral.probeLocalPort } : {}),
     },
   ];
 }
@@ -189,7 +292,7 @@ function interfaceLegs(
     const agentCidr = subnetCidr(input, context.subnetId, context.privateIp);
     const eniCidr = subnetCidr(input, eni.SubnetId, ip);
     for (const port of target.ports) {
-      const ephemeral = ephemeralFor(input.observations, ip, port);
+      const ephemeral = ephemeralFor(context, input.observations, ip, port);
       const specs: LegSpec[] = [
         ...legsTo(input, agentAcl, ip, port, eniCidr),
         {
@@ -212,6 +315,7 @@ function interfaceLegs(
           peerCidr: agentCidr,
           flow: `the return traffic from ${ip}:${port} to ${context.privateIp}:${portsText(ephemeral.ports)}`,
           ephemeralSource: ephemeral.source,
+          ...(ephemeral.probeLocalPort !== undefined ? { probeLocalPort: ephemeral.probeLocalPort } : {}),
         },
       ];
       legs.push(...specs.map(decide));
@@ -281,7 +385,12 @@ export const checkNacl: Check = (input) => {
   const { legs, skipped } = result;
   const findings: Finding[] = [];
   const denied = new Map<string, Leg[]>();
-  for (const leg of legs.filter((l) => !l.decision.allowed)) {
+  const partial = new Map<string, Leg[]>();
+  for (const leg of legs.filter(isPartial)) {
+    const key = `${leg.side}|${leg.acl.NetworkAclId}|${leg.egress}|${rangesText(uncovered(leg))}`;
+    partial.set(key, [...(partial.get(key) ?? []), leg]);
+  }
+  for (const leg of legs.filter((l) => !l.decision.allowed && !isPartial(l))) {
     const key = `${leg.side}|${leg.acl.NetworkAclId}|${leg.egress}|${leg.decision.deniedBy?.RuleNumber}`;
     denied.set(key, [...(denied.get(key) ?? []), leg]);
   }
@@ -301,6 +410,7 @@ export const checkNacl: Check = (input) => {
       evidence: { legs: members.map(legEvidence), skippedSameSubnet: skipped },
     });
   }
+  for (const members of partial.values()) findings.push(partialFinding(members, skipped));
   if (findings.length > 0) return findings;
   if (legs.length === 0 && skipped.length === 0) return [];
   const acls_ = [...new Set(legs.map((l) => l.acl.NetworkAclId))];
@@ -318,3 +428,39 @@ export const checkNacl: Check = (input) => {
     },
   ];
 };
+
+/**
+ * Part of the client's ephemeral range is dropped on the way back: each connection works or
+ * hangs depending on the source port the kernel draws.
+ */
+function partialFinding(members: Leg[], skipped: string[]): Finding {
+  const first = members[0]!;
+  const dropped = uncovered(first);
+  const share = Math.round((100 * portCount(dropped)) / portCount([first.ports]));
+  const rules = [...new Set(first.coverage.denied.map((d) => describeAclEntry(d.rule)))].join(', ');
+  const flows = [...new Set(members.map((m) => m.flow))];
+  const flowText =
+    flows.length > 2 ? `${flows.slice(0, 2).join('; ')} and ${flows.length - 2} more` : flows.join('; ');
+  const probed = members.filter((m) => m.probeLocalPort !== undefined);
+  const probeText =
+    probed.length === 0
+      ? ''
+      : `; the probe drew ${[...new Set(probed.map((m) => m.probeLocalPort))].join(', ')}, ${
+          probed.some((m) => !inRanges(m.probeLocalPort!, m.coverage.allowed))
+            ? 'in the dropped part'
+            : 'in the admitted part: it passed by luck of the draw'
+        }`;
+  const whose = first.side === 'agent' ? "agent's" : 'endpoint';
+  return {
+    check: 'nacl',
+    code: 'NACL_EPHEMERAL_PARTIAL',
+    status: 'warn',
+    message: `${first.acl.NetworkAclId} (${whose} ${first.subnetId}) admits ${flowText} only on ports ${rangesText(first.coverage.allowed)} of ${first.ephemeralSource}: connections whose source port falls in ${rangesText(dropped)} (${share}% of them) are dropped (${rules}) — intermittent failures${probeText}`,
+    fix: [...new Set(members.map(partialFix))].join('; '),
+    evidence: {
+      legs: members.map(legEvidence),
+      droppedPorts: dropped.map(portsText),
+      skippedSameSubnet: skipped,
+    },
+  };
+}

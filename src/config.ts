@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
+import { CLIENT_KINDS } from './eval/nacl.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -58,6 +59,12 @@ const ConfigSchema = Type.Object(
           availabilityZone: Type.Optional(Type.String({ minLength: 1 })),
           privateIp: Type.Optional(Ipv4),
           securityGroupIds: Type.Optional(Type.Array(Type.String({ pattern: '^sg-[0-9a-f]+$' }))),
+          clientKind: Type.Optional(
+            Type.Union(
+              CLIENT_KINDS.map((kind) => Type.Literal(kind)),
+              { description: `whose ephemeral ports return traffic uses: ${CLIENT_KINDS.join(', ')}` },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),

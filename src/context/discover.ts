@@ -12,7 +12,7 @@ import {
   findInterfacesByAddress,
   findLambdaInterfaces,
 } from '../aws/lookups.js';
-import type { AgentContext, ContextSource, Finding, Part, Resolver } from '../model.js';
+import type { AgentContext, ClientKind, ContextSource, Finding, Part, Resolver } from '../model.js';
 import { parseCidr } from '../net/ip.js';
 import { type Fetch, readEcsMetadata } from './ecs-metadata.js';
 import { isAzName, readContextEnv } from './env.js';
@@ -453,7 +453,20 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
     ...(facts.values.accountId ? { accountId: facts.values.accountId } : {}),
     ...(publicIp ? { publicIp: publicIp.value } : {}),
   };
+  applyClientKind(context, config.clientKind, lambdaFunction);
   return { context, findings };
+}
+
+/** Lambda draws its return ports from 1024-65535, not Linux's range: the ACL check needs to know. */
+function applyClientKind(
+  context: AgentContext,
+  configured: ClientKind | undefined,
+  lambdaFunction: string | undefined,
+): void {
+  const kind = configured ?? (lambdaFunction ? 'lambda' : undefined);
+  if (kind === undefined) return;
+  context.clientKind = kind;
+  context.sources['clientKind'] = configured ? 'config' : 'lambda';
 }
 
 function describeCandidate(c: Candidate): string {

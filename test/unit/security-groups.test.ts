@@ -260,7 +260,7 @@ describe('checkSecurityGroups: the agent security groups are not known', () => {
   const cases: Array<{
     name: string;
     target: ReturnType<typeof target>;
-    inventory?: Parameters<typeof input>[1]['inventory'];
+    inventory?: NonNullable<Parameters<typeof input>[1]>['inventory'];
     observations?: ReturnType<typeof resolved>;
     codes: Array<[string, string]>;
     ingress: Array<boolean | null>;
