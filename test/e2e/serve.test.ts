@@ -198,7 +198,7 @@ describe('vpce-doctor serve in the lab', () => {
         30_000,
         500,
       );
-      assert.match(bad.body, /^fail: .*secretsmanager TLS_NAME_MISMATCH/);
+      assert.match(bad.body, /^fail: .*TLS_NAME_MISMATCH \([^)]*secretsmanager/);
       assert.equal(bad.body.trim().split('\n').length, 1);
     } finally {
       await setTlsFaults({});
