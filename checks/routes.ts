@@ -103,7 +103,9 @@ function pathCode(
 function group(points: PointResult[]): PointResult[][] {
   const groups = new Map<string, PointResult[]>();
   for (const point of points) {
-    const key = `${point.code}|${point.unknown ?? ''}|${winnerText(point.decision)}|${(point.decision.undecidedBy ?? []).join(',')}`;
+    // Undecided addresses are one finding per unread list set, whatever route they would take.
+    const winner = point.unknown === 'prefix-list' ? '' : winnerText(point.decision);
+    const key = `${point.code}|${point.unknown ?? ''}|${winner}|${(point.decision.undecidedBy ?? []).join(',')}`;
     groups.set(key, [...(groups.get(key) ?? []), point]);
   }
   return [...groups.values()];
@@ -136,7 +138,7 @@ function pathFinding(
     const unread = unreadPrefixLists(input, first.decision.undecidedBy ?? []);
     return {
       ...base,
-      message: `cannot decide which route in ${where} carries ${input.target.shortName} traffic to ${ipsText(points)}: the entries of ${unreadText(unread)} are unknown, and a route to such a list can be more specific than ${winner}`,
+      message: `cannot decide which route in ${where} carries ${input.target.shortName} traffic to ${ipsText(points)}: the entries of ${unreadText(unread)} are unknown, and a route to such a list can be more specific than ${[...new Set(points.map((p) => winnerText(p.decision)))].join(', ')}`,
       fix: unreadFix(unread),
       evidence: { ...evidence, unreadPrefixLists: unread },
     };

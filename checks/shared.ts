@@ -70,11 +70,11 @@ export function unreadPrefixLists(input: CheckInput, ids: string[]): UnreadPrefi
 
 function gapReason(gap: Gap): string {
   return gap.kind === 'permission'
-    ? `${gap.action} denied (${gap.errorCode})`
+    ? `${gap.action} denied: ${gap.errorCode}`
     : `${gap.call} failed: ${gap.errorCode}`;
 }
 
-/** `pl-1 (ec2:GetManagedPrefixListEntries denied (UnauthorizedOperation))`, one per list. */
+/** `pl-1 (ec2:GetManagedPrefixListEntries denied: UnauthorizedOperation)`, one per list. */
 export function unreadText(unread: UnreadPrefixList[]): string {
   return unread
     .map(

@@ -2,11 +2,11 @@
 // stalls, or broken bodies; the snapshot must record gaps and keep every other part.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
-import type { EC2Client } from '@aws-sdk/client-ec2';
+import { type EC2Client, GetManagedPrefixListEntriesCommand } from '@aws-sdk/client-ec2';
 import { createEc2Client } from '../../src/aws/ec2-client.js';
 import { findingsForGaps } from '../../src/aws/gap-findings.js';
 import { loadInventory } from '../../src/aws/inventory.js';
-import type { Inventory, Part } from '../../src/model.js';
+import type { Inventory, Part, PrefixListInfo } from '../../src/model.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import { type Moto, motoEnv, startMoto } from '../support/moto.js';
 import { buildWorld, type World } from './inventory-world.js';
@@ -156,4 +156,114 @@ test('an endpoint without its id makes the endpoints part an error gap naming th
   assert.equal(gap.kind, 'error');
   assert.equal(gap.message, 'DescribeVpcEndpoints returned an endpoint with no VpcEndpointId');
   assert.ok(inv.subnets.ok && inv.securityGroups.ok);
+});
+
+// Prefix lists are read one by one (issue 11 case 4): a denied read costs only the lists it
+// would have read, and those stay in the snapshot with their gap instead of vanishing.
+function lists(inventory: Inventory): PrefixListInfo[] {
+  if (!inventory.prefixLists.ok) assert.fail('the prefix-list part must load when any list does');
+  return inventory.prefixLists.value;
+}
+const S3 = `com.amazonaws.${REGION}.s3`;
+
+const prefixListFaults: Array<{
+  name: string;
+  deny: string[];
+  /** list (by name, or 'customer') → the action its gap names, or null when it loaded with entries */
+  expect: Record<string, string | null>;
+}> = [
+  {
+    name: 'GetManagedPrefixListEntries denied: every list is kept, each with a gap naming it',
+    deny: ['GetManagedPrefixListEntries'],
+    expect: { [S3]: 'ec2:GetManagedPrefixListEntries', customer: 'ec2:GetManagedPrefixListEntries' },
+  },
+  {
+    name: 'DescribePrefixLists denied: the service lists come from DescribeManagedPrefixLists instead',
+    deny: ['DescribePrefixLists'],
+    expect: { [S3]: null, customer: null },
+  },
+  {
+    name: 'DescribeManagedPrefixLists denied: a referenced list still gets its entries, by id',
+    deny: ['DescribeManagedPrefixLists'],
+    expect: { [S3]: null, customer: null },
+  },
+];
+
+for (const c of prefixListFaults) {
+  test(c.name, async () => {
+    proxy.setFaults(Object.fromEntries(c.deny.map((action) => [action, { kind: 'deny' as const }])));
+    const inv = await loadInventory(ec2, { vpcId: world.vpcId, region: REGION });
+    assertLoadedExcept(inv, []);
+    const all = lists(inv);
+    for (const [which, action] of Object.entries(c.expect)) {
+      const pl =
+        which === 'customer'
+          ? all.find((p) => p.prefixListId === world.customerPrefixList)
+          : all.find((p) => p.name === which && p.prefixListId !== '');
+      assert.ok(pl, `${which} is kept`);
+      if (action === null) {
+        assert.equal(pl.gap, undefined, `${which} loaded`);
+        assert.ok(pl.cidrs.length > 0, `${which} has its entries`);
+      } else {
+        assert.equal(pl.gap?.action, action);
+        assert.equal(pl.gap?.kind, 'permission');
+        assert.deepEqual(pl.cidrs, [], 'no entries, not "an empty list"');
+      }
+    }
+    const denied = findingsForGaps(inv);
+    const expected = [...new Set(Object.values(c.expect).filter((a): a is string => a !== null))];
+    assert.deepEqual(
+      denied.flatMap((f) => f.evidence['actions'] as string[]),
+      expected,
+      'each denied action is reported once',
+    );
+  });
+}
+
+test('both describe actions denied: referenced lists still get their entries; the names that could not be looked up keep the gap', async () => {
+  proxy.setFaults({
+    DescribePrefixLists: { kind: 'deny' },
+    DescribeManagedPrefixLists: { kind: 'deny' },
+  });
+  const inv = await loadInventory(ec2, { vpcId: world.vpcId, region: REGION });
+  const all = lists(inv);
+  const customer = all.find((p) => p.prefixListId === world.customerPrefixList);
+  assert.deepEqual(customer?.cidrs.sort(), ['192.0.2.0/24', '198.51.100.0/24']);
+  assert.equal(customer?.gap, undefined);
+  const byName = all.find((p) => p.name === S3 && p.prefixListId === '');
+  assert.equal(byName?.gap?.action, 'ec2:DescribePrefixLists');
+});
+
+test('one list whose entries are denied loses only that list', async () => {
+  // The proxy denies by action; denying one list's GetManagedPrefixListEntries needs its id, so
+  // this client answers that one request as EC2 does (UnauthorizedOperation) and sends the rest.
+  const denyOne: Pick<EC2Client, 'send'> = {
+    send: ((command: unknown, options?: unknown) => {
+      if (
+        command instanceof GetManagedPrefixListEntriesCommand &&
+        command.input.PrefixListId === world.customerPrefixList
+      ) {
+        return Promise.reject(
+          Object.assign(new Error('You are not authorized to perform this operation.'), {
+            name: 'UnauthorizedOperation',
+            $fault: 'client',
+            $metadata: { httpStatusCode: 403 },
+          }),
+        );
+      }
+      return (ec2.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
+    }) as EC2Client['send'],
+  };
+  const inv = await loadInventory(denyOne, { vpcId: world.vpcId, region: REGION });
+  const all = lists(inv);
+  assert.equal(
+    all.find((p) => p.prefixListId === world.customerPrefixList)?.gap?.errorCode,
+    'UnauthorizedOperation',
+  );
+  const s3 = all.find((p) => p.name === S3);
+  assert.equal(s3?.gap, undefined);
+  assert.ok((s3?.cidrs.length ?? 0) > 0, 'the S3 list keeps its entries');
+  const finding = findingsForGaps(inv)[0];
+  assert.equal(finding?.code, 'AWS_PERMISSION_DENIED');
+  assert.deepEqual(finding?.evidence['parts'], ['prefixLists']);
 });

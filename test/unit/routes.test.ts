@@ -1,12 +1,39 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { RouteTable } from '@aws-sdk/client-ec2';
 import { checkRoutes } from '../../checks/routes.js';
 import { effectiveRouteTable, evaluateRoute, routeTarget } from '../../src/eval/routes.js';
-import type { Finding } from '../../src/model.js';
+import type { Finding, PrefixListInfo } from '../../src/model.js';
 import { byId, gap, input, prefixLists, resolved, routeTables, target } from '../fixtures/ec2/load.js';
 
 const table = (id: string) => byId(routeTables, 'RouteTableId', id);
+
+/** A public subnet's table (0.0.0.0/0 → igw-0pub), recorded as describe-route-tables returns it. */
+const publicTables = (
+  JSON.parse(
+    readFileSync(new URL('../fixtures/ec2/describe-route-tables-public.json', import.meta.url), 'utf8'),
+  ) as { RouteTables: RouteTable[] }
+).RouteTables;
+
+/** The recorded prefix lists with the S3 list's entries unread (as when GetManagedPrefixListEntries is denied). */
+const s3Unread: PrefixListInfo[] = prefixLists.map((pl) =>
+  pl.prefixListId === 'pl-63a5400a' ? { ...pl, cidrs: [], gap: gap('GetManagedPrefixListEntries') } : pl,
+);
+
+/** Route codes that name a cause or a pass: none may rest on an unread prefix list. */
+const DECIDED = [
+  'ROUTE_GATEWAY_OK',
+  'ROUTE_GATEWAY_MISSING',
+  'ROUTE_MORE_SPECIFIC_OVERRIDES',
+  'ROUTE_IP_NOT_IN_PREFIX_LIST',
+  'ROUTE_BLACKHOLE',
+  'ROUTE_NO_PATH',
+  'ROUTE_VIA_NAT',
+  'ROUTE_VIA_OTHER_TARGET',
+  'ROUTE_LOCAL_OK',
+  'ROUTE_IGW_NO_PUBLIC_IP',
+];
 
 function only(findings: Finding[], code: string): Finding {
   const hits = findings.filter((f) => f.code === code);
@@ -262,4 +289,245 @@ describe('checkRoutes for a service without an endpoint', () => {
     assert.equal(findings[0]!.status, 'unknown');
     assert.match(findings[0]!.message, /ec2:DescribeRouteTables/);
   });
+});
+
+describe('evaluateRoute with a prefix list whose entries are unknown', () => {
+  // An unread list may hold any entry up to /32: only a /32 static CIDR route is safe from it.
+  const cases: Array<{ table: string; ip: string; undecidedBy: string[]; why: string }> = [
+    { table: 'rtb-0app', ip: '52.217.1.1', undecidedBy: ['pl-63a5400a'], why: 'only 0.0.0.0/0 matches' },
+    {
+      table: 'rtb-0app',
+      ip: '54.231.1.5',
+      undecidedBy: ['pl-63a5400a'],
+      why: 'a /16 NAT route can be beaten',
+    },
+    { table: 'rtb-0app', ip: '10.0.11.23', undecidedBy: ['pl-63a5400a'], why: 'even the local /16 can be' },
+    { table: 'rtb-0app', ip: '10.0.12.40', undecidedBy: [], why: 'a /32 static route beats any list entry' },
+    { table: 'rtb-0hole', ip: '8.8.8.8', undecidedBy: ['pl-63a5400a'], why: 'a blackhole /0 can be beaten' },
+    { table: 'rtb-0main', ip: '52.216.4.1', undecidedBy: [], why: 'the table routes no prefix list' },
+  ];
+  for (const c of cases) {
+    test(`${c.ip} in ${c.table}: ${c.undecidedBy.length ? 'undecided' : 'decided'} (${c.why})`, () => {
+      const decision = evaluateRoute(table(c.table), c.ip, s3Unread);
+      assert.deepEqual(decision.undecidedBy, c.undecidedBy);
+    });
+  }
+
+  test('a list missing from the snapshot is as undecided as one with a gap', () => {
+    assert.deepEqual(evaluateRoute(table('rtb-0app'), '52.217.1.1', []).undecidedBy, ['pl-63a5400a']);
+  });
+
+  test('a /32 prefix-list-sized tie with a propagated route is undecided (the list would win it)', () => {
+    const t: RouteTable = {
+      Routes: [
+        {
+          DestinationCidrBlock: '52.217.1.1/32',
+          GatewayId: 'vgw-0onprem',
+          Origin: 'EnableVgwRoutePropagation',
+        },
+        { DestinationPrefixListId: 'pl-63a5400a', GatewayId: 'vpce-0s3gw', Origin: 'CreateRoute' },
+      ],
+    };
+    assert.deepEqual(evaluateRoute(t, '52.217.1.1', s3Unread).undecidedBy, ['pl-63a5400a']);
+  });
+});
+
+describe('checkRoutes never names a cause that rests on an unread prefix list (issue 11 case 4)', () => {
+  const cases: Array<{
+    name: string;
+    target: ReturnType<typeof target>;
+    subnetId?: string;
+    addresses: string[];
+    lists: PrefixListInfo[];
+  }> = [
+    {
+      name: 'S3 gateway target, its own list unread: not MORE_SPECIFIC_OVERRIDES via 0.0.0.0/0',
+      target: target('s3', 'vpce-0s3gw'),
+      addresses: ['52.217.1.1'],
+      lists: s3Unread,
+    },
+    {
+      name: 'S3 gateway target, an address under a more specific NAT /16: still undecided',
+      target: target('s3', 'vpce-0s3gw'),
+      addresses: ['54.231.1.5', '3.5.0.1'],
+      lists: s3Unread,
+    },
+    {
+      name: 'S3 gateway target, a blackhole table: not ROUTE_BLACKHOLE',
+      target: target('s3', 'vpce-0s3gw'),
+      subnetId: 'subnet-0hole',
+      addresses: ['8.8.8.8'],
+      lists: s3Unread,
+    },
+    {
+      name: 'S3 gateway target, lists missing altogether: not IP_NOT_IN_PREFIX_LIST',
+      target: target('s3', 'vpce-0s3gw'),
+      addresses: ['52.217.1.1'],
+      lists: [],
+    },
+    {
+      name: 'a service without an endpoint in a table routing an unread list: not ROUTE_VIA_NAT',
+      target: target('ec2'),
+      addresses: ['54.239.28.85'],
+      lists: s3Unread,
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const findings = checkRoutes(
+        input(c.target, {
+          ...(c.subnetId ? { context: { subnetId: c.subnetId } } : {}),
+          inventory: { prefixLists: { ok: true, value: c.lists } },
+          observations: resolved(c.addresses),
+        }),
+      );
+      const decided = findings.filter((f) => DECIDED.includes(f.code));
+      assert.deepEqual(
+        decided.map((f) => f.code),
+        [],
+        'no cause or pass from an unread list',
+      );
+      const unknown = only(findings, 'ROUTE_UNKNOWN');
+      assert.equal(unknown.status, 'unknown');
+      assert.match(unknown.message, /pl-63a5400a/);
+      for (const ip of c.addresses) assert.match(unknown.message, new RegExp(ip.replaceAll('.', '\\.')));
+      if (c.lists.length > 0) {
+        assert.match(unknown.message, /ec2:GetManagedPrefixListEntries denied/);
+        assert.match(unknown.fix!, /allow ec2:GetManagedPrefixListEntries/);
+      }
+      assertFixOnNonPass(findings);
+    });
+  }
+
+  test('a /32 route still decides: the tgw override of an ENI is named although the S3 list is unread', () => {
+    const findings = checkRoutes(
+      input(target('kms', 'vpce-0kms'), { inventory: { prefixLists: { ok: true, value: s3Unread } } }),
+    );
+    const codes = findings.map((f) => f.code);
+    assert.ok(
+      codes.includes('ROUTE_MORE_SPECIFIC_OVERRIDES') || codes.includes('ROUTE_UNKNOWN'),
+      codes.join(),
+    );
+    for (const f of findings.filter((x) => x.code === 'ROUTE_MORE_SPECIFIC_OVERRIDES'))
+      assert.match(f.message, /10\.0\.12\.40\/32/);
+  });
+
+  test('an interface endpoint ENI behind the local route is undecided while a routed list is unread', () => {
+    const findings = checkRoutes(
+      input(target('secretsmanager', 'vpce-0sm'), {
+        inventory: { prefixLists: { ok: true, value: s3Unread } },
+      }),
+    );
+    assert.deepEqual(
+      findings.map((f) => [f.code, f.status]),
+      [['ROUTE_UNKNOWN', 'unknown']],
+    );
+  });
+
+  test('with no resolved address and its list unread, the gateway check says it cannot sample the list', () => {
+    const findings = checkRoutes(
+      input(target('s3', 'vpce-0s3gw'), { inventory: { prefixLists: { ok: true, value: s3Unread } } }),
+    );
+    assert.deepEqual(
+      findings.map((f) => f.code),
+      ['ROUTE_UNKNOWN'],
+    );
+    assert.match(findings[0]!.message, /pl-63a5400a/);
+    assert.match(findings[0]!.message, /ec2:GetManagedPrefixListEntries/);
+  });
+
+  test('with every list readable the same addresses are decided again (the test can fail)', () => {
+    const findings = checkRoutes(
+      input(target('s3', 'vpce-0s3gw'), { observations: resolved(['52.217.1.1']) }),
+    );
+    assert.deepEqual(
+      findings.map((f) => f.code),
+      ['ROUTE_GATEWAY_OK'],
+    );
+  });
+});
+
+describe('checkRoutes through an internet gateway (issue 11 case 9)', () => {
+  // subnet-0app now uses the public table: the recorded rtb-0app association is replaced by it.
+  const publicInventory = {
+    routeTables: {
+      ok: true as const,
+      value: [...routeTables.filter((t) => t.RouteTableId !== 'rtb-0app'), ...publicTables],
+    },
+  };
+  const cases: Array<{
+    name: string;
+    target: ReturnType<typeof target>;
+    publicIp: string | null | undefined;
+    sources?: Record<string, 'lambda' | 'imds' | 'ec2'>;
+    codes: Array<[string, string]>;
+  }> = [
+    {
+      name: 'a Lambda function (never a public IP) with no endpoint: ROUTE_IGW_NO_PUBLIC_IP',
+      target: target('ec2'),
+      publicIp: null,
+      sources: { publicIp: 'lambda' },
+      codes: [['ROUTE_IGW_NO_PUBLIC_IP', 'fail']],
+    },
+    {
+      name: 'an instance without public-ipv4 whose S3 gateway route is missing: both named',
+      target: target('s3', 'vpce-0s3gw'),
+      publicIp: null,
+      sources: { publicIp: 'imds' },
+      codes: [
+        ['ROUTE_GATEWAY_MISSING', 'fail'],
+        ['ROUTE_IGW_NO_PUBLIC_IP', 'fail'],
+      ],
+    },
+    {
+      name: 'an agent with a public IP reaches the service through the internet gateway: a warning',
+      target: target('ec2'),
+      publicIp: '203.0.113.7',
+      sources: { publicIp: 'ec2' },
+      codes: [['ROUTE_VIA_OTHER_TARGET', 'warn']],
+    },
+    {
+      name: 'an agent whose public IP is unknown: unknown, never the cause',
+      target: target('ec2'),
+      publicIp: undefined,
+      codes: [['ROUTE_UNKNOWN', 'unknown']],
+    },
+    {
+      name: 'a missing S3 gateway route with an unknown public IP: unknown, no ROUTE_GATEWAY_MISSING fail',
+      target: target('s3', 'vpce-0s3gw'),
+      publicIp: undefined,
+      codes: [['ROUTE_UNKNOWN', 'unknown']],
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const findings = checkRoutes(
+        input(c.target, {
+          context: {
+            ...(c.publicIp === undefined ? {} : { publicIp: c.publicIp }),
+            sources: c.sources ?? {},
+          },
+          inventory: publicInventory,
+          observations: resolved(['52.217.1.1']),
+        }),
+      );
+      assert.deepEqual(
+        findings.map((f) => [f.code, f.status]),
+        c.codes,
+      );
+      assertFixOnNonPass(findings);
+      for (const f of findings.filter((x) => x.code === 'ROUTE_IGW_NO_PUBLIC_IP')) {
+        assert.match(f.message, /igw-0pub/);
+        assert.match(f.message, /no public IPv4/);
+        assert.equal(f.evidence['publicIp'], null);
+        assert.equal(f.evidence['publicIpSource'], c.sources?.['publicIp']);
+      }
+      for (const f of findings.filter((x) => x.code === 'ROUTE_UNKNOWN')) {
+        assert.match(f.message, /igw-0pub/);
+        assert.match(f.message, /public IPv4/);
+        assert.match(f.message, /MapPublicIpOnLaunch is no proof/);
+        assert.equal(f.evidence['publicIp'], 'unknown');
+      }
+    });
+  }
 });
