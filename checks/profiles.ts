@@ -41,6 +41,14 @@ function fallbackPath(input: CheckInput): Fallback {
         : { kind: 'none', unresolvedPrefixLists: [] },
     ];
   }
+  // A route to a prefix list whose entries are unknown could carry the traffic instead.
+  const unread = [...new Set(decisions.flatMap((d) => d.undecidedBy ?? []))];
+  if (unread.length > 0) {
+    return {
+      path: 'unknown',
+      detail: `${effective.table.RouteTableId} routes ${unread.join(', ')}, whose entries could not be read`,
+    };
+  }
   if (decisions.every((d) => d.kind === 'nat')) {
     return {
       path: 'nat',
@@ -49,6 +57,13 @@ function fallbackPath(input: CheckInput): Fallback {
   }
   if (decisions.some((d) => d.kind === 'none' || d.kind === 'blackhole')) {
     return { path: 'none', detail: `${effective.table.RouteTableId} has no working route for it` };
+  }
+  // An internet gateway carries nothing for an agent known to have no public IP (Lambda).
+  if (decisions.some((d) => d.kind === 'igw' && context.publicIp === null)) {
+    return {
+      path: 'none',
+      detail: `${effective.table.RouteTableId} sends it to an internet gateway and ${context.privateIp} has no public IP`,
+    };
   }
   const targets = [...new Set(decisions.flatMap((d) => (d.route ? [routeTarget(d.route)] : [])))];
   return {
