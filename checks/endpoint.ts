@@ -1,6 +1,7 @@
 // The endpoint itself: state, private DNS, an ENI in the agent's AZ, and the VPC DNS
 // attributes private DNS depends on.
 import type { VpcEndpoint } from '@aws-sdk/client-ec2';
+import { agentAz, azNameToId, azRefOf, azText, completeAz, sameAz } from '../src/eval/availability-zones.js';
 import { endpointEnis, endpointGroupIds, isAwsService, targetEndpoint } from '../src/inventory-view.js';
 import type { Check, CheckInput, Finding, Gap, OffPathEndpoint, OffPathReason } from '../src/model.js';
 import { isInboundResolverOnly } from '../src/targets.js';
@@ -51,17 +52,46 @@ function stateFinding(endpoint: VpcEndpoint): Finding | undefined {
 
 function azFinding(input: CheckInput, endpoint: VpcEndpoint, endpointAzs: string[]): Finding | undefined {
   const { context, inventory } = input;
-  if (endpointAzs.length === 0 || endpointAzs.includes(context.availabilityZone)) return undefined;
+  if (endpointAzs.length === 0) return undefined;
+  // Compared by AZ id: a configured `use1-az1` and an ENI's `us-east-1a` are the same AZ or not
+  // only through the inventory's name/id pairs; without them the answer is unknown, not a warning.
+  const pairs = azNameToId(inventory);
+  const agent = agentAz(context, inventory);
+  const refs = endpointAzs.map((az) => completeAz(azRefOf(az), pairs));
+  const matches = refs.map((ref) => sameAz(agent, ref));
+  if (matches.includes(true)) return undefined;
+  const id = endpoint.VpcEndpointId ?? '?';
+  const agentText = azText(agent);
+  if (matches.includes(undefined)) {
+    const purpose = `tell whether ${id} has an ENI in the agent's AZ (${agentText}; endpoint in ${endpointAzs.join(', ')}): AZ names and ids cannot be matched`;
+    if (!inventory.subnets.ok)
+      return gapFinding('endpoint', 'ENDPOINT_UNKNOWN', inventory.subnets.gap, purpose);
+    return {
+      check: 'endpoint',
+      code: 'ENDPOINT_UNKNOWN',
+      status: 'unknown',
+      message: `cannot ${purpose}`,
+      fix: `set VPCE_DOCTOR_AZ to the agent's AZ in the form the endpoint's is given (e.g. ${endpointAzs[0]}), or VPCE_DOCTOR_SUBNET_ID to its subnet so EC2 says both`,
+      evidence: { endpointId: id, agentAz: agent, endpointAzs },
+    };
+  }
   const detail = inventory.services.ok
     ? inventory.services.value.find((service) => service.ServiceName === endpoint.ServiceName)
     : undefined;
   const offeredIn = detail?.AvailabilityZones;
-  const offeredHere = offeredIn === undefined ? undefined : offeredIn.includes(context.availabilityZone);
-  const id = endpoint.VpcEndpointId ?? '?';
+  const offeredIds = detail?.AvailabilityZoneIds;
+  const offeredHere =
+    agent.id && offeredIds !== undefined && offeredIds.length > 0
+      ? offeredIds.includes(agent.id)
+      : agent.name && offeredIn !== undefined
+        ? offeredIn.includes(agent.name)
+        : undefined;
   const evidence = {
     endpointId: id,
-    agentAz: context.availabilityZone,
+    agentAz: agent.name ?? agent.id ?? null,
+    agentAzId: agent.id ?? null,
     endpointAzs,
+    endpointAzIds: refs.map((ref) => ref.id ?? null),
     serviceAzs: offeredIn ?? null,
     serviceOfferedInAgentAz: offeredHere ?? null,
   };
@@ -70,8 +100,8 @@ function azFinding(input: CheckInput, endpoint: VpcEndpoint, endpointAzs: string
       check: 'endpoint',
       code: 'ENDPOINT_NOT_IN_AZ',
       status: 'warn',
-      message: `${id} has no ENI in ${context.availabilityZone} (only ${endpointAzs.join(', ')}) and ${endpoint.ServiceName} is not offered there (offered in ${offeredIn?.join(', ')}); traffic crosses AZs (latency, cost)`,
-      fix: `the service cannot be placed in ${context.availabilityZone}: run the workload in ${offeredIn?.join(' or ')}, or accept cross-AZ traffic to ${endpointAzs.join(', ')}`,
+      message: `${id} has no ENI in ${agentText} (only ${endpointAzs.join(', ')}) and ${endpoint.ServiceName} is not offered there (offered in ${offeredIn?.join(', ') ?? offeredIds?.join(', ')}); traffic crosses AZs (latency, cost)`,
+      fix: `the service cannot be placed in ${agentText}: run the workload in ${offeredIn?.join(' or ') ?? offeredIds?.join(' or ')}, or accept cross-AZ traffic to ${endpointAzs.join(', ')}`,
       evidence,
     };
   }
@@ -79,7 +109,7 @@ function azFinding(input: CheckInput, endpoint: VpcEndpoint, endpointAzs: string
     check: 'endpoint',
     code: 'ENDPOINT_NOT_IN_AZ',
     status: 'warn',
-    message: `${id} has no ENI in ${context.availabilityZone} (only ${endpointAzs.join(', ')}); traffic from ${context.privateIp} crosses AZs (latency, cost, and fails with that AZ)`,
+    message: `${id} has no ENI in ${agentText} (only ${endpointAzs.join(', ')}); traffic from ${context.privateIp} crosses AZs (latency, cost, and fails with that AZ)`,
     fix: `aws ec2 modify-vpc-endpoint --vpc-endpoint-id ${id} --add-subnet-ids ${context.subnetId}`,
     evidence,
   };
@@ -140,9 +170,10 @@ function vpcDnsFindings(
 function endpointAzsOf(input: CheckInput, endpoint: VpcEndpoint): string[] | Gap {
   const { inventory } = input;
   if (inventory.endpointInterfaces.ok) {
-    const azs = endpointEnis(inventory.endpointInterfaces.value, endpoint).flatMap((eni) =>
-      eni.AvailabilityZone ? [eni.AvailabilityZone] : [],
-    );
+    const azs = endpointEnis(inventory.endpointInterfaces.value, endpoint).flatMap((eni) => {
+      const az = eni.AvailabilityZone ?? eni.AvailabilityZoneId;
+      return az ? [az] : [];
+    });
     if (azs.length > 0) return [...new Set(azs)];
   }
   if (inventory.subnets.ok) {
@@ -151,7 +182,9 @@ function endpointAzsOf(input: CheckInput, endpoint: VpcEndpoint): string[] | Gap
     return [
       ...new Set(
         subnets.flatMap((s) =>
-          s.SubnetId && subnetIds.has(s.SubnetId) && s.AvailabilityZone ? [s.AvailabilityZone] : [],
+          s.SubnetId && subnetIds.has(s.SubnetId) && (s.AvailabilityZone ?? s.AvailabilityZoneId)
+            ? [(s.AvailabilityZone ?? s.AvailabilityZoneId)!]
+            : [],
         ),
       ),
     ];

@@ -61,7 +61,4 @@ export function validateContextEnv(env: Record<string, string | undefined>): voi
   readContextEnv(env);
 }
 
-/** True for an AZ name (us-east-1a), false for an AZ id (use1-az1). */
-export function isAzName(value: string): boolean {
-  return /^[a-z]{2}(-[a-z]+)+-\d[a-z]/.test(value);
-}
+export { isAzName } from '../eval/availability-zones.js';

@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { checkEndpoint } from '../../checks/endpoint.js';
-import type { Finding, Target } from '../../src/model.js';
-import { endpoints, gap, input, inventoryWithS3Interface, target } from '../fixtures/ec2/load.js';
+import type { Finding, Inventory, Target } from '../../src/model.js';
+import {
+  endpoints,
+  gap,
+  input,
+  interfaces,
+  inventoryWithS3Interface,
+  services,
+  target,
+} from '../fixtures/ec2/load.js';
 
 function codes(findings: Finding[]) {
   return findings.map((f) => [f.code, f.status]);
@@ -217,5 +225,134 @@ describe('checkEndpoint with endpoints off the VPC path', () => {
       findings.every((f) => f.status !== 'fail' && f.status !== 'warn'),
       JSON.stringify(findings),
     );
+  });
+});
+
+describe('checkEndpoint: AZ names and AZ ids, compared by id', () => {
+  // DescribeNetworkInterfaces in AWS lists AvailabilityZoneId beside the name; the base fixture
+  // (recorded from moto) has names only.
+  const azIds: Record<string, string> = { 'us-east-1a': 'use1-az1', 'us-east-1b': 'use1-az2' };
+  const enisWithIds = interfaces.map((eni) => ({
+    ...eni,
+    AvailabilityZoneId: azIds[eni.AvailabilityZone ?? ''],
+  }));
+  const subnetsGap = { subnets: { ok: false as const, gap: gap('DescribeSubnets') } };
+  const cases: Array<{
+    name: string;
+    endpoint: [string, string];
+    context: { availabilityZone: string; availabilityZoneId?: string; subnetId?: string };
+    inventory?: Partial<Inventory>;
+    codes: Array<[string, string]>;
+    message?: RegExp;
+  }> = [
+    {
+      name: 'VPCE_DOCTOR_AZ as an id, an ENI in the same AZ by name: no warning (the issue)',
+      endpoint: ['secretsmanager', 'vpce-0sm'],
+      context: { availabilityZone: 'use1-az1' },
+      codes: [['ENDPOINT_OK', 'pass']],
+    },
+    {
+      name: 'an id for the agent, ENIs only in another AZ: the warning names the AZ by its name',
+      endpoint: ['logs', 'vpce-0logs'],
+      context: { availabilityZone: 'use1-az1' },
+      codes: [['ENDPOINT_NOT_IN_AZ', 'warn']],
+      message: /no ENI in us-east-1a \(only us-east-1b\)/,
+    },
+    {
+      name: "the agent's own subnet in the inventory wins over a wrong configured AZ",
+      endpoint: ['logs', 'vpce-0logs'],
+      context: { availabilityZone: 'us-east-1b' },
+      codes: [['ENDPOINT_NOT_IN_AZ', 'warn']],
+      message: /no ENI in us-east-1a/,
+    },
+    {
+      name: 'an id and ENI names with the subnets unreadable: unknown naming ec2:DescribeSubnets, never a warning',
+      endpoint: ['logs', 'vpce-0logs'],
+      context: { availabilityZone: 'use1-az1' },
+      inventory: subnetsGap,
+      codes: [['ENDPOINT_UNKNOWN', 'unknown']],
+      message: /ec2:DescribeSubnets/,
+    },
+    {
+      name: 'the same with an ENI in the agent AZ: still unknown, not a pass by accident',
+      endpoint: ['secretsmanager', 'vpce-0sm'],
+      context: { availabilityZone: 'use1-az1' },
+      inventory: subnetsGap,
+      codes: [['ENDPOINT_UNKNOWN', 'unknown']],
+    },
+    {
+      name: 'subnets unreadable but ENIs listing their AZ ids: matched by id',
+      endpoint: ['secretsmanager', 'vpce-0sm'],
+      context: { availabilityZone: 'use1-az1' },
+      inventory: { ...subnetsGap, endpointInterfaces: { ok: true, value: enisWithIds } },
+      codes: [['ENDPOINT_OK', 'pass']],
+    },
+    {
+      name: 'subnets unreadable, ENIs with ids, none in the agent AZ: the warning stands on ids',
+      endpoint: ['logs', 'vpce-0logs'],
+      context: { availabilityZone: 'use1-az1' },
+      inventory: { ...subnetsGap, endpointInterfaces: { ok: true, value: enisWithIds } },
+      codes: [['ENDPOINT_NOT_IN_AZ', 'warn']],
+      message: /no ENI in us-east-1a \(only us-east-1b\)/,
+    },
+    {
+      name: 'names on both sides with the subnets unreadable: compared by name',
+      endpoint: ['logs', 'vpce-0logs'],
+      context: { availabilityZone: 'us-east-1a' },
+      inventory: subnetsGap,
+      codes: [['ENDPOINT_NOT_IN_AZ', 'warn']],
+    },
+    {
+      name: 'an agent subnet outside the inventory, its AZ id mapped through the other subnets',
+      endpoint: ['secretsmanager', 'vpce-0sm'],
+      context: { availabilityZone: 'use1-az2', subnetId: 'subnet-0elsewhere' },
+      codes: [['ENDPOINT_OK', 'pass']],
+    },
+    {
+      name: 'no AZ known for the agent at all: unknown',
+      endpoint: ['logs', 'vpce-0logs'],
+      context: { availabilityZone: '' },
+      inventory: subnetsGap,
+      codes: [['ENDPOINT_UNKNOWN', 'unknown']],
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const findings = checkEndpoint(
+        input(target(...c.endpoint), {
+          context: c.context,
+          ...(c.inventory ? { inventory: c.inventory } : {}),
+        }),
+      );
+      assert.deepEqual(codes(findings), c.codes);
+      if (c.message) assert.match(findings[0]!.message, c.message);
+      assertShape(findings);
+    });
+  }
+
+  test('the evidence carries both the name and the id of each AZ compared', () => {
+    const [finding] = checkEndpoint(
+      input(target('logs', 'vpce-0logs'), { context: { availabilityZone: 'use1-az1' } }),
+    );
+    assert.equal(finding!.evidence['agentAz'], 'us-east-1a');
+    assert.equal(finding!.evidence['agentAzId'], 'use1-az1');
+    assert.deepEqual(finding!.evidence['endpointAzIds'], ['use1-az2']);
+  });
+
+  test('a service offered by AZ id alone is judged for the agent by id', () => {
+    const kms = services.map((service) =>
+      service.ServiceName === 'com.amazonaws.us-east-1.kms'
+        ? { ...service, AvailabilityZones: undefined, AvailabilityZoneIds: ['use1-az2', 'use1-az3'] }
+        : service,
+    );
+    const [finding] = checkEndpoint(
+      input(target('kms', 'vpce-0kms'), {
+        context: { availabilityZone: 'use1-az1' },
+        inventory: { services: { ok: true, value: kms } },
+      }),
+    );
+    assert.equal(finding!.code, 'ENDPOINT_NOT_IN_AZ');
+    assert.equal(finding!.evidence['serviceOfferedInAgentAz'], false);
+    assert.match(finding!.message, /not offered there \(offered in use1-az2, use1-az3\)/);
   });
 });
