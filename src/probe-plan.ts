@@ -2,7 +2,12 @@
 // addresses the workload would use, then TLS where TCP connected. The only module of the
 // runner that touches the network, through the probe functions it is handed.
 
-import { amazonResolverAddresses, interfaceAddresses, isWorkloadResolver } from './inventory-view.js';
+import {
+  amazonResolverAddresses,
+  interfaceAddresses,
+  isWorkloadResolver,
+  workloadAddresses,
+} from './inventory-view.js';
 import type {
   AgentContext,
   DnsObservation,
@@ -14,6 +19,7 @@ import type {
   TlsObservation,
 } from './model.js';
 import { ipInCidr, isLinkLocalIpv4, isLoopbackIpv4 } from './net/ip.js';
+import { followAnswer } from './targets.js';
 
 export interface Probes {
   queryA(
@@ -106,25 +112,32 @@ export function createPool(limit: number): <R>(task: () => Promise<R>) => Promis
 
 export type Pool = ReturnType<typeof createPool>;
 
+/** What the probes saw for a target, and the target as the DNS answer showed it (followAnswer). */
+export interface ObservedTarget {
+  target: Target;
+  observations: TargetObservations;
+}
+
 export async function observeTarget(
-  target: Target,
+  planned: Target,
   context: AgentContext,
   inventory: Inventory,
   probes: Probes,
   timeouts: ProbeTimeouts,
   signal: AbortSignal,
   sockets: Pool,
-): Promise<TargetObservations> {
+): Promise<ObservedTarget> {
   // No DNS name known (an endpoint service without private DNS or DNS entries): only the ENIs
   // can be probed, and TLS has no name to send.
-  const named = target.hostname !== '';
+  const named = planned.hostname !== '';
   const dns = named
     ? await Promise.all(
         resolversToQuery(context.resolvers, inventory).map((resolver) =>
-          probes.queryA(resolver, target.hostname, { timeoutMs: timeouts.dnsMs, signal }),
+          probes.queryA(resolver, planned.hostname, { timeoutMs: timeouts.dnsMs, signal }),
         ),
       )
     : [];
+  const target = followAnswer(planned, workloadAddresses(dns), inventory);
   const addresses = probeAddresses(target, inventory, dns, context.resolvers);
   const pairs = addresses.flatMap((address) => target.ports.map((port) => ({ address, port })));
   const tcp = await Promise.all(
@@ -143,5 +156,5 @@ export async function observeTarget(
       ),
     );
   }
-  return { dns, tcp, tls };
+  return { target, observations: { dns, tcp, tls } };
 }

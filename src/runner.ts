@@ -191,7 +191,7 @@ export function createRunner(deps: RunnerDeps): Runner {
     // Every target at once, sockets bounded by one pool: silently dropped ENIs cost one probe
     // deadline together, not one each.
     const sockets = createPool(MAX_OPEN_SOCKETS);
-    const observations = await phases.time('probes', () =>
+    const observed = await phases.time('probes', () =>
       Promise.all(
         targets.map((target) =>
           observeTarget(target, context, inventory, deps.probes, config.timeouts, signal, sockets),
@@ -200,7 +200,7 @@ export function createRunner(deps: RunnerDeps): Runner {
     );
 
     const reports = await phases.time('checks', async () =>
-      targets.map((target, i) => judgeTarget(target, context, inventory, observations[i]!)),
+      observed.map(({ target, observations }) => judgeTarget(target, context, inventory, observations)),
     );
     let judged = reports;
     if (signal.aborted) {

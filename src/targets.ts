@@ -315,3 +315,46 @@ function applyServiceConfig(target: Target, wanted: ServiceConfig): void {
 function addOrigin(target: Target, origin: Target['origin'][number]): void {
   if (!target.origin.includes(origin)) target.origin.push(origin);
 }
+
+/**
+ * When no endpoint of a service owns its private DNS name, the name's answer (a private hosted
+ * zone, a resolver rule) decides which endpoint the workload uses: if the workload's resolver
+ * answers exactly the ENIs of another endpoint of the service, that endpoint is the path, and
+ * the one chosen before the answer was known is listed off the path instead. Pure.
+ */
+export function followAnswer(target: Target, answered: string[], inventory: Inventory): Target {
+  const siblings = (target.offPath ?? []).filter(
+    (o) => o.reason === 'same-kind-elsewhere' && o.endpointType === 'Interface',
+  );
+  if (siblings.length === 0 || answered.length === 0 || !inventory.endpointInterfaces.ok) return target;
+  const enis = inventory.endpointInterfaces.value;
+  const addressesOf = (endpointId: string | undefined): Set<string> => {
+    const endpoint = endpointId ? endpointById(inventory, endpointId) : undefined;
+    const ids = new Set(endpoint?.NetworkInterfaceIds ?? []);
+    return new Set(
+      enis.flatMap((eni) =>
+        eni.NetworkInterfaceId && ids.has(eni.NetworkInterfaceId) && eni.PrivateIpAddress
+          ? [eni.PrivateIpAddress]
+          : [],
+      ),
+    );
+  };
+  if (answered.some((ip) => addressesOf(target.endpointId).has(ip))) return target;
+  const chosen = siblings.find((s) => answered.every((ip) => addressesOf(s.endpointId).has(ip)));
+  if (!chosen || !target.endpointId) return target;
+  const offPath: OffPathEndpoint[] = [
+    ...(target.offPath ?? []).filter((o) => o !== chosen),
+    {
+      endpointId: target.endpointId,
+      endpointType: target.endpointType,
+      reason: 'same-kind-elsewhere' as const,
+    },
+  ].map((o) => (o.reason === 'same-kind-elsewhere' ? { ...o, pathId: chosen.endpointId } : o));
+  return { ...target, endpointId: chosen.endpointId, offPath };
+}
+
+function endpointById(inventory: Inventory, endpointId: string): VpcEndpoint | undefined {
+  return inventory.endpoints.ok
+    ? inventory.endpoints.value.find((e) => e.VpcEndpointId === endpointId)
+    : undefined;
+}

@@ -4,7 +4,13 @@ import type { VpcEndpoint } from '@aws-sdk/client-ec2';
 import { validateConfig } from '../../src/config.js';
 import type { Target } from '../../src/model.js';
 import { createPool, isProbeable, probeAddresses, resolversToQuery } from '../../src/probe-plan.js';
-import { buildTargets, fullServiceName, shortServiceName, unmatchedServices } from '../../src/targets.js';
+import {
+  buildTargets,
+  followAnswer,
+  fullServiceName,
+  shortServiceName,
+  unmatchedServices,
+} from '../../src/targets.js';
 import { context, endpoints, inventory, inventoryWithS3Interface, target } from '../fixtures/ec2/load.js';
 
 const ctx = context();
@@ -330,6 +336,57 @@ describe('targets for a service with two interface endpoints', () => {
         sm.offPath?.map((o) => o.reason),
         ['same-kind-elsewhere'],
       );
+    }
+  });
+});
+
+describe('a target whose service name no endpoint owns', () => {
+  // Two endpoints for kms, neither with private DNS: a private hosted zone decides which one
+  // workloads use, and its answer is known only once DNS was asked.
+  const inv = (() => {
+    const base = inventory();
+    const value = base.endpoints.ok ? base.endpoints.value : [];
+    const kms = value.find((e) => e.VpcEndpointId === 'vpce-0kms')!;
+    const second = {
+      ...kms,
+      VpcEndpointId: 'vpce-0kms2',
+      NetworkInterfaceIds: ['eni-0kms2'],
+      PrivateDnsEnabled: false,
+    };
+    const enis = base.endpointInterfaces.ok ? base.endpointInterfaces.value : [];
+    const eni = {
+      ...enis.find((e) => e.NetworkInterfaceId === 'eni-0kms1b')!,
+      NetworkInterfaceId: 'eni-0kms2',
+      PrivateIpAddress: '10.0.12.41',
+    };
+    return inventory({
+      endpoints: {
+        ok: true,
+        value: [...value.map((e) => (e === kms ? { ...kms, PrivateDnsEnabled: false } : e)), second],
+      },
+      endpointInterfaces: { ok: true, value: [...enis, eni] },
+    });
+  })();
+  const kms = () => buildTargets(ctx, inv, { config: config() }).find((t) => t.shortName === 'kms')!;
+
+  it('follows the answer to the endpoint whose ENIs it names', () => {
+    const planned = kms();
+    assert.equal(planned.endpointId, 'vpce-0kms');
+    const followed = followAnswer(planned, ['10.0.12.41'], inv);
+    assert.equal(followed.endpointId, 'vpce-0kms2');
+    assert.deepEqual(followed.offPath, [
+      {
+        endpointId: 'vpce-0kms',
+        endpointType: 'Interface',
+        reason: 'same-kind-elsewhere',
+        pathId: 'vpce-0kms2',
+      },
+    ]);
+  });
+
+  it('keeps the planned endpoint when the answer names it, or names no endpoint of the service', () => {
+    for (const answer of [['10.0.12.40'], ['10.0.12.40', '10.0.12.41'], ['10.9.9.9'], []]) {
+      assert.equal(followAnswer(kms(), answer, inv).endpointId, 'vpce-0kms', answer.join(','));
     }
   });
 });
