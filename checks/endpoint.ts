@@ -2,7 +2,14 @@
 // attributes private DNS depends on.
 import type { VpcEndpoint } from '@aws-sdk/client-ec2';
 import { agentAz, azNameToId, azRefOf, azText, completeAz, sameAz } from '../src/eval/availability-zones.js';
-import { endpointEnis, endpointGroupIds, isAwsService, targetEndpoint } from '../src/inventory-view.js';
+import {
+  endpointEnis,
+  endpointGroupIds,
+  interfaceAddresses,
+  isAwsService,
+  targetEndpoint,
+  workloadAddresses,
+} from '../src/inventory-view.js';
 import type { Check, CheckInput, Finding, Gap, OffPathEndpoint, OffPathReason } from '../src/model.js';
 import { isInboundResolverOnly } from '../src/targets.js';
 import { gapFinding } from './shared.js';
@@ -307,7 +314,30 @@ function checkEndpointItself(input: CheckInput): Finding[] {
     const inboundOnly = isInboundResolverOnly(endpoint);
     if (inboundOnly) evidence['privateDnsOnlyForInboundResolverEndpoint'] = true;
     // Inbound-only private DNS is deliberate (S3, DynamoDB): the VPC's own traffic takes the gateway endpoint.
-    if (awsService && endpoint.PrivateDnsEnabled !== true && !inboundOnly) {
+    const answered = workloadAddresses(input.observations.dns);
+    const eniIps = new Set(interfaceAddresses(inventory, target));
+    if (
+      awsService &&
+      endpoint.PrivateDnsEnabled !== true &&
+      !inboundOnly &&
+      answered.length > 0 &&
+      answered.every((ip) => eniIps.has(ip))
+    ) {
+      // The centralised-endpoint pattern: private DNS off, and a private hosted zone (or a
+      // Resolver rule) named like the service answers with the endpoint's ENIs.
+      findings.push({
+        check: 'endpoint',
+        code: 'ENDPOINT_PRIVATE_DNS_BY_ZONE',
+        status: 'info',
+        message: `${endpoint.VpcEndpointId} (${endpoint.ServiceName}) has private DNS off, yet ${target.hostname} resolves to its ENIs (${answered.join(', ')}): a private hosted zone or Resolver rule serves the name`,
+        evidence: {
+          endpointId: endpoint.VpcEndpointId,
+          serviceName: endpoint.ServiceName,
+          privateDnsEnabled: false,
+          answered,
+        },
+      });
+    } else if (awsService && endpoint.PrivateDnsEnabled !== true && !inboundOnly) {
       findings.push({
         check: 'endpoint',
         code: 'ENDPOINT_PRIVATE_DNS_DISABLED',
@@ -338,8 +368,9 @@ function checkEndpointItself(input: CheckInput): Finding[] {
     }
   }
 
-  if (findings.length > 0) return findings;
+  if (findings.some((f) => f.status !== 'info')) return findings;
   return [
+    ...findings,
     {
       check: 'endpoint',
       code: 'ENDPOINT_OK',

@@ -8,6 +8,7 @@ import {
   input,
   interfaces,
   inventoryWithS3Interface,
+  resolved,
   services,
   target,
 } from '../fixtures/ec2/load.js';
@@ -354,5 +355,42 @@ describe('checkEndpoint: AZ names and AZ ids, compared by id', () => {
     assert.equal(finding!.code, 'ENDPOINT_NOT_IN_AZ');
     assert.equal(finding!.evidence['serviceOfferedInAgentAz'], false);
     assert.match(finding!.message, /not offered there \(offered in use1-az2, use1-az3\)/);
+  });
+});
+
+describe('checkEndpoint for an endpoint with private DNS off', () => {
+  const privateDnsOff = () => {
+    const inv = input(target('kms', 'vpce-0kms')).inventory;
+    const value = (inv.endpoints.ok ? inv.endpoints.value : []).map((e) =>
+      e.VpcEndpointId === 'vpce-0kms' ? { ...e, PrivateDnsEnabled: false } : e,
+    );
+    return { endpoints: { ok: true as const, value } };
+  };
+
+  test('is ENDPOINT_PRIVATE_DNS_DISABLED (fail) when the name resolves publicly', () => {
+    const findings = checkEndpoint(
+      input(target('kms', 'vpce-0kms'), {
+        inventory: privateDnsOff(),
+        observations: resolved(['52.46.1.1']),
+      }),
+    );
+    assert.ok(findings.some((f) => f.code === 'ENDPOINT_PRIVATE_DNS_DISABLED' && f.status === 'fail'));
+  });
+
+  test('is only info when a private zone answers the name with its ENIs (the centralised-endpoint pattern)', () => {
+    const findings = checkEndpoint(
+      input(target('kms', 'vpce-0kms'), {
+        inventory: privateDnsOff(),
+        observations: resolved(['10.0.12.40']),
+      }),
+    );
+    // vpce-0kms has its only ENI in us-east-1b (the agent is in 1a): that warning stays.
+    assert.deepEqual(
+      findings.map((f) => [f.code, f.status]),
+      [
+        ['ENDPOINT_PRIVATE_DNS_BY_ZONE', 'info'],
+        ['ENDPOINT_NOT_IN_AZ', 'warn'],
+      ],
+    );
   });
 });
