@@ -167,12 +167,14 @@ function answerFinding(
       };
     case 'no_endpoint': {
       const privateOnes = o.addresses.filter((a) => isPrivate(a, expected.vpcCidrs));
+      const { endpoints } = input.inventory;
       return {
         ...base,
         code: 'DNS_NO_LOCAL_ENDPOINT',
         status: 'info',
-        message:
-          privateOnes.length > 0
+        message: !endpoints.ok
+          ? `${via(o)} → ${privateOnes.length > 0 ? 'private' : 'public'} ${list(o.addresses)}; whether ${input.inventory.vpcId} has an endpoint for it is unknown (${endpoints.gap.action} ${endpoints.gap.errorCode})`
+          : privateOnes.length > 0
             ? `${via(o)} → private ${list(o.addresses)} without an endpoint of ${input.inventory.vpcId} (a shared private zone for endpoints in another VPC?)`
             : `${via(o)} → public ${list(o.addresses)}: no endpoint in ${input.inventory.vpcId}, so traffic needs a NAT or internet gateway`,
       };

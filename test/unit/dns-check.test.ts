@@ -234,6 +234,24 @@ describe('checkDns', () => {
       }),
     );
     assert.deepEqual(codes(findings), ['DNS_NO_LOCAL_ENDPOINT:info']);
+    assert.match(findings[0]!.message, /no endpoint in vpc-/);
+  });
+
+  it('does not claim the VPC has no endpoint when the endpoints could not be read', () => {
+    const findings = checkDns(
+      input(target('sqs'), {
+        context: { resolvers: [{ address: '10.0.0.2', source: 'resolv.conf' }] },
+        inventory: { endpoints: { ok: false, gap: gap('DescribeVpcEndpoints') } },
+        observations: {
+          dns: [obs({ address: '10.0.0.2', source: 'resolv.conf' }, 'answer', ['3.3.3.3'])],
+          tcp: [],
+          tls: [],
+        },
+      }),
+    );
+    assert.deepEqual(codes(findings), ['DNS_NO_LOCAL_ENDPOINT:info']);
+    assert.match(findings[0]!.message, /has an endpoint for it is unknown \(ec2:DescribeVpcEndpoints/);
+    assert.doesNotMatch(findings[0]!.message, /no endpoint in/);
   });
 
   it('returns nothing when nothing was probed', () => {
