@@ -58,6 +58,7 @@ type FactKey =
   | 'vpcId'
   | 'subnetId'
   | 'availabilityZone'
+  | 'availabilityZoneId'
   | 'privateIp'
   | 'securityGroupIds'
   | 'accountId';
@@ -192,6 +193,12 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
     return client;
   };
 
+  // An AZ comes as a name (us-east-1a) or an id (use1-az1): each form fills its own fact, and
+  // the report shows the name when any step finds it.
+  const setAz = (value: string | undefined, source: ContextSource) => {
+    if (value) facts.set(isAzName(value) ? 'availabilityZone' : 'availabilityZoneId', value, source);
+  };
+
   const onGap = (part: Part<unknown>, step: string): boolean => {
     if (part.ok) return false;
     tried.push({ step, outcome: `failed: ${part.gap.action} ${part.gap.errorCode}` });
@@ -203,13 +210,13 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
   facts.set('region', config.region, 'config');
   facts.set('vpcId', config.vpcId, 'config');
   facts.set('subnetId', config.subnetId, 'config');
-  facts.set('availabilityZone', config.availabilityZone, 'config');
+  setAz(config.availabilityZone, 'config');
   facts.set('privateIp', config.privateIp, 'config');
   facts.set('securityGroupIds', config.securityGroupIds, 'config');
   facts.set('accountId', config.accountId, 'config');
   facts.set('vpcId', pinned.vpcId, 'env');
   facts.set('subnetId', pinned.subnetId, 'env');
-  facts.set('availabilityZone', pinned.availabilityZone, 'env');
+  setAz(pinned.availabilityZone, 'env');
   facts.set('privateIp', pinned.privateIp, 'env');
   facts.set('securityGroupIds', pinned.securityGroupIds, 'env');
   facts.set('region', env['AWS_REGION'] || env['AWS_DEFAULT_REGION'], 'env');
@@ -224,7 +231,7 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
         ecsUri,
         AbortSignal.any([signal, AbortSignal.timeout(timeouts.ecsMs)]),
       );
-      facts.set('availabilityZone', ecs.availabilityZone, 'ecs-metadata');
+      setAz(ecs.availabilityZone, 'ecs-metadata');
       facts.set('privateIp', ecs.privateIp, 'ecs-metadata');
       ecsSubnetCidr = ecs.subnetCidr;
       tried.push({
@@ -288,7 +295,8 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
         // groups then come from EC2 (step 5), not from the primary MAC.
         const known = facts.values.privateIp;
         if (known === undefined || known === imds.privateIp) {
-          facts.set('availabilityZone', imds.availabilityZone, 'imds');
+          setAz(imds.availabilityZone, 'imds');
+          setAz(imds.availabilityZoneId, 'imds');
           facts.set('privateIp', imds.privateIp, 'imds');
           facts.set('subnetId', imds.subnetId, 'imds');
           facts.set('vpcId', imds.vpcId, 'imds');
@@ -316,12 +324,13 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
   // VPCs often share a CIDR, so an address can be on several ENIs: one in another VPC, subnet
   // or AZ than the facts already known is not ours.
   const agreeing = async (owners: NetworkInterface[]): Promise<NetworkInterface[]> => {
-    const { vpcId, subnetId, availabilityZone: az } = facts.values;
+    const { vpcId, subnetId, availabilityZone: az, availabilityZoneId: azId } = facts.values;
     let left = owners.filter(
       (e) =>
         (vpcId === undefined || e.VpcId === vpcId) &&
         (subnetId === undefined || e.SubnetId === subnetId) &&
-        (az === undefined || !isAzName(az) || e.AvailabilityZone === undefined || e.AvailabilityZone === az),
+        (az === undefined || e.AvailabilityZone === undefined || e.AvailabilityZone === az) &&
+        (azId === undefined || e.AvailabilityZoneId === undefined || e.AvailabilityZoneId === azId),
     );
     const cidr = ecsSubnetCidr;
     if (left.length > 1 && cidr) {
@@ -338,7 +347,7 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
     [
       facts.values.vpcId,
       facts.values.subnetId,
-      facts.values.availabilityZone,
+      facts.values.availabilityZone ?? facts.values.availabilityZoneId,
       ecsSubnetCidr && `subnet ${ecsSubnetCidr}`,
     ]
       .filter(Boolean)
@@ -394,7 +403,8 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
           facts.set('privateIp', address, 'interfaces');
           facts.set('subnetId', eni.SubnetId, 'ec2');
           facts.set('vpcId', eni.VpcId, 'ec2');
-          facts.set('availabilityZone', eni.AvailabilityZone, 'ec2');
+          setAz(eni.AvailabilityZone, 'ec2');
+          setAz(eni.AvailabilityZoneId, 'ec2');
           facts.set('securityGroupIds', groupIds(eni), 'ec2');
           if (facts.values.privateIp === address) setPublicIp(publicIpOf(eni, address), 'ec2');
           tried.push({ step: 'interfaces', outcome: `${address} is on ${eni.NetworkInterfaceId}` });
@@ -409,7 +419,8 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
     const part = await describeSubnet(ec2(), subnetId, { signal, timeoutMs: timeouts.ec2Ms });
     if (!onGap(part, 'subnet') && part.ok) {
       facts.set('vpcId', part.value?.VpcId, 'ec2');
-      facts.set('availabilityZone', part.value?.AvailabilityZone, 'ec2');
+      setAz(part.value?.AvailabilityZone, 'ec2');
+      setAz(part.value?.AvailabilityZoneId, 'ec2');
       tried.push({
         step: 'subnet',
         outcome: part.value ? `${subnetId} is in ${part.value.VpcId}` : `${subnetId} not found`,
@@ -445,7 +456,8 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
     region: facts.values.region!,
     vpcId,
     subnetId: facts.values.subnetId!,
-    availabilityZone: facts.values.availabilityZone ?? '',
+    availabilityZone: facts.values.availabilityZone ?? facts.values.availabilityZoneId ?? '',
+    ...(facts.values.availabilityZoneId ? { availabilityZoneId: facts.values.availabilityZoneId } : {}),
     privateIp: facts.values.privateIp!,
     securityGroupIds: facts.values.securityGroupIds ?? [],
     resolvers,

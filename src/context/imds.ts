@@ -5,6 +5,7 @@ import type { Fetch } from './ecs-metadata.js';
 
 export interface ImdsFacts {
   availabilityZone?: string;
+  availabilityZoneId?: string;
   privateIp?: string;
   subnetId?: string;
   vpcId?: string;
@@ -45,7 +46,7 @@ export async function readImds(fetchFn: Fetch, options: ImdsOptions): Promise<Im
     return (await response.text()).trim() || undefined;
   };
 
-  const [availabilityZone, privateIp, mac, identity, publicIp] = await Promise.all([
+  const [availabilityZone, privateIp, mac, identity, publicIp, availabilityZoneId] = await Promise.all([
     get('meta-data/placement/availability-zone'),
     get('meta-data/local-ipv4'),
     get('meta-data/mac'),
@@ -55,10 +56,13 @@ export async function readImds(fetchFn: Fetch, options: ImdsOptions): Promise<Im
       (value) => value ?? null,
       () => undefined,
     ),
+    // The AZ id names the same AZ in every account; the name alone is enough when it fails.
+    get('meta-data/placement/availability-zone-id').catch(() => undefined),
   ]);
   const facts: ImdsFacts = {};
   if (publicIp !== undefined) facts.publicIp = publicIp;
   if (availabilityZone) facts.availabilityZone = availabilityZone;
+  if (availabilityZoneId) facts.availabilityZoneId = availabilityZoneId;
   if (privateIp) facts.privateIp = privateIp;
   if (identity) {
     const doc: unknown = JSON.parse(identity);
