@@ -177,7 +177,9 @@ export function createRunner(deps: RunnerDeps): Runner {
     }
     const { inventory, ageMs } = snapshot;
     findings.push(...findingsForGaps(inventory).map(withoutConsumers));
-    if (!context.availabilityZone) fillAvailabilityZone(context, inventory);
+    // Only an AZ id known (use1-az1): the agent's subnet gives the name the report shows.
+    if (!context.availabilityZone || context.availabilityZone === context.availabilityZoneId)
+      fillAvailabilityZone(context, inventory);
 
     const runConfig = options.profiles
       ? { ...config, profiles: [...new Set([...config.profiles, ...options.profiles])] }
@@ -260,6 +262,10 @@ function fillAvailabilityZone(context: AgentContext, inventory: Inventory): void
   if (subnet?.AvailabilityZone) {
     context.availabilityZone = subnet.AvailabilityZone;
     context.sources['availabilityZone'] = 'ec2';
+  }
+  if (subnet?.AvailabilityZoneId && !context.availabilityZoneId) {
+    context.availabilityZoneId = subnet.AvailabilityZoneId;
+    context.sources['availabilityZoneId'] = 'ec2';
   }
 }
 
