@@ -13,6 +13,7 @@ import { explain } from './catalogue.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { Finding, Report, TargetReport } from './model.js';
 import { renderMarkdown } from './render/markdown.js';
+import { wasChecked } from './render/summary.js';
 import { renderText } from './render/text.js';
 import { createReportKeeper, type Latest, type ReportKeeper, type ReportSource } from './schedule.js';
 import { fullServiceName } from './targets.js';
@@ -417,10 +418,6 @@ function causeList(findings: Finding[], targets: TargetReport[]): string[] {
   for (const target of targets) add(causeOf(target), [target.shortName]);
   return [...causes].map(([code, labels]) => (labels.length > 0 ? `${code} (${labels.join(', ')})` : code));
 }
-
-/** A target some check decided (pass, warn or fail); unknown and info ones were not checked. */
-const wasChecked = (t: TargetReport): boolean =>
-  t.status === 'pass' || t.status === 'warn' || t.status === 'fail';
 
 /**
  * The connectivity verdict as /health serves it. Unknown targets beside checked ones are named
