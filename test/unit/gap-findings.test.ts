@@ -207,9 +207,18 @@ describe('partialContext: what discovery found before it stopped', () => {
     const context = partialContext([found]);
     assert.deepEqual(
       [context.region, context.vpcId, context.subnetId, context.availabilityZone, context.securityGroupIds],
-      ['eu-west-1', 'vpc-0a1b', '', 'euw1-az2', ['sg-1']],
+      ['eu-west-1', 'vpc-0a1b', '', 'eu-west-1b', ['sg-1']],
     );
     assert.equal(context.sources['region'], 'imds');
+  });
+
+  it('shows an AZ known only by its id, as a resolved context does', () => {
+    const found: Finding = {
+      ...unresolved,
+      evidence: { ...unresolved.evidence, found: { region: 'us-east-1', availabilityZoneId: 'use1-az4' } },
+    };
+    const context = partialContext([found]);
+    assert.deepEqual([context.availabilityZone, context.availabilityZoneId], ['use1-az4', 'use1-az4']);
   });
 
   it('is empty without a CONTEXT_UNRESOLVED finding', () => {
