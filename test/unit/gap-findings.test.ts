@@ -198,7 +198,7 @@ describe('partialContext: what discovery found before it stopped', () => {
         found: {
           region: 'eu-west-1',
           vpcId: 'vpc-0a1b',
-          availabilityZone: 'euw1-az2',
+          availabilityZone: 'eu-west-1b',
           securityGroupIds: ['sg-1'],
         },
         sources: { region: 'imds', vpcId: 'env', availabilityZone: 'ecs-metadata', securityGroupIds: 'imds' },
