@@ -256,6 +256,25 @@ describe('honest counts', () => {
     assert.match(renderMarkdown(r), /\n\*\*Nothing checked\*\*: 2 unknown \(AWS_PERMISSION_DENIED\)\n$/);
   });
 
+  it('prints services undecided for the same reason on one line', () => {
+    const undecided = (name: string): TargetReport => ({
+      ...target(name, 'unknown'),
+      findings: [
+        { ...sgDenied, code: 'SG_UNKNOWN', status: 'unknown', message: 'ec2:DescribeSecurityGroups denied' },
+      ],
+    });
+    const r = buildReport({
+      ...at,
+      context,
+      findings: [],
+      targets: [target('s3', 'pass'), undecided('sts'), undecided('kms')],
+    });
+    const lines = renderText(r)
+      .split('\n')
+      .filter((l) => l.includes('could not decide'));
+    assert.deepEqual(lines, ['? sts, kms — could not decide: ec2:DescribeSecurityGroups denied']);
+  });
+
   it('counts unknown and info targets beside the others', () => {
     const r = buildReport({
       ...at,
