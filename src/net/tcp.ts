@@ -46,8 +46,15 @@ export function probeTcp(address: string, port: number, options: TcpProbeOptions
       socket?.destroy();
       resolve({ address, port, durationMs: elapsedMs(started), ...observation });
     };
-    const onAbort = () =>
-      finish({ outcome: 'timeout', errorCode: deadline.cause === 'aborted' ? 'ABORTED' : 'DEADLINE' });
+    // A SYN already sent has its local port: the one a stateless ACL's return rule must admit.
+    const onAbort = () => {
+      const localPort = socket?.localPort;
+      finish({
+        outcome: 'timeout',
+        errorCode: deadline.cause === 'aborted' ? 'ABORTED' : 'DEADLINE',
+        ...(localPort !== undefined ? { localPort } : {}),
+      });
+    };
     if (deadline.signal.aborted) {
       onAbort();
       return;

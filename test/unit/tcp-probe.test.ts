@@ -89,6 +89,15 @@ describe('probeTcp', () => {
       assert.ok(observation.durationMs < 10_000, `took ${observation.durationMs} ms`);
     });
 
+    it('keeps the local port its SYN went out from: the port a return-path ACL must admit', async () => {
+      const observation = await probeTcp('127.0.0.1', listener.port, { timeoutMs: 250 });
+      assert.equal(observation.outcome, 'timeout');
+      assert.ok(
+        observation.localPort !== undefined && observation.localPort > 0,
+        JSON.stringify(observation),
+      );
+    });
+
     it('reports timeout (aborted) when the caller aborts mid-connect', async () => {
       const controller = new AbortController();
       const pending = probeTcp('127.0.0.1', listener.port, { timeoutMs: 30_000, signal: controller.signal });
