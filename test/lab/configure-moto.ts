@@ -5,9 +5,12 @@ import {
   AllocateAddressCommand,
   AssociateDhcpOptionsCommand,
   AssociateRouteTableCommand,
+  AttachInternetGatewayCommand,
   AuthorizeSecurityGroupEgressCommand,
   AuthorizeSecurityGroupIngressCommand,
   CreateDhcpOptionsCommand,
+  CreateInternetGatewayCommand,
+  CreateManagedPrefixListCommand,
   CreateNatGatewayCommand,
   CreateNetworkAclCommand,
   CreateNetworkAclEntryCommand,
@@ -37,6 +40,7 @@ import { type EndpointSpec, findScenario, type SgRule } from './scenarios.js';
 import type { AwsState, EndpointState } from './state.js';
 import {
   gatewayAddressIn,
+  HOSTNAME_LABELS,
   labServices,
   MOTO_URL,
   NODES,
@@ -70,12 +74,29 @@ async function waitForMoto(deadlineMs: number): Promise<void> {
   }
 }
 
-function toPermission(rule: SgRule): IpPermission {
+/** Group and prefix-list ids by the names scenarios use for them. */
+interface RuleRefs {
+  groups: Record<string, string>;
+  prefixLists: Record<string, string>;
+}
+
+function toPermission(rule: SgRule, refs: RuleRefs): IpPermission {
+  const lookup = (kind: string, table: Record<string, string>, name: string): string => {
+    const id = table[name];
+    if (!id) throw new Error(`a rule names ${kind} ${name}, which the lab did not make (yet)`);
+    return id;
+  };
   return {
     IpProtocol: rule.proto,
     ...(rule.from !== undefined ? { FromPort: rule.from } : {}),
     ...(rule.to !== undefined ? { ToPort: rule.to } : {}),
-    IpRanges: [{ CidrIp: rule.cidr }],
+    ...(rule.cidr ? { IpRanges: [{ CidrIp: rule.cidr }] } : {}),
+    ...(rule.sourceGroup
+      ? { UserIdGroupPairs: [{ GroupId: lookup('group', refs.groups, rule.sourceGroup) }] }
+      : {}),
+    ...(rule.prefixList
+      ? { PrefixListIds: [{ PrefixListId: lookup('prefix list', refs.prefixLists, rule.prefixList) }] }
+      : {}),
   };
 }
 
@@ -83,7 +104,8 @@ async function createGroup(
   vpcId: string,
   name: string,
   ingress: SgRule[],
-  egress?: SgRule[],
+  egress: SgRule[] | undefined,
+  refs: RuleRefs,
 ): Promise<string> {
   const created = await ec2.send(
     new CreateSecurityGroupCommand({
@@ -94,11 +116,14 @@ async function createGroup(
     }),
   );
   const groupId = created.GroupId!;
+  // A group may reference itself (members reach each other).
+  const own: RuleRefs = { ...refs, groups: { ...refs.groups, [name]: groupId } };
+  const permission = (rule: SgRule) => toPermission(rule, own);
   if (ingress.length > 0) {
     await ec2.send(
       new AuthorizeSecurityGroupIngressCommand({
         GroupId: groupId,
-        IpPermissions: ingress.map(toPermission),
+        IpPermissions: ingress.map(permission),
       }),
     );
   }
@@ -113,7 +138,7 @@ async function createGroup(
       await ec2.send(
         new AuthorizeSecurityGroupEgressCommand({
           GroupId: groupId,
-          IpPermissions: egress.map(toPermission),
+          IpPermissions: egress.map(permission),
         }),
       );
     }
@@ -149,10 +174,11 @@ async function createNetworkLoadBalancer(name: string, subnetIds: string[]): Pro
  * only (so the hostname is SHORTNAME.REGION.amazonaws.com). moto rejects made-up names in
  * DescribeVpcEndpointServices, which the agent calls for every endpoint's service.
  */
-async function pickExtraServices(count: number): Promise<string[]> {
+async function pickExtraServices(count: number, named: readonly string[]): Promise<string[]> {
   if (count <= 0) return [];
   const prefix = `com.amazonaws.${REGION}.`;
-  const fixed = new Set(SERVICES.map((s) => s.shortName));
+  // Services whose hostname is not their short name stay out: scale scenarios are about numbers.
+  const fixed = new Set([...SERVICES.map((s) => s.shortName), ...named, ...Object.keys(HOSTNAME_LABELS)]);
   const out = await ec2.send(new DescribeVpcEndpointServicesCommand({}));
   const names = (out.ServiceDetails ?? [])
     .filter((d) => d.ServiceType?.some((t) => t.ServiceType === 'Interface'))
@@ -174,6 +200,7 @@ async function inBatches<T, R>(items: T[], limit: number, fn: (item: T) => Promi
 }
 
 function describeEndpoint(endpoint: VpcEndpoint, ipsByEni: Map<string, string>): EndpointState {
+  const inboundOnly = endpoint.DnsOptions?.PrivateDnsOnlyForInboundResolverEndpoint;
   return {
     id: endpoint.VpcEndpointId!,
     serviceName: endpoint.ServiceName!,
@@ -188,6 +215,8 @@ function describeEndpoint(endpoint: VpcEndpoint, ipsByEni: Map<string, string>):
       if (!ip) throw new Error(`no address for ${id} of ${endpoint.VpcEndpointId}`);
       return ip;
     }),
+    dnsNames: (endpoint.DnsEntries ?? []).map((e) => e.DnsName ?? '').filter((n) => n !== ''),
+    ...(inboundOnly !== undefined ? { privateDnsOnlyForInboundResolverEndpoint: inboundOnly } : {}),
   };
 }
 
@@ -209,7 +238,7 @@ async function configure(scenarioName: string): Promise<AwsState> {
   const dhcpDnsServers = aws.dhcpDnsServers ?? ['AmazonProvidedDNS'];
   const subnetNames = Object.keys(SUBNETS) as SubnetName[];
 
-  const [, , dhcpOptionsId, subnetIds, agentSg, endpointsSg, mainRouteTable, routeTableA, prefixLists] =
+  const [, , dhcpOptionsId, subnetIds, mainRouteTable, routeTableA, prefixLists, customPrefixLists] =
     await Promise.all([
       ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpcId, EnableDnsSupport: { Value: dnsSupport } })),
       ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpcId, EnableDnsHostnames: { Value: dnsHostnames } })),
@@ -237,13 +266,6 @@ async function configure(scenarioName: string): Promise<AwsState> {
           return [name, created.Subnet!.SubnetId!] as const;
         }),
       ).then((pairs) => Object.fromEntries(pairs) as Record<SubnetName, string>),
-      createGroup(
-        vpcId,
-        'vdl-agent',
-        [],
-        aws.agentEgress ?? [{ proto: 'tcp', from: 443, to: 443, cidr: '0.0.0.0/0' }],
-      ),
-      createGroup(vpcId, 'vdl-endpoints', [{ proto: 'tcp', from: 443, to: 443, cidr: VPC_CIDR }]),
       ec2
         .send(
           new DescribeRouteTablesCommand({
@@ -280,16 +302,62 @@ async function configure(scenarioName: string): Promise<AwsState> {
           ),
         )
         .then((pairs) => Object.fromEntries(pairs)),
+      Promise.all(
+        Object.entries(aws.prefixLists ?? {}).map(async ([name, cidrs]) => {
+          const created = await ec2.send(
+            new CreateManagedPrefixListCommand({
+              PrefixListName: name,
+              AddressFamily: 'IPv4',
+              MaxEntries: Math.max(cidrs.length, 5),
+              Entries: cidrs.map((Cidr) => ({ Cidr, Description: 'vpce-doctor lab' })),
+            }),
+          );
+          return [name, created.PrefixList!.PrefixListId!] as const;
+        }),
+      ).then((pairs) => Object.fromEntries(pairs) as Record<string, string>),
     ]);
   if (!mainRouteTable) throw new Error(`moto made no main route table for ${vpcId}`);
   const routeTables = { main: mainRouteTable, a: routeTableA };
-  const securityGroups: Record<string, string> = { 'vdl-agent': agentSg, 'vdl-endpoints': endpointsSg };
+
+  // Groups in the order their rules can reference each other: the agent's, the shared
+  // endpoint group, then the endpoints' own.
+  const refs: RuleRefs = {
+    groups: {},
+    prefixLists: {
+      ...customPrefixLists,
+      ...Object.fromEntries(
+        Object.entries(prefixLists).map(([short, list]) => [`com.amazonaws.${REGION}.${short}`, list.id]),
+      ),
+    },
+  };
+  const securityGroups = refs.groups;
+  securityGroups['vdl-agent'] = await createGroup(
+    vpcId,
+    'vdl-agent',
+    aws.agentIngress ?? [],
+    aws.agentEgress ?? [{ proto: 'tcp', from: 443, to: 443, cidr: '0.0.0.0/0' }],
+    refs,
+  );
+  const agentSg = securityGroups['vdl-agent'];
+  securityGroups['vdl-endpoints'] = await createGroup(
+    vpcId,
+    'vdl-endpoints',
+    aws.endpointsIngress ?? [{ proto: 'tcp', from: 443, to: 443, cidr: VPC_CIDR }],
+    undefined,
+    refs,
+  );
+  const endpointsSg = securityGroups[aws.endpointsGroup ?? 'vdl-endpoints'];
+  if (!endpointsSg) throw new Error(`endpointsGroup ${aws.endpointsGroup} is not a lab group`);
 
   const ownGroups = await Promise.all(
-    Object.values(aws.endpoints ?? {})
+    [
+      ...Object.values(aws.endpoints ?? {}),
+      ...(aws.additionalEndpoints ?? []).map((a) => a.spec),
+      ...(aws.endpointService ? [aws.endpointService.endpoint] : []),
+    ]
       .map((spec) => spec.securityGroup)
       .filter((g): g is NonNullable<EndpointSpec['securityGroup']> => g !== undefined)
-      .map(async (g) => [g.name, await createGroup(vpcId, g.name, g.ingress)] as const),
+      .map(async (g) => [g.name, await createGroup(vpcId, g.name, g.ingress, undefined, refs)] as const),
   );
   for (const [name, id] of ownGroups) securityGroups[name] = id;
 
@@ -301,11 +369,36 @@ async function configure(scenarioName: string): Promise<AwsState> {
       Tags: [
         { Key: 'Name', Value: name },
         ...(spec.state ? [{ Key: 'vpce-doctor-lab:state', Value: spec.state }] : []),
+        ...(spec.privateDnsOnlyForInboundResolverEndpoint !== undefined
+          ? [
+              {
+                Key: 'vpce-doctor-lab:private-dns-only-for-inbound-resolver-endpoint',
+                Value: String(spec.privateDnsOnlyForInboundResolverEndpoint),
+              },
+            ]
+          : []),
       ],
     },
   ];
+  const groupFor = (spec: EndpointSpec): string =>
+    spec.securityGroup ? securityGroups[spec.securityGroup.name]! : endpointsSg;
+  const createInterfaceEndpoint = async (serviceName: string, name: string, spec: EndpointSpec) => {
+    const created = await ec2.send(
+      new CreateVpcEndpointCommand({
+        VpcEndpointType: 'Interface',
+        VpcId: vpcId,
+        ServiceName: serviceName,
+        SubnetIds: interfaceSubnets(spec),
+        SecurityGroupIds: [groupFor(spec)],
+        PrivateDnsEnabled: spec.privateDns ?? true,
+        TagSpecifications: stateTags(name, spec),
+      }),
+    );
+    return created.VpcEndpoint!;
+  };
 
   let natGatewayId: string | undefined;
+  let internetGatewayId: string | undefined;
   let networkAclId: string | undefined;
   let endpointServiceRaw:
     | { serviceName: string; serviceId: string; loadBalancerArn: string; endpointId: string }
@@ -346,6 +439,26 @@ async function configure(scenarioName: string): Promise<AwsState> {
                   RouteTableId: routeTables[rt],
                   DestinationCidrBlock: '0.0.0.0/0',
                   NatGatewayId: natGatewayId,
+                }),
+              ),
+            ),
+          );
+        })()
+      : undefined,
+    aws.igwDefaultRoute
+      ? (async () => {
+          const igw = await ec2.send(new CreateInternetGatewayCommand({}));
+          internetGatewayId = igw.InternetGateway!.InternetGatewayId!;
+          await ec2.send(
+            new AttachInternetGatewayCommand({ InternetGatewayId: internetGatewayId, VpcId: vpcId }),
+          );
+          await Promise.all(
+            (aws.igwDefaultRoute ?? []).map((rt) =>
+              ec2.send(
+                new CreateRouteCommand({
+                  RouteTableId: routeTables[rt],
+                  DestinationCidrBlock: '0.0.0.0/0',
+                  GatewayId: internetGatewayId,
                 }),
               ),
             ),
@@ -414,7 +527,7 @@ async function configure(scenarioName: string): Promise<AwsState> {
               VpcId: vpcId,
               ServiceName: serviceName,
               SubnetIds: subnets,
-              SecurityGroupIds: [endpointsSg],
+              SecurityGroupIds: [groupFor(spec.endpoint)],
               PrivateDnsEnabled: spec.endpoint.privateDns ?? false,
               TagSpecifications: stateTags('vdl-endpoint-service', spec.endpoint),
             }),
@@ -443,40 +556,28 @@ async function configure(scenarioName: string): Promise<AwsState> {
         );
         return created.VpcEndpoint!;
       }
-      const groupId = spec.securityGroup ? securityGroups[spec.securityGroup.name]! : endpointsSg;
-      const created = await ec2.send(
-        new CreateVpcEndpointCommand({
-          VpcEndpointType: 'Interface',
-          VpcId: vpcId,
-          ServiceName: service.serviceName,
-          SubnetIds: interfaceSubnets(spec),
-          SecurityGroupIds: [groupId],
-          PrivateDnsEnabled: spec.privateDns ?? true,
-          TagSpecifications: stateTags(name, spec),
-        }),
-      );
-      return created.VpcEndpoint!;
+      return createInterfaceEndpoint(service.serviceName, name, spec);
     }),
   ]);
 
-  const created = results.slice(6).filter((e): e is VpcEndpoint => e !== undefined && 'VpcEndpointId' in e);
-  const extraServices = await pickExtraServices(aws.extraInterfaceEndpoints ?? 0);
+  const created = results.slice(7).filter((e): e is VpcEndpoint => e !== undefined && 'VpcEndpointId' in e);
+  const named = aws.services ?? [];
+  const extraServices = [...named, ...(await pickExtraServices(aws.extraInterfaceEndpoints ?? 0, named))];
   created.push(
-    ...(await inBatches(extraServices, 8, async (shortName) => {
-      const out = await ec2.send(
-        new CreateVpcEndpointCommand({
-          VpcEndpointType: 'Interface',
-          VpcId: vpcId,
-          ServiceName: `com.amazonaws.${REGION}.${shortName}`,
-          SubnetIds: interfaceSubnets({}),
-          SecurityGroupIds: [endpointsSg],
-          PrivateDnsEnabled: true,
-          TagSpecifications: stateTags(`vdl-${shortName}`, {}),
-        }),
-      );
-      return out.VpcEndpoint!;
-    })),
+    ...(await inBatches(extraServices, 8, (shortName) =>
+      createInterfaceEndpoint(`com.amazonaws.${REGION}.${shortName}`, `vdl-${shortName}`, {}),
+    )),
   );
+  // One at a time and after every other endpoint: DescribeVpcEndpoints lists them last.
+  const additional: Array<[string, VpcEndpoint]> = [];
+  for (const extra of aws.additionalEndpoints ?? []) {
+    const service = labServices(extraServices).find((s) => s.shortName === extra.service);
+    if (!service) throw new Error(`additional endpoint ${extra.key}: no lab service ${extra.service}`);
+    additional.push([
+      extra.key,
+      await createInterfaceEndpoint(service.serviceName, `vdl-${extra.key}`, extra.spec),
+    ]);
+  }
   // Read the endpoints back as DescribeVpcEndpoints reports them, with their ENI addresses.
   const described = await ec2.send(
     new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
@@ -496,6 +597,12 @@ async function configure(scenarioName: string): Promise<AwsState> {
     const id = created.find((e) => e.ServiceName === service.serviceName)?.VpcEndpointId;
     const endpoint = allEndpoints.find((e) => e.VpcEndpointId === id);
     if (endpoint) endpoints[service.shortName] = describeEndpoint(endpoint, ipsByEni);
+  }
+  const additionalEndpoints: Record<string, EndpointState> = {};
+  for (const [key, made] of additional) {
+    const endpoint = allEndpoints.find((e) => e.VpcEndpointId === made.VpcEndpointId);
+    if (!endpoint) throw new Error(`endpoint ${made.VpcEndpointId} (${key}) not described`);
+    additionalEndpoints[key] = describeEndpoint(endpoint, ipsByEni);
   }
 
   // moto adds the prefix-list route for each associated route table; AWS does too. Make sure.
@@ -549,6 +656,9 @@ async function configure(scenarioName: string): Promise<AwsState> {
     prefixLists,
     gatewayAddresses,
     ...(natGatewayId ? { natGatewayId } : {}),
+    ...(internetGatewayId ? { internetGatewayId } : {}),
+    ...(additional.length > 0 ? { additionalEndpoints } : {}),
+    ...(Object.keys(customPrefixLists).length > 0 ? { customPrefixLists } : {}),
     ...(networkAclId ? { networkAclId } : {}),
     ...(extraServices.length > 0 ? { extraServices } : {}),
   };

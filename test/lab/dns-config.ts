@@ -1,24 +1,66 @@
 // What the lab's resolvers answer, derived from the control plane the way Route 53 Resolver
 // derives it: an interface endpoint's private zone exists only with private DNS on and both VPC
-// DNS attributes true; gateway services keep their public names, which the lab points at the
-// address it owns inside the service's prefix list.
-import type { AwsState } from './state.js';
-import { labServices } from './topology.js';
+// DNS attributes true (and, for S3, not when it serves inbound Resolver endpoints only); gateway
+// services keep their public names, which the lab points at the address it owns inside the
+// service's prefix list. Every endpoint's own vpce names are public DNS: every resolver has them.
+import type { AwsState, EndpointState } from './state.js';
+import { labServices, SUBNETS, type SubnetName } from './topology.js';
 
 export type Answers = Map<string, string[]>;
+
+/** Every interface endpoint the lab made, with the service it is for. */
+function allEndpoints(aws: AwsState): EndpointState[] {
+  return [
+    ...Object.values(aws.endpoints),
+    ...Object.values(aws.additionalEndpoints ?? {}),
+    ...(aws.endpointService ? [aws.endpointService.endpoint] : []),
+  ];
+}
+
+/** `vpce-…` names: the regional one to every ENI, the zonal ones to the ENI in their AZ. */
+function vpceAnswers(aws: AwsState, answers: Answers): void {
+  const azOf = new Map(
+    (Object.entries(aws.subnets) as Array<[SubnetName, string]>).map(([name, id]) => [id, SUBNETS[name]?.az]),
+  );
+  for (const endpoint of allEndpoints(aws)) {
+    // A pending, rejected or failed endpoint has no live DNS names yet (or any more).
+    if (endpoint.type !== 'Interface' || endpoint.state !== 'available') continue;
+    for (const name of endpoint.dnsNames ?? []) {
+      if (!name.endsWith('.vpce.amazonaws.com')) continue;
+      const zonal = endpoint.subnetIds
+        .map((id, i) => ({ az: azOf.get(id), ip: endpoint.eniIps[i] }))
+        .filter((e) => e.az && e.ip && name.split('.')[0]!.endsWith(`-${e.az}`));
+      answers.set(name, zonal.length > 0 ? zonal.map((e) => e.ip!) : endpoint.eniIps);
+    }
+  }
+}
+
+/**
+ * The interface endpoint whose private zone the VPC resolver serves for this service, if any:
+ * private DNS on, both VPC DNS attributes on, not an inbound-Resolver-only S3 endpoint. AWS lets
+ * one endpoint per service and VPC have private DNS.
+ */
+export function privateZoneOwner(aws: AwsState, serviceName: string): EndpointState | undefined {
+  if (!aws.dnsSupport || !aws.dnsHostnames) return undefined;
+  return allEndpoints(aws).find(
+    (e) =>
+      e.serviceName === serviceName &&
+      e.type === 'Interface' &&
+      e.state === 'available' &&
+      e.privateDns &&
+      e.privateDnsOnlyForInboundResolverEndpoint !== true,
+  );
+}
 
 /** The answers of AmazonProvidedDNS (10.0.0.2 and 169.254.169.253). */
 export function vpcResolverAnswers(aws: AwsState, overrides: Record<string, string[]> = {}): Answers {
   const answers: Answers = new Map();
+  vpceAnswers(aws, answers);
   for (const service of labServices(aws.extraServices)) {
-    let addresses: string[];
-    if (service.kind === 'gateway') {
-      addresses = [aws.gatewayAddresses[service.shortName]!];
-    } else {
-      const endpoint = aws.endpoints[service.shortName];
-      const privateZone = endpoint?.privateDns === true && aws.dnsSupport && aws.dnsHostnames;
-      addresses = privateZone && endpoint ? endpoint.eniIps : service.publicAddresses;
-    }
+    const owner = privateZoneOwner(aws, service.serviceName);
+    const fallback =
+      service.kind === 'gateway' ? [aws.gatewayAddresses[service.shortName]!] : service.publicAddresses;
+    const addresses = owner ? owner.eniIps : fallback;
     for (const name of service.dnsNames) answers.set(name, addresses);
   }
   for (const [name, addresses] of Object.entries(overrides)) answers.set(name, addresses);
@@ -28,6 +70,7 @@ export function vpcResolverAnswers(aws: AwsState, overrides: Record<string, stri
 /** The answers of a custom resolver that does not forward to AmazonProvidedDNS: public names only. */
 export function customResolverAnswers(aws: AwsState, overrides: Record<string, string[]> = {}): Answers {
   const answers: Answers = new Map();
+  vpceAnswers(aws, answers);
   for (const service of labServices(aws.extraServices)) {
     const addresses =
       service.kind === 'gateway' ? [aws.gatewayAddresses[service.shortName]!] : service.publicAddresses;
@@ -37,8 +80,16 @@ export function customResolverAnswers(aws: AwsState, overrides: Record<string, s
   return answers;
 }
 
-/** A dnsmasq configuration that answers exactly these names and NXDOMAIN for the rest of the zones. */
-export function renderDnsmasqConfig(listen: string[], answers: Answers, logFile: string): string {
+/**
+ * A dnsmasq configuration that answers exactly these names and NXDOMAIN for the rest of the
+ * zones; with `upstream`, one that answers nothing itself and forwards every query there.
+ */
+export function renderDnsmasqConfig(
+  listen: string[],
+  answers: Answers,
+  logFile: string,
+  upstream?: string,
+): string {
   const lines = [
     'no-resolv',
     'no-hosts',
@@ -48,10 +99,10 @@ export function renderDnsmasqConfig(listen: string[], answers: Answers, logFile:
     `log-facility=${logFile}`,
     // Every query, stamped to the second: what the resolver saw (bench/ counts the agent's rate).
     'log-queries',
-    'local=/amazonaws.com/',
-    'local=/internal/',
+    ...(upstream ? [`server=${upstream}`] : ['local=/amazonaws.com/', 'local=/internal/']),
     ...listen.map((a) => `listen-address=${a}`),
   ];
+  if (upstream) return `${lines.join('\n')}\n`;
   for (const [name, addresses] of answers) {
     if (addresses.length === 0) continue;
     if (name.startsWith('*.')) {

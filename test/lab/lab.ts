@@ -23,6 +23,8 @@ import { type AwsState, type LabState, readState, STATE_FILE } from './state.js'
 import { configDigest, type TlsListener, type TlsServerConfig } from './tls-server.js';
 import {
   CUSTOM_DNS,
+  FAULT_PROXY_PORT,
+  faultProxyUrl,
   LINK_LOCAL_DNS,
   labServices,
   MOTO_ADDRESS,
@@ -49,6 +51,9 @@ export class LabUsageError extends Error {
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const labFile = (name: string): string => fileURLToPath(new URL(`./${name}`, import.meta.url));
 const MOTO_LAUNCHER = fileURLToPath(new URL('../support/moto_launcher.py', import.meta.url));
+const FAULT_PROXY = fileURLToPath(new URL('../support/fault-proxy-daemon.ts', import.meta.url));
+/** Every call the fault proxy saw, one JSON line each ({run, action, denied}). */
+export const FAULT_PROXY_LOG = join(STATE_DIR, 'ec2-proxy-calls.jsonl');
 const TLS_CONFIG = join(STATE_DIR, 'tls.json');
 const AGENT_CONFIG = join(STATE_DIR, 'agent-config.json');
 
@@ -172,7 +177,9 @@ function resolveAddresses(ref: AddressRef | undefined, aws: AwsState): Array<str
     return [address];
   }
   const endpoint =
-    ref.enisOf === ENDPOINT_SERVICE_KEY ? aws.endpointService?.endpoint : aws.endpoints[ref.enisOf];
+    ref.enisOf === ENDPOINT_SERVICE_KEY
+      ? aws.endpointService?.endpoint
+      : (aws.endpoints[ref.enisOf] ?? aws.additionalEndpoints?.[ref.enisOf]);
   if (!endpoint) throw new Error(`fault names the ENIs of ${ref.enisOf}, which has no endpoint`);
   return endpoint.eniIps;
 }
@@ -206,7 +213,22 @@ function impliedFaults(scenario: Scenario, aws: AwsState): FirewallRule[] {
   if (scenario.dns?.custom === 'timeout') dropDns(CUSTOM_DNS);
   // With enableDnsSupport off, AmazonProvidedDNS does not answer at all.
   if (!aws.dnsSupport) for (const a of [VPC_DNS, LINK_LOCAL_DNS]) dropDns(a);
+  // Through an internet gateway, a packet from an address with no public IP leaves and nothing
+  // comes back: the internet addresses swallow it.
+  for (const address of internetAddresses(scenario)) {
+    drops.push({ node: 'endpoints', chain: 'INPUT', dst: address, action: 'DROP' });
+  }
   return drops;
+}
+
+/**
+ * With an internet gateway as the agent subnet's default route, the public addresses of the
+ * interface services become reachable destinations (owned by vdl-endpoints, which drops
+ * everything sent to them); elsewhere they are routed nowhere and a connect fails locally.
+ */
+function internetAddresses(scenario: Scenario): string[] {
+  if (!scenario.aws?.igwDefaultRoute?.length) return [];
+  return SERVICES.flatMap((s) => s.publicAddresses);
 }
 
 async function applyFaults(rules: FirewallRule[], aws: AwsState): Promise<void> {
@@ -230,15 +252,20 @@ function tlsListeners(aws: AwsState, tls: TlsSpec, certDir: string): TlsListener
     const addresses =
       service.kind === 'gateway'
         ? [aws.gatewayAddresses[service.shortName]!]
-        : (aws.endpoints[service.shortName]?.eniIps ?? []);
+        : [...(aws.endpoints[service.shortName]?.eniIps ?? [])];
+    // Every interface endpoint to the service answers for it (a second one, S3's interface one).
+    for (const endpoint of Object.values(aws.additionalEndpoints ?? {})) {
+      if (endpoint.serviceName === service.serviceName) addresses.push(...endpoint.eniIps);
+    }
     for (const address of addresses) listeners.push({ address, port: 443, cert, key });
   }
   return listeners;
 }
 
-function execEnv(caPath: string, agentConfig: boolean): Record<string, string> {
+function execEnv(caPath: string, agentConfig: boolean, scenario: Scenario): Record<string, string> {
   return {
-    AWS_ENDPOINT_URL: MOTO_URL,
+    // A scenario that denies actions sends the agent through the fault proxy.
+    AWS_ENDPOINT_URL: scenario.deny?.length ? faultProxyUrl(scenario.deny) : MOTO_URL,
     AWS_REGION: REGION,
     AWS_DEFAULT_REGION: REGION,
     AWS_ACCESS_KEY_ID: 'testing',
@@ -250,6 +277,7 @@ function execEnv(caPath: string, agentConfig: boolean): Record<string, string> {
     no_proxy: '*',
     NODE_EXTRA_CA_CERTS: caPath,
     ...(agentConfig ? { VPCE_DOCTOR_CONFIG: AGENT_CONFIG } : {}),
+    ...scenario.env,
   };
 }
 
@@ -330,7 +358,17 @@ async function bringUp(scenario: Scenario): Promise<LabState> {
     '-p',
     String(MOTO_PORT),
   ]);
-  const daemons: Daemon[] = [moto];
+  const proxy = startDaemon('ec2-proxy', NODES.aws.ns, [
+    process.execPath,
+    '--import',
+    'tsx',
+    FAULT_PROXY,
+    MOTO_ADDRESS,
+    String(FAULT_PROXY_PORT),
+    MOTO_URL,
+    FAULT_PROXY_LOG,
+  ]);
+  const daemons: Daemon[] = [moto, proxy];
   const awsState = await time(
     'moto',
     configureMoto(scenario.name).catch((err: unknown) => {
@@ -352,9 +390,26 @@ async function bringUp(scenario: Scenario): Promise<LabState> {
     );
   }
 
-  const eniIps = Object.values(awsState.endpoints).flatMap((e) => e.eniIps);
+  const eniIps = [
+    ...Object.values(awsState.endpoints),
+    ...Object.values(awsState.additionalEndpoints ?? {}),
+  ].flatMap((e) => e.eniIps);
   if (awsState.endpointService) eniIps.push(...awsState.endpointService.endpoint.eniIps);
-  await time('addresses', addEndpointAddresses(eniIps, Object.values(awsState.gatewayAddresses)));
+  await time(
+    'addresses',
+    addEndpointAddresses(eniIps, [
+      ...Object.values(awsState.gatewayAddresses),
+      ...internetAddresses(scenario),
+    ]),
+  );
+  if (scenario.localPortRange) {
+    const [low, high] = scenario.localPortRange;
+    await runScript(
+      (['agent-a', 'agent-b'] as const).map(
+        (n) => `ip netns exec ${NODES[n].ns} sysctl -qw net.ipv4.ip_local_port_range="${low} ${high}"`,
+      ),
+    );
+  }
 
   // Resolvers and listeners.
   const overrides = scenario.dns?.overrides ?? {};
@@ -393,6 +448,7 @@ async function bringUp(scenario: Scenario): Promise<LabState> {
         [CUSTOM_DNS],
         customResolverAnswers(awsState, overrides),
         join(STATE_DIR, 'dns-custom.log'),
+        scenario.dns?.custom === 'forward' ? VPC_DNS : undefined,
       ),
     );
     daemons.push(
@@ -436,6 +492,11 @@ async function bringUp(scenario: Scenario): Promise<LabState> {
         listeners.map((l) => ({ proto: 'tcp' as const, address: l.address, port: l.port })),
         daemons,
       ),
+      waitForSockets(
+        NODES.aws.ns,
+        [{ proto: 'tcp', address: MOTO_ADDRESS, port: FAULT_PROXY_PORT }],
+        daemons,
+      ),
     ]),
   );
 
@@ -448,6 +509,9 @@ async function bringUp(scenario: Scenario): Promise<LabState> {
     RT_MAIN: awsState.routeTables.main,
     RT_A: awsState.routeTables.a,
     NAT_GATEWAY_ID: awsState.natGatewayId ?? '',
+    IGW_ID: awsState.internetGatewayId ?? '',
+    SG_AGENT: awsState.securityGroups['vdl-agent'] ?? '',
+    SG_ENDPOINTS: awsState.securityGroups['vdl-endpoints'] ?? '',
     SUBNET_AGENT_A: awsState.subnets['agent-a'] ?? '',
     SUBNET_AGENT_B: awsState.subnets['agent-b'] ?? '',
     SUBNET_ENDPOINTS_A: awsState.subnets['endpoints-a'] ?? '',
@@ -472,11 +536,12 @@ async function bringUp(scenario: Scenario): Promise<LabState> {
   }
   const state: LabState = {
     scenario: scenario.name,
+    agentNode: scenario.agentNode ?? 'agent-a',
     startedAt: new Date(started).toISOString(),
     stateDir: STATE_DIR,
     caPath: ca.cert,
     motoUrl: MOTO_URL,
-    env: execEnv(ca.cert, agentConfig !== undefined),
+    env: execEnv(ca.cert, agentConfig !== undefined, scenario),
     ...(agentConfig ? { agentConfigPath: AGENT_CONFIG, agentConfig } : {}),
     expect: fillPlaceholders(scenario.expect, placeholders),
     aws: awsState,

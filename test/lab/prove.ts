@@ -53,9 +53,15 @@ export async function dig(name: string, server?: string, ns = AGENT_NS): Promise
 
 export type TcpSeen = 'connected' | 'refused' | 'timeout' | 'unreachable' | 'error';
 
-/** `nc -z` with a one-second connect deadline (the lab's RTT is microseconds). */
-export async function tcpConnect(address: string, port = 443, ns = AGENT_NS): Promise<TcpSeen> {
-  const result = await run(inNs(ns, ['nc', '-z', '-v', '-w', '1', address, String(port)]), {
+/** `nc -z` with a one-second connect deadline (the lab's RTT is microseconds), optionally from a fixed local port. */
+export async function tcpConnect(
+  address: string,
+  port = 443,
+  ns = AGENT_NS,
+  sourcePort?: number,
+): Promise<TcpSeen> {
+  const from = sourcePort !== undefined ? ['-p', String(sourcePort)] : [];
+  const result = await run(inNs(ns, ['nc', '-z', '-v', '-w', '1', ...from, address, String(port)]), {
     timeoutMs: 10_000,
   });
   const text = result.stdout + result.stderr;
@@ -125,8 +131,14 @@ function classifyDns(seen: DnsSeen, shortName: string, state: LabState): string 
   if (seen.outcome !== 'answer') return seen.outcome;
   const service = labServices(state.aws.extraServices).find((s) => s.shortName === shortName)!;
   const same = (xs: string[]): boolean => isDeepStrictEqual([...xs].sort(), seen.addresses);
-  const eniIps = state.aws.endpoints[shortName]?.eniIps;
-  if (eniIps && same(eniIps)) return 'private';
+  // Any interface endpoint of the service (a second one, S3's interface endpoint) is private.
+  const endpoints = [
+    state.aws.endpoints[shortName],
+    ...Object.values(state.aws.additionalEndpoints ?? {}).filter(
+      (e) => e.serviceName === service.serviceName,
+    ),
+  ];
+  if (endpoints.some((e) => e?.type === 'Interface' && same(e.eniIps))) return 'private';
   const gateway = state.gatewayAddresses[shortName];
   if (gateway && same([gateway])) return 'gateway';
   if (seen.addresses.length > 0 && same(service.publicAddresses)) return 'public';
@@ -205,6 +217,55 @@ export async function proveScenario(state: LabState, scenario: Scenario): Promis
           };
         });
       }
+    }
+  }
+  for (const [key, endpoint] of Object.entries(state.aws.additionalEndpoints ?? {})) {
+    const service = services.find((s) => s.serviceName === endpoint.serviceName)!;
+    const tcpExpected = proof.tcp?.[key] ?? 'connected';
+    const tlsExpected: TlsExpect = proof.tls?.[key] ?? 'ok';
+    for (const address of endpoint.eniIps) {
+      jobs.push(async () => {
+        const observed = await tcpConnect(address);
+        return {
+          check: 'tcp',
+          subject: `${key} ${address}:443`,
+          expected: tcpExpected,
+          observed,
+          ok: observed === tcpExpected,
+        };
+      });
+      if (tlsExpected === 'skip') continue;
+      // By its own regional vpce name, as a client of an endpoint without private DNS would.
+      const name = endpoint.dnsNames?.find((n) => n.endsWith('.vpce.amazonaws.com')) ?? service.hostname;
+      jobs.push(async () => {
+        const observed = await tlsHandshake(address, name, state.caPath);
+        return {
+          check: 'tls',
+          subject: `${key} ${address} sni ${name}`,
+          expected: tlsExpected,
+          observed,
+          ok: observed === tlsExpected,
+        };
+      });
+    }
+  }
+  for (const { service: shortName, sourcePort, expect } of proof.tcpFromPort ?? []) {
+    const addresses =
+      state.aws.endpoints[shortName]?.type === 'Interface'
+        ? state.aws.endpoints[shortName]!.eniIps
+        : [state.gatewayAddresses[shortName]!];
+    // One local port per address (next to each other), so no two connections share a port.
+    for (const [i, address] of addresses.entries()) {
+      jobs.push(async () => {
+        const observed = await tcpConnect(address, 443, AGENT_NS, sourcePort + i);
+        return {
+          check: 'tcp',
+          subject: `${shortName} ${address}:443 from port ${sourcePort + i}`,
+          expected: expect,
+          observed,
+          ok: observed === expect,
+        };
+      });
     }
   }
   const serviceTcp = proof.tcp?.[ENDPOINT_SERVICE_KEY];

@@ -19,11 +19,16 @@ export interface FirewallRule {
   action: 'DROP' | 'REJECT';
 }
 
+/** One permission of a security group rule: exactly one of cidr, sourceGroup, prefixList. */
 export interface SgRule {
   proto: 'tcp' | 'udp' | '-1';
   from?: number;
   to?: number;
-  cidr: string;
+  cidr?: string;
+  /** A lab group by name (vdl-agent, vdl-endpoints, or a scenario's own; a group may name itself). */
+  sourceGroup?: string;
+  /** A scenario's customer-managed prefix list by name, or an AWS-managed one (com.amazonaws.us-east-1.s3). */
+  prefixList?: string;
 }
 
 export interface AclEntry {
@@ -49,6 +54,21 @@ export interface EndpointSpec {
   routeTables?: Array<'a' | 'main'>;
   /** Set through the launcher's `vpce-doctor-lab:state` tag (moto makes everything available). */
   state?: string;
+  /**
+   * S3 interface endpoints: DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint, set through the
+   * launcher's tag (moto drops DnsOptions). true: the VPC keeps resolving S3 to the gateway
+   * endpoint; false: the VPC resolver answers S3 names with this endpoint's ENIs.
+   */
+  privateDnsOnlyForInboundResolverEndpoint?: boolean;
+}
+
+/** One more endpoint for a service that has (or lacks) its own: made after all the others. */
+export interface AdditionalEndpoint {
+  /** Its name in AwsState.additionalEndpoints, proofs and `{ enisOf: key }`. */
+  key: string;
+  /** The lab service's short name (an interface endpoint to it, also for s3). */
+  service: string;
+  spec: EndpointSpec;
 }
 
 export interface AwsSpec {
@@ -58,6 +78,23 @@ export interface AwsSpec {
   dhcpDnsServers?: string[];
   /** Egress of the agent's security group vdl-agent; default tcp/443 to 0.0.0.0/0. */
   agentEgress?: SgRule[];
+  /** Ingress of vdl-agent (default none). */
+  agentIngress?: SgRule[];
+  /** Ingress of vdl-endpoints; default tcp/443 from the VPC CIDR. */
+  endpointsIngress?: SgRule[];
+  /** The group the interface endpoints get unless their spec names one; default vdl-endpoints. */
+  endpointsGroup?: string;
+  /** Customer-managed prefix lists by name: their CIDRs. */
+  prefixLists?: Record<string, string[]>;
+  /** Interface endpoints beside the one per service (a second one for a service, S3 interface). */
+  additionalEndpoints?: AdditionalEndpoint[];
+  /** An internet gateway as 0.0.0.0/0 of these route tables (the agents have no public IP). */
+  igwDefaultRoute?: Array<'a' | 'main'>;
+  /**
+   * Interface services outside the fixed set, each with an endpoint like the fixed ones (both
+   * endpoint subnets, private DNS, vdl-endpoints), DNS answers and listeners: e.g. kinesis-firehose.
+   */
+  services?: string[];
   /** Overrides per service short name. */
   endpoints?: Record<string, EndpointSpec>;
   /** A NAT gateway (in endpoints-a) as 0.0.0.0/0 of these route tables. */
@@ -75,8 +112,11 @@ export interface AwsSpec {
 }
 
 export interface DnsSpec {
-  /** How the custom resolver at 10.0.3.53 behaves (it always runs; it matters when DHCP names it). */
-  custom?: 'no-forward' | 'servfail' | 'timeout';
+  /**
+   * How the custom resolver at 10.0.3.53 behaves (it always runs; it matters when DHCP names it):
+   * `forward` sends every query to AmazonProvidedDNS (10.0.0.2), as AWS says a custom resolver must.
+   */
+  custom?: 'no-forward' | 'forward' | 'servfail' | 'timeout';
   /** Extra answers at every lab resolver: hostname → addresses. */
   overrides?: Record<string, string[]>;
 }
@@ -106,26 +146,39 @@ export interface AwsProof {
  * tls ok to every ENI IP or gateway address.
  */
 export interface Proof {
+  /** By service short name (and by additional endpoint key for tcp and tls). */
   dns?: Record<string, DnsExpect>;
   /** Answers of AmazonProvidedDNS (169.254.169.253) when resolv.conf names another resolver. */
   vpcDns?: Record<string, DnsExpect>;
   tcp?: Record<string, TcpExpect>;
   tls?: Record<string, TlsExpect>;
+  /** Connections from a fixed local port to every ENI (or gateway address) of a service. */
+  tcpFromPort?: Array<{ service: string; sourcePort: number; expect: TcpExpect }>;
   aws?: AwsProof[];
 }
 
-export type AgentStatus = 'pass' | 'warn' | 'fail' | 'unknown';
+export type AgentStatus = 'pass' | 'warn' | 'fail' | 'unknown' | 'info';
 
 export interface TargetExpect {
-  status: AgentStatus;
-  rootCause?: string;
+  /** The status, or the statuses a correct agent may give. */
+  status: AgentStatus | AgentStatus[];
+  /** The root cause, or the causes a correct agent may name. */
+  rootCause?: string | string[];
 }
 
-/** Targets not listed must be `pass`. */
+/** Targets not listed must have a status in `otherTargets` (default: `pass`). */
 export interface AgentExpect {
   exitCode: 0 | 1 | 2 | 3;
-  status: AgentStatus;
+  status: AgentStatus | AgentStatus[];
   targets: Record<string, TargetExpect>;
+  otherTargets?: AgentStatus[];
+}
+
+/** Another `report` run of the same lab, with extra arguments. */
+export interface ExtraRun {
+  what: string;
+  args: string[];
+  expect: AgentExpect;
 }
 
 export interface Scenario {
@@ -137,8 +190,21 @@ export interface Scenario {
   tls?: TlsSpec;
   /** Written to /run/vpce-doctor-lab/agent-config.json; `lab exec` sets VPCE_DOCTOR_CONFIG to it. */
   agentConfig?: Record<string, unknown>;
+  /** More environment for the agent (`lab exec`), e.g. VPCE_DOCTOR_AZ. */
+  env?: Record<string, string>;
+  /**
+   * EC2 actions the agent's role lacks: `lab exec` points the agent at the fault proxy, which
+   * answers them with EC2's UnauthorizedOperation (403) and passes the rest to moto.
+   */
+  deny?: string[];
+  /** The namespace the agent runs in (default agent-a). */
+  agentNode?: 'agent-a' | 'agent-b';
+  /** net.ipv4.ip_local_port_range in the agent namespaces (Linux default 32768-60999). */
+  localPortRange?: [number, number];
   proof: Proof;
   expect: AgentExpect;
+  /** More runs of `report` against the same lab. */
+  extraRuns?: ExtraRun[];
 }
 
 /** Placeholders resolved after moto made the endpoint service (agentConfig and expect). */
@@ -157,6 +223,19 @@ const ENDPOINT_SUBNETS = ['10.0.11.0/24', '10.0.12.0/24'];
 
 const endpointField = (service: string, field: string): string =>
   `VpcEndpoints[?ServiceName=='com.amazonaws.us-east-1.${service}'].${field} | [0]`;
+const S3_INTERFACE_INBOUND_ONLY =
+  "VpcEndpoints[?ServiceName=='com.amazonaws.us-east-1.s3' && VpcEndpointType=='Interface'] | [0].DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint";
+
+/**
+ * What a valid, working design must get: no failure. Warnings are allowed (a design may deserve
+ * a remark); targets for endpoints that are not on the VPC's path may be `info`.
+ */
+const HEALTHY_DESIGN: AgentExpect = {
+  exitCode: 0,
+  status: ['pass', 'warn'],
+  targets: {},
+  otherTargets: ['pass', 'warn', 'info'],
+};
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -555,6 +634,518 @@ export const SCENARIOS: Scenario[] = [
       status: 'fail',
       targets: { sts: { status: 'fail', rootCause: 'PROBE_CONTRADICTS_CONFIG' } },
     },
+  },
+
+  // ---- Issue 11: situations the agent got wrong, made real ----
+  {
+    name: 'nacl-ephemeral-partial',
+    description:
+      "agent subnet A's ACL lets return traffic in only on 32768-45000: Linux clients on 45001-60999 drop (the agent's own ports are 32768-45000 here)",
+    aws: {
+      agentSubnetAcl: [
+        {
+          rule: 100,
+          egress: false,
+          proto: 'tcp',
+          from: 32768,
+          to: 45000,
+          cidr: '0.0.0.0/0',
+          action: 'allow',
+        },
+        { rule: 100, egress: true, proto: '-1', cidr: '0.0.0.0/0', action: 'allow' },
+      ],
+    },
+    // The agent is lucky with its ports; a workload with the Linux default range is not.
+    localPortRange: [32768, 45000],
+    faults: ['1:32767', '45001:65535'].map((dport) => ({
+      node: 'agent-a' as const,
+      chain: 'INPUT' as const,
+      proto: 'tcp' as const,
+      sport: 443,
+      dport,
+      action: 'DROP' as const,
+    })),
+    proof: {
+      tcpFromPort: [
+        { service: 'secretsmanager', sourcePort: 40000, expect: 'connected' },
+        { service: 'secretsmanager', sourcePort: 50000, expect: 'timeout' },
+        { service: 's3', sourcePort: 40100, expect: 'connected' },
+        { service: 's3', sourcePort: 50100, expect: 'timeout' },
+      ],
+      aws: [
+        {
+          what: "subnet A's ACL admits tcp 32768-45000 inbound at rule 100",
+          args: [
+            'describe-network-acls',
+            '--filters',
+            'Name=association.subnet-id,Values={{SUBNET_AGENT_A}}',
+          ],
+          query: 'NetworkAcls[0].Entries[?RuleNumber==`100` && !Egress].[PortRange.From, PortRange.To] | [0]',
+          equals: [32768, 45000],
+        },
+      ],
+    },
+    expect: {
+      exitCode: 0,
+      status: 'warn',
+      targets: each(ALL, { status: 'warn', rootCause: 'NACL_EPHEMERAL_PARTIAL' }),
+    },
+  },
+  {
+    name: 'igw-no-public-ip',
+    description:
+      'agent subnet A routes 0.0.0.0/0 to an internet gateway, the agent has no public IP, and ecr.dkr (ecs-fargate profile) has no endpoint: its public addresses time out',
+    aws: { endpoints: { 'ecr.dkr': { create: false } }, igwDefaultRoute: ['a'] },
+    agentConfig: { profiles: ['ecs-fargate'] },
+    proof: {
+      dns: { 'ecr.dkr': 'public' },
+      tcp: { 'ecr.dkr': 'timeout' },
+      tls: { 'ecr.dkr': 'skip' },
+      aws: [
+        {
+          what: "agent subnet A's route table sends 0.0.0.0/0 to the internet gateway",
+          args: ['describe-route-tables', '--route-table-ids', '{{RT_A}}'],
+          query: "RouteTables[0].Routes[?DestinationCidrBlock=='0.0.0.0/0'].GatewayId | [0]",
+          equals: '{{IGW_ID}}',
+        },
+        {
+          what: "the agent's ENI has no public IP",
+          args: [
+            'describe-network-interfaces',
+            '--filters',
+            'Name=addresses.private-ip-address,Values=10.0.1.10',
+          ],
+          query: 'NetworkInterfaces[0].Association.PublicIp',
+          equals: null,
+        },
+      ],
+    },
+    expect: {
+      exitCode: 1,
+      status: 'fail',
+      targets: {
+        'ecr.dkr': { status: 'fail', rootCause: ['ROUTE_IGW_NO_PUBLIC_IP', 'ENDPOINT_MISSING'] },
+      },
+    },
+  },
+  {
+    name: 'denied-vpc-endpoints',
+    description:
+      "the agent's role lacks ec2:DescribeVpcEndpoints (the fault proxy answers UnauthorizedOperation); the data plane is healthy",
+    deny: ['DescribeVpcEndpoints'],
+    proof: {
+      aws: [
+        {
+          what: 'moto itself still lists the endpoints (only the agent is denied)',
+          args: ['describe-vpc-endpoints'],
+          query: "length(VpcEndpoints[?VpcId=='{{VPC_ID}}'])",
+          equals: 10,
+        },
+      ],
+    },
+    expect: { exitCode: 3, status: 'unknown', targets: {}, otherTargets: ['pass', 'unknown'] },
+    extraRuns: [
+      {
+        what: 'a named service is still checked from the data plane, and the gap is not a usage error',
+        args: ['--service', 'secretsmanager'],
+        expect: {
+          exitCode: 3,
+          status: 'unknown',
+          targets: { secretsmanager: { status: ['pass', 'unknown'] } },
+        },
+      },
+    ],
+  },
+  {
+    name: 'denied-prefix-lists',
+    description: "the agent's role lacks ec2:DescribePrefixLists; the gateway endpoints work",
+    deny: ['DescribePrefixLists'],
+    proof: {
+      aws: [
+        {
+          what: "agent subnet A's route table routes the s3 prefix list to the gateway endpoint",
+          args: ['describe-route-tables', '--route-table-ids', '{{RT_A}}'],
+          query: 'length(RouteTables[0].Routes[?DestinationPrefixListId])',
+          equals: 2,
+        },
+      ],
+    },
+    expect: {
+      exitCode: 3,
+      status: 'unknown',
+      targets: each(GATEWAY_SERVICES, { status: ['pass', 'unknown'] }),
+    },
+  },
+  {
+    name: 'az-id-config',
+    description:
+      'VPCE_DOCTOR_AZ names the zone by its ID (use1-az6 is us-east-1a in moto, as in some accounts)',
+    env: { VPCE_DOCTOR_AZ: 'use1-az6' },
+    proof: {
+      aws: [
+        {
+          what: "agent subnet A's zone id is use1-az6",
+          args: ['describe-subnets', '--subnet-ids', '{{SUBNET_AGENT_A}}'],
+          query: 'Subnets[0].AvailabilityZoneId',
+          equals: 'use1-az6',
+        },
+      ],
+    },
+    expect: { exitCode: 0, status: 'pass', targets: {} },
+  },
+
+  // ---- The healthy zoo: valid, unusual, working designs. No target may fail. ----
+  {
+    name: 'zoo-two-endpoints-one-service',
+    description:
+      'two sts interface endpoints; the first owns the private DNS name, the second (private DNS off, listed last) is reached by its own vpce names',
+    aws: { additionalEndpoints: [{ key: 'sts-2', service: 'sts', spec: { privateDns: false } }] },
+    proof: {
+      aws: [
+        {
+          what: 'two sts endpoints, private DNS on the first only',
+          args: ['describe-vpc-endpoints'],
+          query: "VpcEndpoints[?ServiceName=='com.amazonaws.us-east-1.sts'].PrivateDnsEnabled",
+          equals: [true, false],
+        },
+      ],
+    },
+    expect: HEALTHY_DESIGN,
+  },
+  {
+    name: 'zoo-two-endpoints-one-service-dns-last',
+    description:
+      'two sts interface endpoints; the one with private DNS is listed last, the first (private DNS off) is reached by its own vpce names',
+    aws: {
+      endpoints: { sts: { privateDns: false } },
+      additionalEndpoints: [{ key: 'sts-2', service: 'sts', spec: { privateDns: true } }],
+    },
+    proof: {
+      aws: [
+        {
+          what: 'two sts endpoints, private DNS on the second only',
+          args: ['describe-vpc-endpoints'],
+          query: "VpcEndpoints[?ServiceName=='com.amazonaws.us-east-1.sts'].PrivateDnsEnabled",
+          equals: [false, true],
+        },
+      ],
+    },
+    expect: HEALTHY_DESIGN,
+  },
+  {
+    name: 'zoo-s3-gateway-and-interface-all-resolvers',
+    description:
+      'S3 gateway endpoint plus an S3 interface endpoint with PrivateDnsOnlyForInboundResolverEndpoint=false: the VPC resolves S3 to the interface ENIs',
+    aws: {
+      additionalEndpoints: [
+        { key: 's3-interface', service: 's3', spec: { privateDnsOnlyForInboundResolverEndpoint: false } },
+      ],
+    },
+    proof: {
+      dns: { s3: 'private' },
+      aws: [
+        {
+          what: 'the S3 interface endpoint serves its private DNS to the VPC too',
+          args: ['describe-vpc-endpoints'],
+          query: S3_INTERFACE_INBOUND_ONLY,
+          equals: false,
+        },
+      ],
+    },
+    expect: HEALTHY_DESIGN,
+  },
+  {
+    name: 'zoo-s3-interface-inbound-resolver-only',
+    description:
+      'S3 gateway endpoint plus an S3 interface endpoint for on-premises clients only (PrivateDnsOnlyForInboundResolverEndpoint=true), its SG admitting 192.168.0.0/16 only',
+    aws: {
+      additionalEndpoints: [
+        {
+          key: 's3-interface',
+          service: 's3',
+          spec: {
+            privateDnsOnlyForInboundResolverEndpoint: true,
+            securityGroup: {
+              name: 'vdl-s3-on-premises',
+              ingress: [{ proto: 'tcp', from: 443, to: 443, cidr: '192.168.0.0/16' }],
+            },
+          },
+        },
+      ],
+    },
+    // The group admits no VPC address: from the VPC, its ENIs drop.
+    faults: [
+      {
+        node: 'endpoints',
+        chain: 'INPUT',
+        proto: 'tcp',
+        dport: 443,
+        src: VPC,
+        dst: { enisOf: 's3-interface' },
+        action: 'DROP',
+      },
+    ],
+    proof: {
+      dns: { s3: 'gateway' },
+      tcp: { 's3-interface': 'timeout' },
+      tls: { 's3-interface': 'skip' },
+      aws: [
+        {
+          what: 'the S3 interface endpoint serves its private DNS to inbound Resolver endpoints only',
+          args: ['describe-vpc-endpoints'],
+          query: S3_INTERFACE_INBOUND_ONLY,
+          equals: true,
+        },
+        {
+          what: 'its group admits 192.168.0.0/16 only',
+          args: ['describe-security-groups', '--filters', 'Name=group-name,Values=vdl-s3-on-premises'],
+          query: 'SecurityGroups[0].IpPermissions[*].IpRanges[*].CidrIp',
+          equals: [['192.168.0.0/16']],
+        },
+      ],
+    },
+    expect: HEALTHY_DESIGN,
+  },
+  {
+    name: 'zoo-endpoint-sg-source-group',
+    description:
+      "the endpoints' SG admits tcp/443 from the workload's SG (a source-group rule), not from CIDRs",
+    aws: { endpointsIngress: [{ proto: 'tcp', from: 443, to: 443, sourceGroup: 'vdl-agent' }] },
+    proof: {
+      aws: [
+        {
+          what: 'vdl-endpoints admits 443 from vdl-agent',
+          args: ['describe-security-groups', '--filters', 'Name=group-name,Values=vdl-endpoints'],
+          query:
+            'SecurityGroups[0].IpPermissions[0].[FromPort, UserIdGroupPairs[0].GroupId, length(IpRanges)]',
+          equals: [443, '{{SG_AGENT}}', 0],
+        },
+      ],
+    },
+    expect: HEALTHY_DESIGN,
+  },
+  {
+    name: 'zoo-prefix-list-sources',
+    description:
+      "SG rules by prefix list: the endpoints admit a customer-managed list of the agent subnets; the agent's egress goes to a list of the VPC and to the S3 and DynamoDB lists",
+    aws: {
+      prefixLists: { 'vdl-agent-subnets': ['10.0.1.0/24', '10.0.2.0/24'], 'vdl-vpc': [VPC] },
+      endpointsIngress: [{ proto: 'tcp', from: 443, to: 443, prefixList: 'vdl-agent-subnets' }],
+      agentEgress: [
+        { proto: 'tcp', from: 443, to: 443, prefixList: 'vdl-vpc' },
+        { proto: 'tcp', from: 443, to: 443, prefixList: 'com.amazonaws.us-east-1.s3' },
+        { proto: 'tcp', from: 443, to: 443, prefixList: 'com.amazonaws.us-east-1.dynamodb' },
+      ],
+    },
+    proof: {
+      aws: [
+        {
+          what: 'vdl-endpoints admits 443 from one prefix list and no CIDR',
+          args: ['describe-security-groups', '--filters', 'Name=group-name,Values=vdl-endpoints'],
+          query: 'SecurityGroups[0].IpPermissions[0].[length(PrefixListIds), length(IpRanges)]',
+          equals: [1, 0],
+        },
+        {
+          what: 'vdl-agent egress names three prefix lists',
+          args: ['describe-security-groups', '--filters', 'Name=group-name,Values=vdl-agent'],
+          query: 'length(SecurityGroups[0].IpPermissionsEgress[].PrefixListIds[])',
+          equals: 3,
+        },
+      ],
+    },
+    expect: HEALTHY_DESIGN,
+  },
+  {
+    name: 'zoo-all-traffic-rules',
+    description:
+      'all-traffic rules (protocol -1): the agent sends anything anywhere, the endpoints admit anything from the VPC',
+    aws: {
+      agentEgress: [{ proto: '-1', cidr: '0.0.0.0/0' }],
+      endpointsIngress: [{ proto: '-1', cidr: VPC }],
+    },
+    proof: {
+      aws: [
+        {
+          what: 'vdl-endpoints admits protocol -1 from the VPC',
+          args: ['describe-security-groups', '--filters', 'Name=group-name,Values=vdl-endpoints'],
+          query: 'SecurityGroups[0].IpPermissions[0].[IpProtocol, IpRanges[0].CidrIp]',
+          equals: ['-1', VPC],
+        },
+      ],
+    },
+    expect: HEALTHY_DESIGN,
+  },
+  {
+    name: 'zoo-self-referencing-sg',
+    description:
+      "one group for the workload and every endpoint: vdl-agent admits tcp/443 from itself and is the endpoints' only group",
+    aws: {
+      endpointsGroup: 'vdl-agent',
+      agentIngress: [{ proto: 'tcp', from: 443, to: 443, sourceGroup: 'vdl-agent' }],
+    },
+    proof: {
+      aws: [
+        {
+          what: 'the secretsmanager endpoint is in vdl-agent',
+          args: ['describe-vpc-endpoints'],
+          query: endpointField('secretsmanager', 'Groups[0].GroupName'),
+          equals: 'vdl-agent',
+        },
+        {
+          what: 'vdl-agent admits 443 from itself',
+          args: ['describe-security-groups', '--filters', 'Name=group-name,Values=vdl-agent'],
+          query: 'SecurityGroups[0].IpPermissions[0].UserIdGroupPairs[0].GroupId',
+          equals: '{{SG_AGENT}}',
+        },
+      ],
+    },
+    expect: HEALTHY_DESIGN,
+  },
+  {
+    name: 'zoo-custom-acl-exact',
+    description:
+      "agent subnet A's ACL allows exactly tcp/443 out and tcp 1024-65535 back in; everything else meets the default deny",
+    aws: {
+      agentSubnetAcl: [
+        { rule: 100, egress: true, proto: 'tcp', from: 443, to: 443, cidr: '0.0.0.0/0', action: 'allow' },
+        { rule: 100, egress: false, proto: 'tcp', from: 1024, to: 65535, cidr: '0.0.0.0/0', action: 'allow' },
+      ],
+    },
+    proof: {
+      aws: [
+        {
+          what: "subnet A's ACL allows 443 out at rule 100",
+          args: [
+            'describe-network-acls',
+            '--filters',
+            'Name=association.subnet-id,Values={{SUBNET_AGENT_A}}',
+          ],
+          query: 'NetworkAcls[0].Entries[?RuleNumber==`100` && Egress].[PortRange.From, PortRange.To] | [0]',
+          equals: [443, 443],
+        },
+      ],
+    },
+    expect: HEALTHY_DESIGN,
+  },
+  {
+    name: 'zoo-dhcp-forwarding-resolver',
+    description:
+      'DHCP options name a custom resolver (10.0.3.53) that forwards every query to AmazonProvidedDNS',
+    aws: { dhcpDnsServers: ['10.0.3.53'] },
+    dns: { custom: 'forward' },
+    proof: {
+      vpcDns: each(INTERFACE_SERVICES, 'private'),
+      aws: [
+        {
+          what: "the VPC's DHCP options name 10.0.3.53",
+          args: ['describe-dhcp-options', '--dhcp-options-ids', '{{DHCP_OPTIONS_ID}}'],
+          query: "DhcpOptions[0].DhcpConfigurations[?Key=='domain-name-servers'].Values[].Value",
+          equals: ['10.0.3.53'],
+        },
+      ],
+    },
+    expect: HEALTHY_DESIGN,
+  },
+  {
+    name: 'zoo-endpoint-enis-in-agent-subnet',
+    description:
+      "secretsmanager's and logs' ENIs sit in the agent's own subnet (no ACL crossing), whose ACL denies its own CIDR both ways",
+    aws: {
+      endpoints: {
+        secretsmanager: { subnets: ['agent-a', 'endpoints-b'] },
+        logs: { subnets: ['agent-a', 'endpoints-b'] },
+      },
+      agentSubnetAcl: [
+        { rule: 90, egress: false, proto: '-1', cidr: '10.0.1.0/24', action: 'deny' },
+        { rule: 90, egress: true, proto: '-1', cidr: '10.0.1.0/24', action: 'deny' },
+        { rule: 100, egress: false, proto: '-1', cidr: '0.0.0.0/0', action: 'allow' },
+        { rule: 100, egress: true, proto: '-1', cidr: '0.0.0.0/0', action: 'allow' },
+      ],
+    },
+    proof: {
+      aws: [
+        {
+          what: "secretsmanager's first ENI is in agent subnet A",
+          args: ['describe-vpc-endpoints'],
+          query: endpointField('secretsmanager', 'SubnetIds[0]'),
+          equals: '{{SUBNET_AGENT_A}}',
+        },
+      ],
+    },
+    expect: HEALTHY_DESIGN,
+  },
+  {
+    name: 'zoo-agent-in-subnet-b',
+    description:
+      'the agent runs in subnet B (us-east-1b, main route table), which shares its AZ with endpoint subnet B: two subnets per AZ',
+    agentNode: 'agent-b',
+    proof: {
+      aws: [
+        {
+          what: 'subnet B and endpoint subnet B share us-east-1b',
+          args: ['describe-subnets', '--subnet-ids', '{{SUBNET_AGENT_B}}', '{{SUBNET_ENDPOINTS_B}}'],
+          query: 'Subnets[].AvailabilityZone',
+          equals: ['us-east-1b', 'us-east-1b'],
+        },
+      ],
+    },
+    expect: HEALTHY_DESIGN,
+  },
+  {
+    name: 'zoo-firehose',
+    description: 'a kinesis-firehose endpoint, whose API hostname is firehose.us-east-1.amazonaws.com',
+    aws: { services: ['kinesis-firehose'] },
+    proof: {
+      dns: { 'kinesis-firehose': 'private' },
+      aws: [
+        {
+          what: "the service's private DNS name is firehose.us-east-1.amazonaws.com",
+          args: [
+            'describe-vpc-endpoint-services',
+            '--service-names',
+            'com.amazonaws.us-east-1.kinesis-firehose',
+          ],
+          query: 'ServiceDetails[0].PrivateDnsName',
+          equals: 'firehose.us-east-1.amazonaws.com',
+        },
+      ],
+    },
+    expect: HEALTHY_DESIGN,
+  },
+  {
+    name: 'zoo-igw-public-subnet-with-endpoints',
+    description:
+      'agent subnet A routes 0.0.0.0/0 to an internet gateway and the agent has no public IP, but every service it uses has an endpoint',
+    aws: { igwDefaultRoute: ['a'] },
+    proof: {
+      aws: [
+        {
+          what: "agent subnet A's route table sends 0.0.0.0/0 to the internet gateway",
+          args: ['describe-route-tables', '--route-table-ids', '{{RT_A}}'],
+          query: "RouteTables[0].Routes[?DestinationCidrBlock=='0.0.0.0/0'].GatewayId | [0]",
+          equals: '{{IGW_ID}}',
+        },
+      ],
+    },
+    expect: HEALTHY_DESIGN,
+  },
+  {
+    name: 'zoo-nat-and-gateway-endpoints',
+    description:
+      'agent subnet A routes 0.0.0.0/0 to a NAT gateway and the S3 and DynamoDB prefix lists to their gateway endpoints (the prefix-list routes win)',
+    aws: { natDefaultRoute: ['a'] },
+    proof: {
+      aws: [
+        {
+          what: "agent subnet A's route table has the NAT default route and both prefix-list routes",
+          args: ['describe-route-tables', '--route-table-ids', '{{RT_A}}'],
+          query:
+            "[RouteTables[0].Routes[?DestinationCidrBlock=='0.0.0.0/0'].NatGatewayId | [0], length(RouteTables[0].Routes[?DestinationPrefixListId])]",
+          equals: ['{{NAT_GATEWAY_ID}}', 2],
+        },
+      ],
+    },
+    expect: HEALTHY_DESIGN,
   },
 ];
 

@@ -15,6 +15,10 @@ export interface EndpointState {
   securityGroupIds: string[];
   /** ENI IPs, in the order of the endpoint's subnets */
   eniIps: string[];
+  /** DnsEntries names (the endpoint's own vpce names, and its private names with private DNS on). */
+  dnsNames?: string[];
+  /** DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint as DescribeVpcEndpoints reports it. */
+  privateDnsOnlyForInboundResolverEndpoint?: boolean;
 }
 
 /** What configure-moto made, with the ids moto chose. */
@@ -30,6 +34,11 @@ export interface AwsState {
   agentEnis: { a: string; b: string };
   /** by service short name */
   endpoints: Record<string, EndpointState>;
+  /** by the scenario's key (AdditionalEndpoint.key) */
+  additionalEndpoints?: Record<string, EndpointState>;
+  /** the scenario's customer-managed prefix lists: name → id */
+  customPrefixLists?: Record<string, string>;
+  internetGatewayId?: string;
   /** by gateway service short name */
   prefixLists: Record<string, { id: string; cidrs: string[] }>;
   /** by gateway service short name: the address the lab owns inside the prefix list's first CIDR */
@@ -48,6 +57,8 @@ export interface AwsState {
 
 export interface LabState {
   scenario: string;
+  /** The namespace node the agent runs in (`lab exec` default stays agent-a). */
+  agentNode: 'agent-a' | 'agent-b';
   startedAt: string;
   stateDir: string;
   caPath: string;

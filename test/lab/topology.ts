@@ -14,6 +14,18 @@ export const CUSTOM_DNS = '10.0.3.53';
 export const MOTO_ADDRESS = '10.0.0.250';
 export const MOTO_PORT = 5000;
 export const MOTO_URL = `http://${MOTO_ADDRESS}:${MOTO_PORT}`;
+/** The EC2 fault proxy in front of moto (test/support/fault-proxy-daemon.ts), in vdl-aws too. */
+export const FAULT_PROXY_PORT = 5001;
+export const FAULT_PROXY_URL = `http://${MOTO_ADDRESS}:${FAULT_PROXY_PORT}`;
+
+/**
+ * The endpoint URL through the fault proxy that denies `actions` (EC2 Query API action names,
+ * answered with EC2's UnauthorizedOperation) to this client, and tags its calls with `run`.
+ */
+export function faultProxyUrl(actions: readonly string[], run?: string): string {
+  const deny = actions.length > 0 ? `deny/${actions.map(encodeURIComponent).join(',')}/` : '';
+  return `${FAULT_PROXY_URL}/${deny}${run ? `run/${encodeURIComponent(run)}/` : ''}`;
+}
 
 export type NodeName = 'agent-a' | 'agent-b' | 'endpoints' | 'dns' | 'aws';
 
@@ -70,13 +82,31 @@ export interface LabService {
 const svc = (shortName: string): string => `com.amazonaws.${REGION}.${shortName}`;
 const host = (name: string): string => `${name}.${REGION}.amazonaws.com`;
 
+/**
+ * The endpoint's own names (`vpce-ID-RAND[-AZ].LABEL.REGION.vpce.amazonaws.com`, where LABEL is
+ * the private name's label, `api.ecr` for ecr.api): AWS's certificate for the service covers them.
+ */
+export function vpceNamesWildcard(privateName: string): string {
+  const label = privateName.replace(/^\*\./, '').replace(`.${REGION}.amazonaws.com`, '');
+  return `*.${label}.${REGION}.vpce.amazonaws.com`;
+}
+
+/**
+ * Interface services whose API hostname is not SHORTNAME.REGION.amazonaws.com (AWS's
+ * ServiceDetail.PrivateDnsName; moto 5.2.1 reports the same for these).
+ */
+export const HOSTNAME_LABELS: Record<string, string> = {
+  'kinesis-firehose': 'firehose',
+  'kinesis-streams': 'kinesis',
+};
+
 function interfaceService(shortName: string, index: number, names = [host(shortName)]): LabService {
   const probe = names[0]!.startsWith('*.') ? `${ACCOUNT_ID}${names[0]!.slice(1)}` : names[0]!;
   return {
     shortName,
     serviceName: svc(shortName),
     kind: 'interface',
-    certNames: names,
+    certNames: [...names, vpceNamesWildcard(names[0]!)],
     hostname: probe,
     dnsNames: names,
     // 52.94.200.0/24 lies outside every AWS-managed prefix list moto holds (dynamodb has 52.94.0.0/22).
@@ -97,7 +127,8 @@ export const SERVICES: LabService[] = [
     shortName: 's3',
     serviceName: svc('s3'),
     kind: 'gateway',
-    certNames: [host('s3'), host('*.s3')],
+    // and the names of an S3 interface endpoint, which a scenario may add beside the gateway
+    certNames: [host('s3'), host('*.s3'), vpceNamesWildcard(host('s3'))],
     hostname: host('s3'),
     dnsNames: [host('s3'), host('*.s3')],
     publicAddresses: [],
@@ -120,12 +151,14 @@ export const GATEWAY_SERVICES = SERVICES.filter((s) => s.kind === 'gateway').map
 export const SCALE_CERT = 'svc-scale';
 
 /**
- * An interface service the scale scenarios add: a name moto knows (configure-moto picks them from
- * DescribeVpcEndpointServices), reached at `SHORTNAME.us-east-1.amazonaws.com` like the agent
- * derives it. `index` counts from 0 among the generated services.
+ * An interface service the scale scenarios (or a scenario's `aws.services`) add: a name moto knows
+ * (configure-moto picks them from DescribeVpcEndpointServices), reached at
+ * `SHORTNAME.us-east-1.amazonaws.com`, or at the name HOSTNAME_LABELS gives (firehose.…).
+ * `index` counts from 0 among the generated services.
  */
 export function generatedService(shortName: string, index: number): LabService {
-  return { ...interfaceService(shortName, SERVICES.length + index), certFile: SCALE_CERT };
+  const label = HOSTNAME_LABELS[shortName] ?? shortName;
+  return { ...interfaceService(shortName, SERVICES.length + index, [host(label)]), certFile: SCALE_CERT };
 }
 
 /** The fixed services plus the generated ones a running lab has (AwsState.extraServices). */

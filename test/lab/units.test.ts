@@ -10,10 +10,10 @@ import { ENDPOINT_SERVICE_KEY, fillPlaceholders, SCENARIOS } from './scenarios.j
 import type { AwsState, EndpointState } from './state.js';
 import { GATEWAY_SERVICES, INTERFACE_SERVICES, SERVICES } from './topology.js';
 
-function endpoint(eniIps: string[], privateDns = true): EndpointState {
+function endpoint(service: string, eniIps: string[], privateDns = true): EndpointState {
   return {
     id: 'vpce-1',
-    serviceName: 'x',
+    serviceName: `com.amazonaws.us-east-1.${service}`,
     type: 'Interface',
     state: 'available',
     privateDns,
@@ -36,9 +36,9 @@ function awsState(overrides: Partial<AwsState> = {}): AwsState {
     securityGroups: {},
     agentEnis: { a: 'eni-a', b: 'eni-b' },
     endpoints: {
-      secretsmanager: endpoint(['10.0.11.20', '10.0.12.20']),
-      sts: endpoint(['10.0.11.30', '10.0.12.30'], false),
-      'ecr.dkr': endpoint(['10.0.11.40']),
+      secretsmanager: endpoint('secretsmanager', ['10.0.11.20', '10.0.12.20']),
+      sts: endpoint('sts', ['10.0.11.30', '10.0.12.30'], false),
+      'ecr.dkr': endpoint('ecr.dkr', ['10.0.11.40']),
     },
     prefixLists: {},
     gatewayAddresses: { s3: '52.216.0.10', dynamodb: '3.218.182.10' },
@@ -202,6 +202,8 @@ describe('lab SERVFAIL responder', () => {
   });
 });
 
+const oneOfStatus = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
+
 describe('lab scenarios as data', () => {
   test('names are unique and every required scenario is present', () => {
     const names = SCENARIOS.map((s) => s.name);
@@ -228,18 +230,50 @@ describe('lab scenarios as data', () => {
     }
   });
 
-  test('every expectation is consistent: exit 1 with a failing target, 0 otherwise, and known target names', () => {
-    const known = new Set([...INTERFACE_SERVICES, ...GATEWAY_SERVICES, '{{ENDPOINT_SERVICE_ID}}']);
+  test('every expectation is consistent: exit 1 with a failing target, 3 with a denied action, 0 otherwise, and known target names', () => {
+    const oneOf = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
+    const known = new Set([
+      ...INTERFACE_SERVICES,
+      ...GATEWAY_SERVICES,
+      ...SCENARIOS.flatMap((s) => s.aws?.services ?? []),
+      '{{ENDPOINT_SERVICE_ID}}',
+    ]);
     for (const s of SCENARIOS) {
-      const statuses = Object.values(s.expect.targets).map((t) => t.status);
-      const worst = statuses.includes('fail') ? 'fail' : statuses.includes('warn') ? 'warn' : 'pass';
-      assert.equal(s.expect.status, worst, s.name);
-      assert.equal(s.expect.exitCode, worst === 'fail' ? 1 : 0, s.name);
+      const targets = Object.values(s.expect.targets).map((t) => oneOf(t.status));
+      const must = (status: string) => targets.some((allowed) => allowed.every((a) => a === status));
+      if (must('fail')) {
+        assert.deepEqual(oneOf(s.expect.status), ['fail'], s.name);
+        assert.equal(s.expect.exitCode, 1, s.name);
+      } else if (s.deny?.length) {
+        assert.deepEqual(oneOf(s.expect.status), ['unknown'], `${s.name}: a denied action is a gap`);
+        assert.equal(s.expect.exitCode, 3, s.name);
+      } else {
+        assert.equal(s.expect.exitCode, 0, s.name);
+        assert.deepEqual(oneOf(s.expect.status), must('warn') ? ['warn'] : oneOf(s.expect.status), s.name);
+        for (const status of oneOf(s.expect.status)) assert.ok(['pass', 'warn'].includes(status), s.name);
+      }
       for (const [name, t] of Object.entries(s.expect.targets)) {
         assert.ok(known.has(name), `${s.name}: unknown target ${name}`);
-        if (t.status !== 'pass') assert.ok(t.rootCause, `${s.name}: ${name} needs a root cause`);
+        const causeNeeded = oneOf(t.status).every((x) => x === 'fail' || x === 'warn');
+        if (causeNeeded) assert.ok(t.rootCause, `${s.name}: ${name} needs a root cause`);
       }
       assert.ok((s.proof.aws ?? []).length > 0, `${s.name} proves its moto configuration`);
+    }
+  });
+
+  test('at least ten zoo scenarios, each a working design that must report no failure', () => {
+    const zoo = SCENARIOS.filter((s) => s.name.startsWith('zoo-'));
+    assert.ok(zoo.length >= 10, `${zoo.length} zoo scenarios`);
+    for (const s of zoo) {
+      assert.equal(s.expect.exitCode, 0, s.name);
+      for (const t of Object.values(s.expect.targets))
+        assert.ok(!oneOfStatus(t.status).includes('fail'), s.name);
+      assert.ok(!(s.expect.otherTargets ?? ['pass']).includes('fail'), s.name);
+      assert.equal(
+        s.faults?.some((f) => f.node === 'agent-a' || f.node === 'agent-b') ?? false,
+        false,
+        s.name,
+      );
     }
   });
 

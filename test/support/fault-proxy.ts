@@ -1,6 +1,11 @@
 // A small HTTP proxy on loopback in front of moto that makes EC2 faults real: it reads the
 // Query API `Action` from the form body and answers chosen actions with an AWS-shaped error,
 // a stall, or a broken body; everything else passes through to moto.
+//
+// In the lab it runs inside vdl-aws (fault-proxy-daemon.ts), where one proxy serves many agent
+// runs at once: each run names its own faults in the endpoint's path, e.g.
+// AWS_ENDPOINT_URL=http://10.0.0.250:5001/deny/DescribeVpcEndpoints,DescribeSubnets/run/r7/
+// (the SDK keeps an endpoint's path), and `onCall` records which actions each run called.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { listenOnLoopback } from './loopback-server.js';
 
@@ -11,6 +16,39 @@ export type FaultMode =
   | { kind: 'garbage' } // HTTP 200 with a body that is not XML
   | { kind: 'empty' } // HTTP 200 with an empty body
   | { kind: 'drop-field'; element: string }; // HTTP 200 from moto, with every <element>…</element> removed
+
+/** One request as the proxy saw it: the run its path named, the action, what it answered. */
+export interface ProxyCall {
+  run?: string;
+  action: string;
+  denied: boolean;
+}
+
+export interface FaultProxyOptions {
+  /** Listen address (default loopback, any free port). */
+  host?: string;
+  port?: number;
+  /** Read `/deny/ACTION,ACTION/` and `/run/ID/` from the front of each request's path. */
+  faultsFromPath?: boolean;
+  onCall?: (call: ProxyCall) => void;
+}
+
+const PATH_FAULTS = /^\/(?:deny\/([^/]*)\/)?(?:run\/([^/]*)\/)?/;
+
+/**
+ * The faults a request's path asks for, the run it names, and the path to forward: the
+ * `/deny/A,B/` and `/run/ID/` prefixes (either may be absent) taken off.
+ */
+export function faultsFromPath(path: string): { deny: string[]; run?: string; rest: string } {
+  const match = PATH_FAULTS.exec(path);
+  const deny = (match?.[1] ?? '')
+    .split(',')
+    .map((a) => decodeURIComponent(a).trim())
+    .filter((a) => a !== '' && a !== '-');
+  const run = match?.[2] ? decodeURIComponent(match[2]) : undefined;
+  const rest = `/${path.slice(match?.[0].length ?? 1)}`;
+  return { deny, ...(run ? { run } : {}), rest };
+}
 
 export interface FaultProxy {
   url: string;
@@ -38,20 +76,23 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
+export async function startFaultProxy(
+  upstream: string,
+  options: FaultProxyOptions = {},
+): Promise<FaultProxy> {
   let faults: Record<string, FaultMode> = {};
   const throttled = new Map<string, number>();
   const counts = new Map<string, number>();
   const seen: string[] = [];
   const requests: URLSearchParams[] = [];
 
-  const forward = async (req: IncomingMessage, body: Buffer) => {
+  const forward = async (req: IncomingMessage, body: Buffer, path = req.url ?? '/') => {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
       if (typeof value === 'string' && !['host', 'connection', 'content-length'].includes(name))
         headers[name] = value;
     }
-    const response = await fetch(new URL(req.url ?? '/', upstream), {
+    const response = await fetch(new URL(path, upstream), {
       method: req.method ?? 'POST',
       headers,
       ...(body.length > 0 ? { body: new Uint8Array(body) } : {}),
@@ -70,7 +111,16 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     requests.push(params);
     counts.set(action, (counts.get(action) ?? 0) + 1);
     seen.push(action);
-    const fault = faults[action];
+    const fromPath = options.faultsFromPath ? faultsFromPath(req.url ?? '/') : undefined;
+    const path = fromPath?.rest ?? req.url ?? '/';
+    const fault: FaultMode | undefined =
+      fromPath?.deny.includes(action) && action !== '' ? { kind: 'deny' } : faults[action];
+    if (action !== '')
+      options.onCall?.({
+        ...(fromPath?.run ? { run: fromPath.run } : {}),
+        action,
+        denied: fault?.kind === 'deny',
+      });
     const send = (status: number, text: string, type = 'text/xml') => {
       res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
       res.end(text);
@@ -99,7 +149,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       case 'empty':
         return send(200, '');
       case 'drop-field': {
-        const upstreamAnswer = await forward(req, body);
+        const upstreamAnswer = await forward(req, body, path);
         const pattern = new RegExp(
           `<${fault.element}>[\\s\\S]*?</${fault.element}>|<${fault.element}/>`,
           'g',
@@ -109,18 +159,22 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       default:
         break;
     }
-    const answer = await forward(req, body);
+    const answer = await forward(req, body, path);
     send(answer.status, answer.text, answer.type);
   };
 
-  const server = await listenOnLoopback((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) {
-        res.writeHead(502, { 'content-type': 'text/plain' });
-        res.end(`fault-proxy: ${String(err)}`);
-      }
-    });
-  });
+  const server = await listenOnLoopback(
+    (req, res) => {
+      handle(req, res).catch((err: unknown) => {
+        if (!res.headersSent) {
+          res.writeHead(502, { 'content-type': 'text/plain' });
+          res.end(`fault-proxy: ${String(err)}`);
+        }
+      });
+    },
+    options.host,
+    options.port,
+  );
 
   return {
     url: server.url,

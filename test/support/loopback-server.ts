@@ -8,17 +8,21 @@ export interface LoopbackServer {
   stop(): Promise<void>;
 }
 
-export async function listenOnLoopback(listener: RequestListener): Promise<LoopbackServer> {
+export async function listenOnLoopback(
+  listener: RequestListener,
+  host = '127.0.0.1',
+  port = 0,
+): Promise<LoopbackServer> {
   const sockets = new Set<Socket>();
   const server = createServer(listener);
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${bound}`,
     async stop() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

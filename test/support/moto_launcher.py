@@ -1,15 +1,27 @@
-"""Start moto's server with two corrections that make it faithful enough for the lab.
+"""Start moto's server with the corrections that make it faithful enough for the lab.
 
 1. moto gives an interface endpoint's ENI a random 10.x address outside its subnet
    (it calls random_private_ip() without a CIDR). AWS draws it from the subnet, and the lab
    needs that: the endpoints namespace must own an address in the endpoint subnet.
 2. moto creates every endpoint `available`. AWS has pendingAcceptance, failed, rejected...;
    the lab marks an endpoint with the tag `vpce-doctor-lab:state` to get that state.
+3. moto drops `DnsOptions` and `IpAddressType` (describe returns none). AWS reports
+   `IpAddressType: ipv4` and `DnsOptions.DnsRecordIpType: ipv4` on an IPv4 interface endpoint, and
+   on an S3 interface endpoint with private DNS also `PrivateDnsOnlyForInboundResolverEndpoint`;
+   the lab sets that one with the tag `vpce-doctor-lab:private-dns-only-for-inbound-resolver-endpoint`
+   (`true` / `false`).
+4. moto's DnsEntries are `vpce-ID-RAND.com.amazonaws.REGION.SERVICE`; AWS's are the regional
+   `vpce-ID-RAND.LABEL.REGION.vpce.amazonaws.com`, one per AZ
+   (`vpce-ID-RAND-AZ.LABEL.REGION.vpce.amazonaws.com`) and, with private DNS on, the service's
+   private name (LABEL is the service's DNS label: `api.ecr` for ecr.api, `firehose` for
+   kinesis-firehose).
+5. moto reports `PrivateDnsEnabled: true` on gateway endpoints; AWS reports false.
 
 Usage: python3 moto_launcher.py -H HOST -p PORT   (the arguments of moto_server)
 """
 import ipaddress
 import random
+import string
 import sys
 
 import moto.ec2.models.elastic_network_interfaces as enis
@@ -22,21 +34,71 @@ _used: dict[str, set[str]] = {}
 
 def _create_network_interface(self, subnet, private_ip_address, *args, **kwargs):
     subnet_obj = self.get_subnet(subnet) if isinstance(subnet, str) else subnet
+    taken = _used.setdefault(subnet_obj.id, set())
     if isinstance(private_ip_address, str) and private_ip_address.startswith("lab-auto:"):
         net = ipaddress.IPv4Network(subnet_obj.cidr_block)
-        taken = _used.setdefault(subnet_obj.id, set())
-        # AWS reserves the first four addresses and the last one of every subnet.
+        # AWS reserves the first four addresses and the last one of every subnet; the lab keeps
+        # .5-.19 for the addresses it names itself (the agents are .10), so an endpoint ENI in
+        # an agent subnet never takes the agent's address.
         while True:
-            ip = str(net.network_address + random.randint(10, net.num_addresses - 2))
+            ip = str(net.network_address + random.randint(20, net.num_addresses - 2))
             if ip not in taken:
                 taken.add(ip)
                 break
         private_ip_address = ip
+    elif isinstance(private_ip_address, str):
+        taken.add(private_ip_address)
     return _original_create_eni(self, subnet, private_ip_address, *args, **kwargs)
 
 
 enis.NetworkInterfaceBackend.create_network_interface = _create_network_interface
 vpcs.random_private_ip = lambda cidr=None, ipv6=False: "lab-auto:"
+
+# The DNS label of a service where it is not the service's short name (AWS's PrivateDnsName).
+_DNS_LABELS = {
+    "ecr.api": "api.ecr",
+    "ecr.dkr": "dkr.ecr",
+    "kinesis-firehose": "firehose",
+    "kinesis-streams": "kinesis",
+}
+# The private names of a service, as prefixes of REGION.amazonaws.com (default: its DNS label).
+_PRIVATE_NAMES = {"ecr.dkr": ["*.dkr.ecr"], "s3": ["s3", "*.s3"]}
+
+_INBOUND_ONLY_TAG = "vpce-doctor-lab:private-dns-only-for-inbound-resolver-endpoint"
+
+
+def _service_parts(service_name: str) -> tuple[str, str]:
+    """(region, short name) of com.amazonaws.REGION.SHORT (or of an endpoint service); ("", "") otherwise."""
+    parts = service_name.split(".")
+    if len(parts) < 4 or parts[0] != "com" or parts[1] != "amazonaws":
+        return "", ""
+    if parts[2] == "vpce":  # an endpoint service: com.amazonaws.vpce.REGION.vpce-svc-ID
+        return parts[3], ".".join(parts[4:])
+    return parts[2], ".".join(parts[3:])
+
+
+def _aws_dns_entries(endpoint) -> list[dict[str, str]]:
+    region, short = _service_parts(endpoint.service_name)
+    if not region:
+        return endpoint.dns_entries or []
+    label = _DNS_LABELS.get(short, short)
+    suffix = f"{label}.{region}.vpce.amazonaws.com"
+    rand = "".join(random.choice(string.ascii_lowercase + string.digits) for _ in range(8))
+    zone = "Z7HUB22UULQXV"
+    entries = [{"dns_name": f"{endpoint.id}-{rand}.{suffix}", "hosted_zone_id": zone}]
+    zones = []
+    for subnet_id in endpoint.subnet_ids or []:
+        try:
+            zones.append(endpoint.ec2_backend.get_subnet(subnet_id).availability_zone)
+        except Exception:  # noqa: BLE001 - a subnet moto cannot find keeps moto's own behaviour
+            pass
+    for az in zones:
+        entries.append({"dns_name": f"{endpoint.id}-{rand}-{az}.{suffix}", "hosted_zone_id": zone})
+    if endpoint.private_dns_enabled:
+        for name in _PRIVATE_NAMES.get(short, [label]):
+            entries.append({"dns_name": f"{name}.{region}.amazonaws.com", "hosted_zone_id": "ZONEIDPRIVATE"})
+    return entries
+
 
 _original_endpoint_init = vpcs.VPCEndPoint.__init__
 
@@ -44,9 +106,20 @@ _original_endpoint_init = vpcs.VPCEndPoint.__init__
 def _endpoint_init(self, *args, **kwargs):
     _original_endpoint_init(self, *args, **kwargs)
     tags = kwargs.get("tags") or {}
-    state = tags.get("vpce-doctor-lab:state") if isinstance(tags, dict) else None
+    tags = tags if isinstance(tags, dict) else {}
+    state = tags.get("vpce-doctor-lab:state")
     if state:
         self.state = state
+    if (self.vpc_endpoint_type or "").lower() == "interface":
+        self.ip_address_type = "ipv4"
+        options = {"DnsRecordIpType": "ipv4"}
+        inbound_only = tags.get(_INBOUND_ONLY_TAG)
+        if inbound_only in ("true", "false"):
+            options["PrivateDnsOnlyForInboundResolverEndpoint"] = inbound_only == "true"
+        self.dns_options = options
+        self.dns_entries = _aws_dns_entries(self)
+    else:
+        self.private_dns_enabled = False
 
 
 vpcs.VPCEndPoint.__init__ = _endpoint_init

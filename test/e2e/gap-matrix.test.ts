@@ -1,0 +1,302 @@
+// The gap matrix: for every lab scenario and every EC2 action the agent's policy allows, the
+// agent runs once more with that one action denied (the lab's fault proxy answers it with EC2's
+// UnauthorizedOperation) and must stay honest:
+//   (a) no target fails that did not fail with nothing denied;
+//   (b) no root cause is named whose data rested on the denied action;
+//   (c) the exit code is never 2 (an AWS gap is not a usage error);
+//   (d) when the action was called and denied, the report names it in an `unknown` finding.
+// The actions come from deploy/iam-policy.json (which test/integration/iam-calls.test.ts holds
+// equal to what the agent calls on the wire), not from a hand-picked list. One lab per scenario;
+// the runs of a scenario go four at a time.
+//
+// VPCE_GAP_MATRIX=name,name runs only those scenarios (for a quick look).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import type { Finding, Report } from '../../src/model.js';
+import { labDown, labExec, labUp, scenarios, topology } from '../lab/index.js';
+import { FAULT_PROXY_LOG } from '../lab/lab.js';
+
+const policy = JSON.parse(readFileSync(new URL('../../deploy/iam-policy.json', import.meta.url), 'utf8')) as {
+  Statement: Array<{ Effect: string; Action: string[] }>;
+};
+/** Every EC2 action the agent may call, from its policy. */
+const EC2_ACTIONS = [
+  ...new Set(
+    policy.Statement.filter((s) => s.Effect === 'Allow')
+      .flatMap((s) => s.Action)
+      .filter((a) => a.startsWith('ec2:'))
+      .map((a) => a.slice('ec2:'.length)),
+  ),
+].sort();
+
+/**
+ * What each action feeds: inventory parts (the names of src/aws/inventory.ts) and `context`
+ * (where the agent is: its subnet, AZ, groups, found through its own ENI). A part that depends on
+ * another's answer is lost with it (no DHCP options without the VPC, no ENIs or service details
+ * without the endpoints).
+ */
+const ACTION_LOSES: Record<string, string[]> = {
+  DescribeVpcs: ['vpc', 'dhcpOptions'],
+  DescribeVpcAttribute: ['dnsSupport', 'dnsHostnames'],
+  DescribeDhcpOptions: ['dhcpOptions'],
+  DescribeSubnets: ['subnets', 'context'],
+  DescribeRouteTables: ['routeTables'],
+  DescribeNetworkAcls: ['networkAcls'],
+  DescribeVpcEndpoints: ['endpoints', 'endpointInterfaces', 'services'],
+  DescribeNetworkInterfaces: ['endpointInterfaces', 'context'],
+  DescribeSecurityGroups: ['securityGroups'],
+  DescribePrefixLists: ['prefixLists'],
+  DescribeManagedPrefixLists: ['prefixLists'],
+  GetManagedPrefixListEntries: ['prefixLists'],
+  DescribeVpcEndpointServices: ['services'],
+  DescribeFlowLogs: ['flowLogs'],
+};
+
+/** The data each cause rests on: naming it says that data was read. */
+const CAUSE_RESTS_ON: Record<string, string[]> = {
+  ENDPOINT_MISSING: ['endpoints'],
+  ENDPOINT_NOT_FOUND: ['endpoints'],
+  ENDPOINT_NOT_AVAILABLE: ['endpoints'],
+  ENDPOINT_PRIVATE_DNS_DISABLED: ['endpoints'],
+  ENDPOINT_NOT_IN_AZ: ['endpoints', 'subnets', 'context'],
+  ENDPOINT_NO_DNS_NAME: ['endpoints', 'services'],
+  VPC_DNS_SUPPORT_DISABLED: ['dnsSupport'],
+  VPC_DNS_HOSTNAMES_DISABLED: ['dnsHostnames'],
+  DHCP_CUSTOM_DNS: ['vpc', 'dhcpOptions'],
+  // "private, but not this endpoint's" and "public where private was due" need the endpoints.
+  DNS_RESOLVES_UNEXPECTED_PRIVATE: ['endpoints', 'endpointInterfaces'],
+  DNS_RESOLVES_PUBLIC: ['endpoints'],
+  ROUTE_GATEWAY_MISSING: ['routeTables', 'endpoints', 'subnets', 'context'],
+  ROUTE_BLACKHOLE: ['routeTables', 'subnets', 'context'],
+  ROUTE_MORE_SPECIFIC_OVERRIDES: ['routeTables', 'prefixLists', 'subnets', 'context'],
+  ROUTE_NO_PATH: ['routeTables', 'prefixLists', 'subnets', 'context'],
+  ROUTE_IP_NOT_IN_PREFIX_LIST: ['prefixLists'],
+  ROUTE_IGW_NO_PUBLIC_IP: ['routeTables', 'subnets', 'context'],
+  ROUTE_VIA_NAT: ['routeTables', 'subnets', 'context'],
+  ROUTE_VIA_OTHER_TARGET: ['routeTables', 'subnets', 'context'],
+  SG_AGENT_EGRESS_DENIED: ['securityGroups', 'context'],
+  SG_ENDPOINT_INGRESS_DENIED: ['securityGroups', 'endpoints', 'context'],
+  NACL_AGENT_SUBNET_DENIED: ['networkAcls', 'subnets', 'context'],
+  NACL_ENDPOINT_SUBNET_DENIED: ['networkAcls', 'subnets', 'endpointInterfaces'],
+  NACL_EPHEMERAL_PARTIAL: ['networkAcls', 'subnets', 'context'],
+  // "The configuration allows this path": every part of the path was read.
+  PROBE_CONTRADICTS_CONFIG: [
+    'routeTables',
+    'securityGroups',
+    'networkAcls',
+    'subnets',
+    'endpoints',
+    'endpointInterfaces',
+    'context',
+  ],
+};
+
+/** Causes that rest on what the probes saw (or on the gap itself), not on configuration. */
+const OBSERVED_CAUSES = new Set([
+  'DNS_TIMEOUT',
+  'DNS_SERVFAIL',
+  'DNS_NXDOMAIN',
+  'DNS_NODATA',
+  'DNS_REFUSED',
+  'DNS_ERROR',
+  'DNS_MALFORMED_RESPONSE',
+  'DNS_RESOLVERS_DISAGREE',
+  'DNS_ANSWER_UNVERIFIED',
+  'TCP_TIMEOUT',
+  'TCP_REFUSED',
+  'TCP_UNREACHABLE',
+  'TCP_ERROR',
+  'TLS_NAME_MISMATCH',
+  'TLS_UNTRUSTED',
+  'TLS_HANDSHAKE_FAILED',
+  'TLS_TIMEOUT',
+  'AWS_PERMISSION_DENIED',
+  'AWS_THROTTLED',
+  'AWS_API_ERROR',
+  'CONTEXT_UNRESOLVED',
+  'REPORT_DEADLINE_EXCEEDED',
+  'ENDPOINT_UNKNOWN',
+  'ROUTE_UNKNOWN',
+  'SG_UNKNOWN',
+  'NACL_UNKNOWN',
+  // A warning about our own reading, never a failure: checked by (a).
+  'CONFIG_CONTRADICTS_PROBE',
+]);
+
+const AGENT = ['node', 'bin/vpce-doctor.js', 'report', '--format', 'json'];
+const CONCURRENCY = 4;
+const only = (process.env['VPCE_GAP_MATRIX'] ?? '').split(',').filter(Boolean);
+const selected = only.length > 0 ? scenarios.filter((s) => only.includes(s.name)) : scenarios;
+
+interface Run {
+  action: string;
+  run: string;
+  code: number;
+  report?: Report;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+function summary(r: Report | undefined): string {
+  if (!r) return '(no report)';
+  return [
+    `status=${r.status}`,
+    ...r.targets.map((t) => `${t.shortName}=${t.status}${t.rootCause ? `(${t.rootCause.code})` : ''}`),
+    ...r.findings.filter((f) => f.status !== 'pass').map((f) => `[${f.code}:${f.status}]`),
+  ].join(' ');
+}
+
+async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return results;
+}
+
+/** Which actions each run called and which the proxy denied, from the proxy's call log. */
+function proxyCalls(): Map<string, Array<{ action: string; denied: boolean }>> {
+  const byRun = new Map<string, Array<{ action: string; denied: boolean }>>();
+  let text = '';
+  try {
+    text = readFileSync(FAULT_PROXY_LOG, 'utf8');
+  } catch {
+    return byRun;
+  }
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const call = JSON.parse(line) as { run?: string; action: string; denied: boolean };
+    if (!call.run) continue;
+    const list = byRun.get(call.run) ?? [];
+    list.push({ action: call.action, denied: call.denied });
+    byRun.set(call.run, list);
+  }
+  return byRun;
+}
+
+function mentions(finding: Finding, action: string): boolean {
+  return `${finding.message} ${JSON.stringify(finding.evidence ?? {})}`.includes(action);
+}
+
+for (const scenario of selected) {
+  const ns = scenario.agentNode === 'agent-b' ? 'b' : 'a';
+  const baseDeny = scenario.deny ?? [];
+  const actions = EC2_ACTIONS.filter((a) => !baseDeny.includes(a));
+
+  describe(`gap matrix, scenario ${scenario.name}`, () => {
+    const runs = new Map<string, Run>();
+    let calls = new Map<string, Array<{ action: string; denied: boolean }>>();
+    let base: Run;
+
+    before(async () => {
+      await labUp(scenario.name);
+      const stamp = Date.now().toString(36);
+      const runOne = async (action: string): Promise<Run> => {
+        const run = `${scenario.name}.${action || 'none'}.${stamp}`;
+        const deny = action ? [...baseDeny, action] : baseDeny;
+        const started = Date.now();
+        const result = await labExec(AGENT, {
+          ns,
+          timeoutMs: 120_000,
+          env: { AWS_ENDPOINT_URL: topology.faultProxyUrl(deny, run) },
+        });
+        let report: Report | undefined;
+        try {
+          report = JSON.parse(result.stdout) as Report;
+        } catch {
+          report = undefined;
+        }
+        return {
+          action,
+          run,
+          code: result.code,
+          ...(report ? { report } : {}),
+          stdout: result.stdout,
+          stderr: result.stderr,
+          ms: Date.now() - started,
+        };
+      };
+      base = await runOne('');
+      for (const r of await pool(actions, CONCURRENCY, runOne)) runs.set(r.action, r);
+      calls = proxyCalls();
+    });
+    after(async () => {
+      await labDown();
+    });
+
+    it('every action the inventory calls is classified by what it feeds', () => {
+      for (const action of EC2_ACTIONS) assert.ok(ACTION_LOSES[action], `classify ${action} in ACTION_LOSES`);
+      assert.ok(
+        base.report,
+        `the undenied run gave a report (exit ${base.code}): ${base.stderr || base.stdout}`,
+      );
+    });
+
+    for (const action of actions) {
+      it(`with ec2:${action} denied: no new failure, no cause resting on it, no usage error, the gap named`, () => {
+        const row = runs.get(action)!;
+        const r = row.report;
+        const seen = `denied ${action}: exit ${row.code} ${summary(r)}\n  undenied: exit ${base.code} ${summary(base.report)}`;
+        assert.notEqual(
+          row.code,
+          2,
+          `(c) a denied action is not a usage error: ${row.stderr.trim()}\n${seen}`,
+        );
+        assert.ok(r, `a JSON report (exit ${row.code}): ${row.stderr || row.stdout}`);
+        const problems: string[] = [];
+
+        const failedBefore = new Set(
+          (base.report?.targets ?? []).filter((t) => t.status === 'fail').map((t) => t.shortName),
+        );
+        for (const t of r.targets) {
+          if (t.status === 'fail' && !failedBefore.has(t.shortName))
+            problems.push(
+              `(a) ${t.shortName} fails (${t.rootCause?.code ?? 'no root cause'}) but passed undenied`,
+            );
+        }
+
+        const lost = new Set(ACTION_LOSES[action] ?? []);
+        const named: Array<{ where: string; code: string; status: string }> = [
+          ...r.targets
+            .filter((t) => t.rootCause && (t.status === 'fail' || t.status === 'warn'))
+            .map((t) => ({ where: t.shortName, code: t.rootCause!.code, status: t.status })),
+          ...r.findings
+            .filter((f) => f.status === 'fail' || f.status === 'warn')
+            .map((f) => ({ where: 'report', code: f.code, status: f.status })),
+        ];
+        for (const { where, code, status } of named) {
+          const rests = CAUSE_RESTS_ON[code];
+          if (!rests) {
+            if (!OBSERVED_CAUSES.has(code))
+              problems.push(
+                `${where}: cause ${code} is unclassified: add it to CAUSE_RESTS_ON or OBSERVED_CAUSES`,
+              );
+            continue;
+          }
+          const missing = rests.filter((p) => lost.has(p));
+          if (missing.length > 0)
+            problems.push(
+              `(b) ${where} ${status} ${code}, which rests on ${missing.join(', ')} (lost with ${action})`,
+            );
+        }
+
+        const called = (calls.get(row.run) ?? []).filter((c) => c.action === action && c.denied);
+        if (called.length > 0) {
+          const all = [...r.findings, ...r.targets.flatMap((t) => t.findings)];
+          if (!all.some((f) => f.status === 'unknown' && mentions(f, action)))
+            problems.push(`(d) ${action} was denied ${called.length}× but no unknown finding names it`);
+          if (r.status === 'pass') problems.push(`(d) status pass although ${action} was denied`);
+        }
+        assert.deepEqual(problems, [], seen);
+      });
+    }
+  });
+}
