@@ -45,7 +45,11 @@ export function scenarioFacts(state: LabState, report: Report): ScenarioFacts {
       eniIps: state.eniIps[t.shortName] ?? [],
     })),
     expected: Object.fromEntries(
-      Object.entries(state.expect.targets).map(([name, e]) => [name, e.rootCause]),
+      // A scenario may accept several causes (test/lab/scenarios.ts): the first is the one to name.
+      Object.entries(state.expect.targets).map(([name, e]) => [
+        name,
+        Array.isArray(e.rootCause) ? e.rootCause[0] : e.rootCause,
+      ]),
     ),
     subnetId: state.aws.subnets['agent-a'] ?? '',
     agentEniId: state.aws.agentEnis['a'] ?? '',
