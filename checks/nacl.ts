@@ -6,6 +6,7 @@ import {
   type AclDecision,
   aclForSubnet,
   DEFAULT_DENY_RULE_NUMBER,
+  decideCoverage,
   describeAclEntry,
   EPHEMERAL_PORTS,
   evaluateAclRange,
@@ -201,17 +202,7 @@ function decide(spec: LegSpec): Leg {
     ports: spec.ports,
     cidrIp: spec.peer,
   });
-  return { ...spec, coverage, decision: decisionOf(coverage) };
-}
-
-/** The first rule by number that drops part of the range decides a denial (the message names it). */
-function decisionOf(coverage: AclCoverage): AclDecision {
-  if (coverage.denied.length === 0) return { allowed: true, allowedBy: coverage.allowedBy };
-  const number = (entry: NetworkAclEntry) => entry.RuleNumber ?? DEFAULT_DENY_RULE_NUMBER;
-  const first = [...coverage.denied].sort(
-    (a, b) => number(a.rule) - number(b.rule) || a.ports.from - b.ports.from,
-  )[0]!;
-  return { allowed: false, deniedBy: first.rule, deniedPorts: first.ports, allowedBy: coverage.allowedBy };
+  return { ...spec, coverage, decision: decideCoverage(coverage) };
 }
 
 function legsTo(

@@ -175,7 +175,11 @@ export function evaluateAclRange(acl: NetworkAcl, query: AclQuery): AclCoverage 
  * port in it is allowed; otherwise the first rule (by number) that denies part of it is returned.
  */
 export function evaluateAcl(acl: NetworkAcl, query: AclQuery): AclDecision {
-  const coverage = evaluateAclRange(acl, query);
+  return decideCoverage(evaluateAclRange(acl, query));
+}
+
+/** A coverage as one decision: denied when any port is, naming the lowest-numbered rule that drops some. */
+export function decideCoverage(coverage: AclCoverage): AclDecision {
   if (coverage.denied.length === 0) return { allowed: true, allowedBy: coverage.allowedBy };
   const number = (entry: NetworkAclEntry) => entry.RuleNumber ?? DEFAULT_DENY_RULE_NUMBER;
   const first = [...coverage.denied].sort(
