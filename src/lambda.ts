@@ -3,6 +3,7 @@
 // line to stdout (synchronously: the runtime freezes the process after the handler returns),
 // ships the report to VPCE_DOCTOR_LOG_GROUP, and throws per VPCE_DOCTOR_FAIL_ON so Lambda's
 // own Errors metric fires. Bundled by scripts/bundle.mjs into dist/lambda.js.
+import { describePlace, nothingChecked } from './render/summary.js';
 import './quiet-warnings.js';
 import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
@@ -100,10 +101,8 @@ export function shouldThrow(status: Report['status'], failOn: FailOn): boolean {
 
 /** One line for the error message, the log and a pager. */
 export function summaryLine(report: Report): string {
-  const { context, summary } = report;
-  const where = context.vpcId
-    ? ` · ${context.vpcId} ${context.subnetId} (${context.availabilityZone || '?'}) ${context.privateIp}`
-    : '';
+  const { summary } = report;
+  const where = ` · ${describePlace(report).text}`;
   const causes = report.targets
     .filter((t) => t.status !== 'pass' && t.rootCause)
     .sort(
@@ -117,7 +116,11 @@ export function summaryLine(report: Report): string {
     .filter((f) => f.status === 'fail' || f.status === 'unknown')
     .map((f) => f.code);
   const why = [...causes, ...new Set(general)].slice(0, 4);
-  return `vpce-doctor ${report.status}: ${summary.fail} failing, ${summary.warn} warning, ${summary.unknown} unknown, ${summary.pass} passing${where}${why.length ? ` · ${why.join('; ')}` : ''}`;
+  const nothing = nothingChecked(report);
+  const counts = nothing
+    ? `nothing checked: ${nothing}`
+    : `${summary.fail} failing, ${summary.warn} warning, ${summary.unknown} unknown, ${summary.pass} passing`;
+  return `vpce-doctor ${report.status}: ${counts}${where}${why.length ? ` · ${why.join('; ')}` : ''}`;
 }
 
 export interface HandlerDeps {
