@@ -452,6 +452,10 @@ function partialFinding(members: Leg[], skipped: string[]): Finding {
       legs: members.map(legEvidence),
       droppedPorts: dropped.map(portsText),
       skippedSameSubnet: skipped,
+      // When the probe's own port was admitted on every leg, a timeout it saw has another cause.
+      ...(probed.length > 0 && probed.every((m) => inRanges(m.probeLocalPort!, m.coverage.allowed))
+        ? { explainsObserved: false }
+        : {}),
     },
   };
 }

@@ -141,8 +141,12 @@ export function decideTarget(
 
   if (probeFailures.length > 0) {
     let root: Finding;
-    const explaining = configCauses.filter((cause) =>
-      probeFailures.some((probe) => explains(cause.code, probe.code)),
+    // A cause whose own evidence rules out what was observed (an ACL that admitted the very
+    // port the probe used) does not explain it.
+    const explaining = configCauses.filter(
+      (cause) =>
+        cause.evidence['explainsObserved'] !== false &&
+        probeFailures.some((probe) => explains(cause.code, probe.code)),
     );
     if (explaining.length > 0) {
       const failing = explaining.filter((f) => f.status === 'fail');

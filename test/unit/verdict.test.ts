@@ -260,6 +260,13 @@ describe('the symptom × cause table', () => {
     assert.equal(report.rootCause?.code, 'NACL_EPHEMERAL_PARTIAL');
   });
 
+  it('does not join a cause whose own evidence rules out the observation (the probe used an admitted port)', () => {
+    const partial = { ...f('nacl', 'NACL_EPHEMERAL_PARTIAL', 'warn'), evidence: { explainsObserved: false } };
+    const report = decideTarget(target, observed, [partial, f('tcp', 'TCP_TIMEOUT', 'fail')]);
+    assert.equal(report.status, 'fail');
+    assert.equal(report.rootCause?.code, 'PROBE_CONTRADICTS_CONFIG');
+  });
+
   it('is the table docs/findings.md documents', () => {
     const docs = readFileSync(new URL('../../docs/findings.md', import.meta.url), 'utf8');
     const section = docs.slice(docs.indexOf('## Causes and the symptoms they explain'));
