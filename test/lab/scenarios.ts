@@ -226,6 +226,21 @@ const endpointField = (service: string, field: string): string =>
 const S3_INTERFACE_INBOUND_ONLY =
   "VpcEndpoints[?ServiceName=='com.amazonaws.us-east-1.s3' && VpcEndpointType=='Interface'] | [0].DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint";
 
+/** An agent-subnet ACL that lets return traffic in on 32768-45000 only (Linux uses up to 60999). */
+const PARTIAL_EPHEMERAL_ACL: AclEntry[] = [
+  { rule: 100, egress: false, proto: 'tcp', from: 32768, to: 45000, cidr: '0.0.0.0/0', action: 'allow' },
+  { rule: 100, egress: true, proto: '-1', cidr: '0.0.0.0/0', action: 'allow' },
+];
+/** What that ACL does to packets: replies from port 443 to any other local port drop. */
+const PARTIAL_EPHEMERAL_DROPS: FirewallRule[] = ['1:32767', '45001:65535'].map((dport) => ({
+  node: 'agent-a',
+  chain: 'INPUT',
+  proto: 'tcp',
+  sport: 443,
+  dport,
+  action: 'DROP',
+}));
+
 /**
  * What a valid, working design must get: no failure. Warnings are allowed (a design may deserve
  * a remark); targets for endpoints that are not on the VPC's path may be `info`.
@@ -641,30 +656,10 @@ export const SCENARIOS: Scenario[] = [
     name: 'nacl-ephemeral-partial',
     description:
       "agent subnet A's ACL lets return traffic in only on 32768-45000: Linux clients on 45001-60999 drop (the agent's own ports are 32768-45000 here)",
-    aws: {
-      agentSubnetAcl: [
-        {
-          rule: 100,
-          egress: false,
-          proto: 'tcp',
-          from: 32768,
-          to: 45000,
-          cidr: '0.0.0.0/0',
-          action: 'allow',
-        },
-        { rule: 100, egress: true, proto: '-1', cidr: '0.0.0.0/0', action: 'allow' },
-      ],
-    },
+    aws: { agentSubnetAcl: PARTIAL_EPHEMERAL_ACL },
     // The agent is lucky with its ports; a workload with the Linux default range is not.
     localPortRange: [32768, 45000],
-    faults: ['1:32767', '45001:65535'].map((dport) => ({
-      node: 'agent-a' as const,
-      chain: 'INPUT' as const,
-      proto: 'tcp' as const,
-      sport: 443,
-      dport,
-      action: 'DROP' as const,
-    })),
+    faults: PARTIAL_EPHEMERAL_DROPS,
     proof: {
       tcpFromPort: [
         { service: 'secretsmanager', sourcePort: 40000, expect: 'connected' },
@@ -689,6 +684,64 @@ export const SCENARIOS: Scenario[] = [
       exitCode: 0,
       status: 'warn',
       targets: each(ALL, { status: 'warn', rootCause: 'NACL_EPHEMERAL_PARTIAL' }),
+    },
+  },
+  {
+    name: 'nacl-ephemeral-partial-unlucky',
+    description:
+      "agent subnet A's ACL lets return traffic in only on 32768-45000, and the agent's ports are 45001-60999: every connection drops",
+    aws: { agentSubnetAcl: PARTIAL_EPHEMERAL_ACL },
+    localPortRange: [45001, 60999],
+    faults: PARTIAL_EPHEMERAL_DROPS,
+    proof: {
+      tcp: each(ALL, 'timeout'),
+      tls: each(ALL, 'skip'),
+      tcpFromPort: [{ service: 'secretsmanager', sourcePort: 40000, expect: 'connected' }],
+      aws: [
+        {
+          what: "subnet A's ACL admits tcp 32768-45000 inbound at rule 100",
+          args: [
+            'describe-network-acls',
+            '--filters',
+            'Name=association.subnet-id,Values={{SUBNET_AGENT_A}}',
+          ],
+          query: 'NetworkAcls[0].Entries[?RuleNumber==`100` && !Egress].[PortRange.From, PortRange.To] | [0]',
+          equals: [32768, 45000],
+        },
+      ],
+    },
+    expect: {
+      exitCode: 1,
+      status: 'fail',
+      targets: each(ALL, {
+        status: 'fail',
+        rootCause: ['NACL_EPHEMERAL_PARTIAL', 'NACL_AGENT_SUBNET_DENIED'],
+      }),
+    },
+  },
+  {
+    name: 'optional-service-missing',
+    description:
+      'the ecs-fargate profile lists secretsmanager as optional and there is no secretsmanager endpoint (the workload never calls it)',
+    aws: { endpoints: { secretsmanager: { create: false } } },
+    agentConfig: { profiles: ['ecs-fargate'] },
+    proof: {
+      dns: { secretsmanager: 'public' },
+      tcp: { secretsmanager: 'unreachable' },
+      tls: { secretsmanager: 'skip' },
+      aws: [
+        {
+          what: 'no secretsmanager endpoint exists',
+          args: ['describe-vpc-endpoints'],
+          query: `length(VpcEndpoints[?ServiceName=='com.amazonaws.us-east-1.secretsmanager'])`,
+          equals: 0,
+        },
+      ],
+    },
+    expect: {
+      exitCode: 0,
+      status: 'warn',
+      targets: { secretsmanager: { status: 'warn', rootCause: 'ENDPOINT_MISSING' } },
     },
   },
   {
