@@ -32,15 +32,16 @@ const EC2_ACTIONS = [
 
 /**
  * What each action feeds: inventory parts (the names of src/aws/inventory.ts) and `context`
- * (where the agent is: its subnet, AZ, groups, found through its own ENI). A part that depends on
- * another's answer is lost with it (no DHCP options without the VPC, no ENIs or service details
- * without the endpoints).
+ * (where the agent is: its subnet, AZ, groups — in the lab found through its own ENI, which
+ * DescribeNetworkInterfaces returns; DescribeSubnets is only a fallback there). A part that
+ * depends on another's answer is lost with it (no DHCP options without the VPC, no ENIs or
+ * service details without the endpoints).
  */
 const ACTION_LOSES: Record<string, string[]> = {
   DescribeVpcs: ['vpc', 'dhcpOptions'],
   DescribeVpcAttribute: ['dnsSupport', 'dnsHostnames'],
   DescribeDhcpOptions: ['dhcpOptions'],
-  DescribeSubnets: ['subnets', 'context'],
+  DescribeSubnets: ['subnets'],
   DescribeRouteTables: ['routeTables'],
   DescribeNetworkAcls: ['networkAcls'],
   DescribeVpcEndpoints: ['endpoints', 'endpointInterfaces', 'services'],
@@ -61,13 +62,17 @@ const ALSO_READ_BY: Record<string, string[]> = {
   DescribePrefixLists: ['DescribeManagedPrefixLists'],
 };
 
-/** The data each cause rests on: naming it says that data was read. */
-const CAUSE_RESTS_ON: Record<string, string[]> = {
+/**
+ * The data each cause rests on: naming it says that data was read. A nested list is data the
+ * cause can read from any one of several parts (an ENI's AZ from its subnet or from the ENI).
+ * Route tables carry their subnet associations and ACLs theirs, so neither needs the subnets.
+ */
+const CAUSE_RESTS_ON: Record<string, Array<string | string[]>> = {
   ENDPOINT_MISSING: ['endpoints'],
   ENDPOINT_NOT_FOUND: ['endpoints'],
   ENDPOINT_NOT_AVAILABLE: ['endpoints'],
   ENDPOINT_PRIVATE_DNS_DISABLED: ['endpoints'],
-  ENDPOINT_NOT_IN_AZ: ['endpoints', 'subnets', 'context'],
+  ENDPOINT_NOT_IN_AZ: ['endpoints', 'context', ['subnets', 'endpointInterfaces']],
   ENDPOINT_NO_DNS_NAME: ['endpoints', 'services'],
   VPC_DNS_SUPPORT_DISABLED: ['dnsSupport'],
   VPC_DNS_HOSTNAMES_DISABLED: ['dnsHostnames'],
@@ -75,25 +80,24 @@ const CAUSE_RESTS_ON: Record<string, string[]> = {
   // "private, but not this endpoint's" and "public where private was due" need the endpoints.
   DNS_RESOLVES_UNEXPECTED_PRIVATE: ['endpoints', 'endpointInterfaces'],
   DNS_RESOLVES_PUBLIC: ['endpoints'],
-  ROUTE_GATEWAY_MISSING: ['routeTables', 'endpoints', 'subnets', 'context'],
-  ROUTE_BLACKHOLE: ['routeTables', 'subnets', 'context'],
-  ROUTE_MORE_SPECIFIC_OVERRIDES: ['routeTables', 'prefixLists', 'subnets', 'context'],
-  ROUTE_NO_PATH: ['routeTables', 'prefixLists', 'subnets', 'context'],
+  ROUTE_GATEWAY_MISSING: ['routeTables', 'endpoints', 'context'],
+  ROUTE_BLACKHOLE: ['routeTables', 'context'],
+  ROUTE_MORE_SPECIFIC_OVERRIDES: ['routeTables', 'prefixLists', 'context'],
+  ROUTE_NO_PATH: ['routeTables', 'prefixLists', 'context'],
   ROUTE_IP_NOT_IN_PREFIX_LIST: ['prefixLists'],
-  ROUTE_IGW_NO_PUBLIC_IP: ['routeTables', 'subnets', 'context'],
-  ROUTE_VIA_NAT: ['routeTables', 'subnets', 'context'],
-  ROUTE_VIA_OTHER_TARGET: ['routeTables', 'subnets', 'context'],
+  ROUTE_IGW_NO_PUBLIC_IP: ['routeTables', 'context'],
+  ROUTE_VIA_NAT: ['routeTables', 'context'],
+  ROUTE_VIA_OTHER_TARGET: ['routeTables', 'context'],
   SG_AGENT_EGRESS_DENIED: ['securityGroups', 'context'],
   SG_ENDPOINT_INGRESS_DENIED: ['securityGroups', 'endpoints', 'context'],
-  NACL_AGENT_SUBNET_DENIED: ['networkAcls', 'subnets', 'context'],
-  NACL_ENDPOINT_SUBNET_DENIED: ['networkAcls', 'subnets', 'endpointInterfaces'],
-  NACL_EPHEMERAL_PARTIAL: ['networkAcls', 'subnets', 'context'],
+  NACL_AGENT_SUBNET_DENIED: ['networkAcls', 'context'],
+  NACL_ENDPOINT_SUBNET_DENIED: ['networkAcls', 'endpointInterfaces'],
+  NACL_EPHEMERAL_PARTIAL: ['networkAcls', 'context'],
   // "The configuration allows this path": every part of the path was read.
   PROBE_CONTRADICTS_CONFIG: [
     'routeTables',
     'securityGroups',
     'networkAcls',
-    'subnets',
     'endpoints',
     'endpointInterfaces',
     'context',
@@ -289,7 +293,7 @@ for (const scenario of selected) {
               );
             continue;
           }
-          const missing = rests.filter((p) => lost.has(p));
+          const missing = rests.filter((p) => (Array.isArray(p) ? p.every((q) => lost.has(q)) : lost.has(p)));
           if (missing.length > 0)
             problems.push(
               `(b) ${where} ${status} ${code}, which rests on ${missing.join(', ')} (lost with ${action})`,
