@@ -14,6 +14,8 @@ import type { RateLimiter } from './rate-limit.js';
 export const MAX_DNS_MESSAGE_BYTES = 16_384;
 const MAX_CNAME_HOPS = 16;
 const MAX_POINTER_JUMPS = 64;
+/** Distinct reasons kept for messages that did not answer a query; the rest are only counted. */
+export const MAX_IGNORED_REASONS = 8;
 const TYPE_A = 1;
 const TYPE_CNAME = 5;
 const CLASS_IN = 1;
@@ -52,6 +54,29 @@ const RCODE_NAMES: Record<number, string> = {
   10: 'NOTZONE',
   16: 'BADVERS',
 };
+
+/**
+ * A label's bytes in DNS presentation form (RFC 1035 §5.1): printable ASCII as is, `.` and `\`
+ * escaped, every other byte as `\DDD`. Names come from whoever answered the query and end up in
+ * messages printed on a terminal: an ESC byte must not reach it as one.
+ */
+function presentLabel(bytes: Uint8Array): string {
+  let out = '';
+  for (const byte of bytes) {
+    if (byte === 0x2e || byte === 0x5c) out += `\\${String.fromCharCode(byte)}`;
+    else if (byte > 0x20 && byte < 0x7f) out += String.fromCharCode(byte);
+    else out += `\\${byte.toString().padStart(3, '0')}`;
+  }
+  return out;
+}
+
+/** A name dns-packet decoded (labels as UTF-8, joined with dots) in presentation form. */
+export function presentName(name: string): string {
+  return name
+    .split('.')
+    .map((label) => presentLabel(Buffer.from(label, 'utf8')))
+    .join('.');
+}
 
 function rcodeName(rcode: number): string {
   return RCODE_NAMES[rcode] ?? `RCODE${rcode}`;
@@ -117,7 +142,7 @@ function readName(buf: Buffer, start: number): NameRead | string {
     if (offset + 1 + len > buf.length) return 'label runs past the end of the message';
     length += len + 1;
     if (length > 255) return 'name longer than 255 bytes';
-    labels.push(buf.toString('latin1', offset + 1, offset + 1 + len));
+    labels.push(presentLabel(buf.subarray(offset + 1, offset + 1 + len)));
     offset += 1 + len;
   }
   return { name: labels.join('.'), next };
@@ -174,7 +199,7 @@ function followChain(answers: Answer[], name: string): { addresses: string[]; fi
   for (const answer of answers) {
     if (answer.type !== 'A' && answer.type !== 'CNAME') continue;
     if ('class' in answer && answer.class !== undefined && answer.class !== 'IN') continue;
-    const key = answer.name.toLowerCase();
+    const key = presentName(answer.name).toLowerCase();
     byName.set(key, [...(byName.get(key) ?? []), answer]);
   }
   const seen = new Set<string>();
@@ -194,7 +219,7 @@ function followChain(answers: Answer[], name: string): { addresses: string[]; fi
     const alias = records.find((r): r is StringAnswer => r.type === 'CNAME');
     if (!alias) return { addresses: [], finalName: current };
     if (typeof alias.data !== 'string') return `CNAME for ${current} has no target`;
-    current = alias.data.toLowerCase().replace(/\.$/, '');
+    current = presentName(alias.data.replace(/\.$/, '')).toLowerCase();
   }
   return `CNAME chain longer than ${MAX_CNAME_HOPS}`;
 }
@@ -305,7 +330,20 @@ interface Exchange {
   query: DnsQuery;
   bytes: Buffer;
   signal: AbortSignal;
-  ignored: string[];
+  ignored: Ignored;
+}
+
+/** Messages that did not answer the query: all counted, a few distinct reasons kept (a flood is bounded). */
+export interface Ignored {
+  count: number;
+  reasons: string[];
+}
+
+export function noteIgnored(ignored: Ignored, reason: string): void {
+  ignored.count += 1;
+  if (ignored.reasons.length < MAX_IGNORED_REASONS && !ignored.reasons.includes(reason)) {
+    ignored.reasons.push(reason);
+  }
 }
 
 function failed(err: unknown, transport: 'udp' | 'tcp', what: string): Final {
@@ -340,7 +378,7 @@ function exchangeUdp(ex: Exchange): Promise<Final | 'truncated' | undefined> {
     socket.on('error', (err) => finish(failed(err, 'udp', 'UDP')));
     socket.on('message', (message) => {
       const verdict = interpretReply(message, ex.query, 'udp');
-      if (verdict.action === 'ignore') ex.ignored.push(verdict.reason);
+      if (verdict.action === 'ignore') noteIgnored(ex.ignored, verdict.reason);
       else if (verdict.action === 'retry-tcp') finish('truncated');
       else finish({ ...verdict, transport: 'udp' });
     });
@@ -394,7 +432,7 @@ function exchangeTcp(ex: Exchange): Promise<Final | undefined> {
         const message = buffered.subarray(2, 2 + length);
         buffered = buffered.subarray(2 + length);
         const verdict = interpretReply(message, ex.query, 'tcp');
-        if (verdict.action === 'ignore') ex.ignored.push(`tcp: ${verdict.reason}`);
+        if (verdict.action === 'ignore') noteIgnored(ex.ignored, `tcp: ${verdict.reason}`);
         else if (verdict.action === 'final') finish({ ...verdict, transport: 'tcp' });
       }
     });
@@ -413,10 +451,10 @@ function exchangeTcp(ex: Exchange): Promise<Final | undefined> {
   });
 }
 
-function describeIgnored(ignored: string[]): string {
-  if (ignored.length === 0) return '';
-  const reasons = [...new Set(ignored)].slice(0, 3).join('; ');
-  return `; ignored ${ignored.length} message(s) that did not answer this query (${reasons})`;
+function describeIgnored(ignored: Ignored): string {
+  if (ignored.count === 0) return '';
+  const reasons = ignored.reasons.slice(0, 3).join('; ');
+  return `; ignored ${ignored.count} message(s) that did not answer this query (${reasons})`;
 }
 
 /**
@@ -469,7 +507,7 @@ export async function queryA(
     query,
     bytes: encodeQuery(query),
     signal: deadline.signal,
-    ignored: [],
+    ignored: { count: 0, reasons: [] },
   };
   try {
     let transport: 'udp' | 'tcp' = 'udp';
