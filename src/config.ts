@@ -1,6 +1,6 @@
 // The configuration file (YAML or JSON) and the VPCE_DOCTOR_* environment, validated once at
 // the edge against one schema, unknown fields rejected with a message naming the field.
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
@@ -14,16 +14,22 @@ const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 const Ipv4 = Type.String({ pattern: `^(${OCTET}\\.){3}${OCTET}$`, description: 'an IPv4 address' });
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 const Millis = Type.Integer({ minimum: 50, maximum: 600_000 });
+/** A short name (ecr.dkr, s3-interface), a service name or an endpoint service name: what ?service= takes. */
+const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
+/** A configuration is a few KiB; a file far larger is a mistake (a log, a dump) or an attack on the parser. */
+export const MAX_CONFIG_BYTES = 256 * 1024;
 
 const ServiceSchema = Type.Object(
   {
     name: Type.String({
       minLength: 1,
+      maxLength: 255,
+      pattern: NAME_PATTERN,
       description:
         'short name (secretsmanager, ecr.dkr), service name (com.amazonaws.REGION.X) or endpoint service name',
     }),
     hostname: Type.Optional(
-      Type.String({ minLength: 1, pattern: '^[A-Za-z0-9*]([A-Za-z0-9.*-]*[A-Za-z0-9])?$' }),
+      Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9*]([A-Za-z0-9.*-]*[A-Za-z0-9])?$' }),
     ),
     ports: Type.Optional(Type.Array(Port, { minItems: 1, maxItems: 16 })),
     tls: Type.Optional(Type.Boolean()),
@@ -34,7 +40,7 @@ const ServiceSchema = Type.Object(
 
 const ConfigSchema = Type.Object(
   {
-    profiles: Type.Optional(Type.Array(Type.String(), { maxItems: 16 })),
+    profiles: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z0-9-]{1,32}$' }), { maxItems: 16 })),
     services: Type.Optional(Type.Array(ServiceSchema, { maxItems: 500 })),
     discover: Type.Optional(Type.Boolean({ description: 'check every endpoint of the VPC (default true)' })),
     timeouts: Type.Optional(
@@ -53,12 +59,19 @@ const ConfigSchema = Type.Object(
     context: Type.Optional(
       Type.Object(
         {
-          region: Type.Optional(Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' })),
-          vpcId: Type.Optional(Type.String({ pattern: '^vpc-[0-9a-f]+$' })),
-          subnetId: Type.Optional(Type.String({ pattern: '^subnet-[0-9a-f]+$' })),
-          availabilityZone: Type.Optional(Type.String({ minLength: 1 })),
+          region: Type.Optional(Type.String({ maxLength: 32, pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' })),
+          vpcId: Type.Optional(Type.String({ maxLength: 32, pattern: '^vpc-[0-9a-f]+$' })),
+          subnetId: Type.Optional(Type.String({ maxLength: 32, pattern: '^subnet-[0-9a-f]+$' })),
+          availabilityZone: Type.Optional(
+            Type.String({
+              pattern: '^[a-z0-9-]{1,32}$',
+              description: 'an AZ name (us-east-1a) or id (use1-az1)',
+            }),
+          ),
           privateIp: Type.Optional(Ipv4),
-          securityGroupIds: Type.Optional(Type.Array(Type.String({ pattern: '^sg-[0-9a-f]+$' }))),
+          securityGroupIds: Type.Optional(
+            Type.Array(Type.String({ maxLength: 32, pattern: '^sg-[0-9a-f]+$' }), { maxItems: 16 }),
+          ),
           clientKind: Type.Optional(
             Type.Union(
               CLIENT_KINDS.map((kind) => Type.Literal(kind)),
@@ -140,12 +153,37 @@ function describeError(message: string, schema: unknown): string {
   return description && !message.includes(description) ? `${message} (${description})` : message;
 }
 
+/** The file's text, refused past `limit` bytes without reading more (a FIFO or /dev/zero included). */
+async function readCapped(path: string, limit: number): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(limit + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    if (length > limit) {
+      const { size } = await handle.stat();
+      const actual = size > limit ? `${Math.ceil(size / 1024)} KiB` : `more than ${limit / 1024} KiB`;
+      throw new ConfigError(
+        `${path}: the configuration file is ${actual}; at most ${limit / 1024} KiB is read (a configuration needs a few KiB)`,
+      );
+    }
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Reads a YAML or JSON file (JSON is YAML). */
 export async function loadConfigFile(path: string): Promise<Config> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readCapped(path, MAX_CONFIG_BYTES);
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new ConfigError(`${path}: cannot read the configuration file (${code ?? String(error)})`);
   }
