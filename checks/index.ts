@@ -3,9 +3,11 @@
 import type { Check, CheckName } from '../src/model.js';
 import { checkDns } from './dns.js';
 import { checkEndpoint } from './endpoint.js';
+import { checkHttp } from './http.js';
 import { checkNacl } from './nacl.js';
 import { checkProfiles } from './profiles.js';
 import { checkRoutes } from './routes.js';
+import { checkSdkNames } from './sdk-names.js';
 import { checkSecurityGroups } from './security-groups.js';
 import { checkTcp } from './tcp.js';
 import { checkTls } from './tls.js';
@@ -16,6 +18,8 @@ export const CHECKS: Partial<Record<CheckName, Check>> = {
   dns: checkDns,
   tcp: checkTcp,
   tls: checkTls,
+  http: checkHttp,
+  sdk: checkSdkNames,
   route: checkRoutes,
   sg: checkSecurityGroups,
   nacl: checkNacl,

@@ -85,6 +85,25 @@ const ConfigSchema = Type.Object(
     resolvers: Type.Optional(Type.Array(Ipv4, { maxItems: 8 })),
     inventoryTtlSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400 })),
     dnsQueriesPerSecond: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+    canary: Type.Optional(
+      Type.Object(
+        {
+          l7: Type.Optional(
+            Type.Boolean({
+              description:
+                'one unsigned HTTPS request per AWS service through an endpoint ENI (default true)',
+            }),
+          ),
+          signed: Type.Optional(
+            Type.Boolean({
+              description:
+                "one signed sts:GetCallerIdentity with the agent's own role through the regional STS endpoint (default false)",
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -110,6 +129,8 @@ export interface Config {
   resolvers: string[];
   inventoryTtlMs: number;
   dnsQueriesPerSecond: number;
+  /** The L7 canary (default on) and the signed STS call (default off). */
+  canary?: { l7: boolean; signed: boolean };
   /** Where the configuration came from, for the report. */
   source?: string;
 }
@@ -144,6 +165,7 @@ export function validateConfig(document: unknown, source = 'config'): Config {
     resolvers: file.resolvers ?? [],
     inventoryTtlMs: (file.inventoryTtlSeconds ?? 60) * 1000,
     dnsQueriesPerSecond: file.dnsQueriesPerSecond ?? 100,
+    canary: { l7: file.canary?.l7 ?? true, signed: file.canary?.signed ?? false },
     source,
   };
 }

@@ -21,6 +21,8 @@ export type CheckName =
   | 'dns'
   | 'tcp'
   | 'tls'
+  | 'http'
+  | 'sdk'
   | 'route'
   | 'sg'
   | 'nacl'
@@ -223,11 +225,50 @@ export interface TlsObservation {
   durationMs: number;
 }
 
+/** How an HTTPS request through an endpoint ENI ended (src/net/https-canary.ts). */
+export type HttpOutcome = 'response' | 'timeout' | 'reset' | 'error';
+
+/** One unsigned HTTPS request to the service's API at one address: the L7 canary. */
+export interface HttpObservation {
+  address: string;
+  port: number;
+  hostname: string;
+  method: 'GET' | 'POST';
+  path: string;
+  outcome: HttpOutcome;
+  status?: number;
+  /** The response headers the classifier reads (lower-case names). */
+  headers: Record<string, string>;
+  /** The first bytes of the body (at most the probe's read limit), as latin1 text. */
+  body: string;
+  /** Bytes received before the read stopped; `truncated` when the limit cut the body. */
+  bodyBytes: number;
+  truncated: boolean;
+  errorCode?: string;
+  detail?: string;
+  durationMs: number;
+}
+
+/** A name an SDK may call instead of the target's hostname (global STS, dual-stack, FIPS). */
+export interface SdkNameObservation {
+  kind: 'sts-global' | 'dualstack' | 'fips';
+  hostname: string;
+  /** Whether a VPC endpoint's private DNS could serve this name at all. */
+  endpointServes: boolean;
+  dns: DnsObservation;
+}
+
 /** Everything the probes saw for one target. */
 export interface TargetObservations {
   dns: DnsObservation[];
   tcp: TcpObservation[];
   tls: TlsObservation[];
+  /** The L7 canary's requests; absent when it did not run (see `httpSkipped`). */
+  http?: HttpObservation[];
+  /** Why the canary did not run for a target it applies to. */
+  httpSkipped?: string;
+  /** The SDK name variants resolved for this target (checks/sdk-names.ts). */
+  sdkNames?: SdkNameObservation[];
 }
 
 export interface CheckInput {

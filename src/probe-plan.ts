@@ -2,6 +2,7 @@
 // addresses the workload would use, then TLS where TCP connected. The only module of the
 // runner that touches the network, through the probe functions it is handed.
 
+import { canaryRequest } from './eval/l7-canary.js';
 import {
   amazonResolverAddresses,
   interfaceAddresses,
@@ -11,15 +12,19 @@ import {
 import type {
   AgentContext,
   DnsObservation,
+  HttpObservation,
   Inventory,
   Resolver,
+  SdkNameObservation,
   Target,
   TargetObservations,
   TcpObservation,
   TlsObservation,
 } from './model.js';
+import type { CanaryRequest } from './net/https-canary.js';
 import { ipInCidr, isLinkLocalIpv4, isLoopbackIpv4 } from './net/ip.js';
-import { followAnswer } from './targets.js';
+import { sdkNameVariants, servedPrivateNames } from './sdk-names.js';
+import { followAnswer, isEndpointService } from './targets.js';
 
 export interface Probes {
   queryA(
@@ -38,6 +43,20 @@ export interface Probes {
     servername: string,
     options: { timeoutMs: number; signal?: AbortSignal },
   ): Promise<TlsObservation>;
+  /** The L7 canary (src/net/https-canary.ts); without it the canary does not run. */
+  probeHttps?(
+    address: string,
+    port: number,
+    hostname: string,
+    request: CanaryRequest,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<HttpObservation>;
+}
+
+/** What observeTarget runs beyond DNS, TCP and TLS (configuration `canary`). */
+export interface ObserveOptions {
+  /** The L7 canary through the first ENI that passed TLS (default true). */
+  canary?: boolean;
 }
 
 export interface ProbeTimeouts {
@@ -126,6 +145,7 @@ export async function observeTarget(
   timeouts: ProbeTimeouts,
   signal: AbortSignal,
   sockets: Pool,
+  options: ObserveOptions = {},
 ): Promise<ObservedTarget> {
   // No DNS name known (an endpoint service without private DNS or DNS entries): only the ENIs
   // can be probed, and TLS has no name to send.
@@ -138,6 +158,8 @@ export async function observeTarget(
       )
     : [];
   const target = followAnswer(planned, workloadAddresses(dns), inventory);
+  // The SDK's other names go out beside TCP and TLS, through the same rate-limited resolver.
+  const sdkNames = named ? resolveSdkNames(target, context, inventory, probes, timeouts, signal) : undefined;
   const addresses = probeAddresses(target, inventory, dns, context.resolvers);
   const pairs = addresses.flatMap((address) => target.ports.map((port) => ({ address, port })));
   const tcp = await Promise.all(
@@ -156,5 +178,67 @@ export async function observeTarget(
       ),
     );
   }
-  return { target, observations: { dns, tcp, tls } };
+  const observations: TargetObservations = { dns, tcp, tls };
+  if (named)
+    Object.assign(observations, await runCanary(target, tls, probes, timeouts, signal, sockets, options));
+  const variants = await sdkNames;
+  if (variants && variants.length > 0) observations.sdkNames = variants;
+  return { target, observations };
+}
+
+/** An AWS service reached through an interface endpoint's ENIs: where the canary proves who answers. */
+function isCanaryTarget(target: Target): boolean {
+  return (
+    target.tls &&
+    target.endpointType === 'Interface' &&
+    target.service.startsWith('com.amazonaws.') &&
+    !isEndpointService(target.service)
+  );
+}
+
+/**
+ * One unsigned request through the first ENI whose TLS handshake passed: one per target, so a
+ * report adds at most one connection per endpoint. Nothing when TLS failed (that is the finding).
+ */
+async function runCanary(
+  target: Target,
+  tls: TlsObservation[],
+  probes: Probes,
+  timeouts: ProbeTimeouts,
+  signal: AbortSignal,
+  sockets: Pool,
+  options: ObserveOptions,
+): Promise<Pick<TargetObservations, 'http' | 'httpSkipped'>> {
+  if (!isCanaryTarget(target)) return {};
+  const first = tls.find((o) => o.outcome === 'ok');
+  if (!first) return {};
+  if (options.canary === false)
+    return { httpSkipped: 'switched off in the configuration (canary.l7: false)' };
+  if (!probes.probeHttps) return {};
+  const probeHttps = probes.probeHttps.bind(probes);
+  const { protocol: _protocol, ...request } = canaryRequest(target.shortName);
+  const observation = await sockets(() =>
+    probeHttps(first.address, first.port, target.hostname, request, { timeoutMs: timeouts.tlsMs, signal }),
+  );
+  return { http: [observation] };
+}
+
+/** The SDK name variants of a target (src/sdk-names.ts), each asked once of the workload's resolver. */
+async function resolveSdkNames(
+  target: Target,
+  context: AgentContext,
+  inventory: Inventory,
+  probes: Probes,
+  timeouts: ProbeTimeouts,
+  signal: AbortSignal,
+): Promise<SdkNameObservation[]> {
+  const names = sdkNameVariants(target, context.region, servedPrivateNames(inventory, target));
+  const resolver = workloadResolvers(context.resolvers)[0];
+  if (names.length === 0 || !resolver) return [];
+  return Promise.all(
+    names.map(async (name) => ({
+      ...name,
+      dns: await probes.queryA(resolver, name.hostname, { timeoutMs: timeouts.dnsMs, signal }),
+    })),
+  );
 }

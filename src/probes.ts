@@ -1,6 +1,7 @@
 // The real probes, wired once: every DNS query of the agent shares one rate limiter.
 
 import { queryA } from './net/dns.js';
+import { probeHttps } from './net/https-canary.js';
 import { RateLimiter } from './net/rate-limit.js';
 import { probeTcp } from './net/tcp.js';
 import { probeTls } from './net/tls.js';
@@ -29,5 +30,6 @@ export function createProbes(options: ProbeOptions = {}): Probes {
       queryA(resolver, hostname, { ...o, limiter, ...(options.dnsPort ? { port: options.dnsPort } : {}) }),
     probeTcp: (address, port, o) => probeTcp(address, port, o),
     probeTls: (address, port, servername, o) => probeTls(address, port, servername, o),
+    probeHttps: (address, port, hostname, request, o) => probeHttps(address, port, hostname, request, o),
   };
 }

@@ -196,7 +196,9 @@ export function createRunner(deps: RunnerDeps): Runner {
     const observed = await phases.time('probes', () =>
       Promise.all(
         targets.map((target) =>
-          observeTarget(target, context, inventory, deps.probes, config.timeouts, signal, sockets),
+          observeTarget(target, context, inventory, deps.probes, config.timeouts, signal, sockets, {
+            canary: config.canary?.l7 ?? true,
+          }),
         ),
       ),
     );

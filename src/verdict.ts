@@ -41,6 +41,9 @@ const PROBE_CAUSES = [
   'TLS_UNTRUSTED',
   'TLS_HANDSHAKE_FAILED',
   'TLS_TIMEOUT',
+  // The L7 canary: TLS passed, but what answers behind the ENI is not AWS (or nothing answers).
+  'L7_NOT_AWS',
+  'L7_NO_RESPONSE',
 ];
 
 /** Probe failures that a security group, ACL or route would explain if one denied the path. */
@@ -99,7 +102,10 @@ function isConfigFinding(finding: Finding): boolean {
 
 function isProbeFinding(finding: Finding): boolean {
   return (
-    (finding.check === 'dns' || finding.check === 'tcp' || finding.check === 'tls') &&
+    (finding.check === 'dns' ||
+      finding.check === 'tcp' ||
+      finding.check === 'tls' ||
+      finding.check === 'http') &&
     !isConfigFinding(finding)
   );
 }

@@ -28,8 +28,11 @@ function open(listener: TlsListener): Promise<void> {
       socket.setTimeout(5000, () => socket.destroy());
       socket.on('error', () => socket.destroy());
       socket.once('data', () => {
+        // An unsigned request answered as AWS's front end does (the agent's L7 canary reads it).
+        const body =
+          '{"__type":"com.amazon.coral.service#MissingAuthenticationTokenException","message":"Missing Authentication Token"}';
         socket.end(
-          'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 15\r\nconnection: close\r\n\r\nvpce-doctor lab',
+          `HTTP/1.1 400 Bad Request\r\nx-amzn-RequestId: 00000000-0000-4000-8000-00000000c0de\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
         );
       });
     },

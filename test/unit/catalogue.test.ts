@@ -6,7 +6,7 @@ import { explain, loadCatalogue } from '../../src/catalogue.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const PREFIXES =
-  'CONTEXT|AWS|VPC|DHCP|ENDPOINT|DNS|TCP|TLS|ROUTE|SG|NACL|PROFILE|PROBE|CONFIG|FLOWLOG|REPORT|LOGS';
+  'CONTEXT|AWS|VPC|DHCP|ENDPOINT|DNS|TCP|TLS|ROUTE|SG|NACL|PROFILE|PROBE|CONFIG|FLOWLOG|REPORT|LOGS|L7|STS|SDK';
 // A finding code in source: a quoted UPPER_SNAKE literal with one of the catalogue's prefixes.
 const CODE_LITERAL = new RegExp(`['"\`]((?:${PREFIXES})_[A-Z0-9_]+)['"\`]`, 'g');
 
@@ -69,7 +69,7 @@ describe('the findings catalogue (docs/findings.md)', () => {
       );
       assert.match(
         entry.check,
-        /^(context|dns|tcp|tls|route|sg|nacl|endpoint|profile|flowlog|verdict)$/,
+        /^(context|dns|tcp|tls|http|sdk|route|sg|nacl|endpoint|policy|profile|flowlog|verdict)$/,
         entry.code,
       );
       if (!/^(pass|info)$/.test(entry.status)) assert.match(entry.text, /\*\*Fix:\*\*/, entry.code);
