@@ -19,8 +19,11 @@ import { table } from './stats.js';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RESULTS = join(ROOT, 'bench', 'SERVE-RESULTS.md');
 const NS = 'vdl-agent-a';
-/** The agent's own address in the lab (vdl-agent-a); wrk and curl run in that namespace too. */
-const BASE = 'http://10.0.1.10:8080';
+/**
+ * wrk and curl run in the agent's namespace (vdl-agent-a) and reach it on loopback: with no token
+ * the report routes answer loopback clients only (src/app.ts).
+ */
+const BASE = 'http://127.0.0.1:8080';
 const THREADS = 2;
 const CONNECTIONS = [50, 200];
 const ROUTES = ['/report.json', '/metrics'];

@@ -1,7 +1,13 @@
 // The HTTP API of `vpce-doctor serve`, built once from the runner; it never listens (server.ts
 // does). Nothing a request says reaches the runner except `fresh`: names in `?service=` only
 // narrow the rendered report to targets the run already has (no SSRF).
+//
+// Closed unless opened: the health routes are open (load balancers, container health checks);
+// every other route needs the bearer token when one is set, and without a token answers only
+// clients on loopback — the task's own containers, which share its network namespace.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -31,7 +37,10 @@ export type UnhealthyOn = 'fail' | 'warn';
 export interface AppOptions {
   runner: ReportSource;
   version: string;
-  /** When set, `Authorization: Bearer <token>` is required on all but the health routes. */
+  /**
+   * When set, `Authorization: Bearer <token>` is required on all but the health routes. When not,
+   * those routes answer loopback clients only (403 to others).
+   */
   token?: string;
   unhealthyOn?: UnhealthyOn;
   /** /health judges only targets a profile or the configuration marks required. */
@@ -44,6 +53,8 @@ export interface AppOptions {
   /** Whole-request deadline (default 30 s) and idle-socket deadline (default 10 s). */
   requestTimeoutMs?: number;
   connectionTimeoutMs?: number;
+  /** Sockets held at once (default 1,024); past it, new connections are closed at accept. */
+  maxConnections?: number;
   clock?: () => number;
 }
 
@@ -53,8 +64,18 @@ export const OPEN_ROUTES = new Set(['/healthz', '/readyz', '/health']);
 export const REQUEST_TIMEOUT_MS = 30_000;
 export const CONNECTION_TIMEOUT_MS = 10_000;
 export const BODY_LIMIT_BYTES = 1024;
+export const MAX_HEADER_BYTES = 16 * 1024;
+/**
+ * A sidecar serves a health check, a scraper and an engineer with curl. 1,024 leaves room for a
+ * load test and bounds what slow clients can hold: 15,000 of them took 83 MB, 1,024 hold about 6.
+ */
+export const MAX_CONNECTIONS = 1024;
+/** The longest path parameter: finding codes are at most 64 characters. */
+export const MAX_PARAM_LENGTH = 64;
+/** On close, requests in flight get this long before every connection is cut (half-sent ones too). */
+export const CLOSE_GRACE_MS = 500;
 
-const SERVICE_LIST = '^[A-Za-z0-9][A-Za-z0-9.,-]{0,255}$';
+const SERVICE_LIST = '^[A-Za-z0-9][A-Za-z0-9._,-]{0,255}$';
 const reportQuery = {
   type: 'object',
   additionalProperties: false,
@@ -104,13 +125,49 @@ export function buildApp(options: AppOptions): FastifyInstance {
     connectionTimeout: options.connectionTimeoutMs ?? CONNECTION_TIMEOUT_MS,
     // Node enforces requestTimeout only when it sweeps connections (every 30 s by default):
     // sweep often so a client that never finishes its request is cut near the deadline.
-    http: { connectionsCheckingInterval: 1_000, maxHeaderSize: 16 * 1024 },
+    http: { connectionsCheckingInterval: 1_000, maxHeaderSize: MAX_HEADER_BYTES },
     keepAliveTimeout: 5_000,
     bodyLimit: BODY_LIMIT_BYTES,
     return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     schemaErrorFormatter: (errors, dataVar) => new Error(describeSchemaError(errors[0], dataVar)),
+    // The router's own errors, in the one-line shape of every other error.
+    frameworkErrors: (error, _request, reply) => {
+      const code = (error as { code?: string }).code;
+      if (code === 'FST_ERR_MAX_PARAM_LENGTH') {
+        return sendError(reply, 414, `a path parameter is longer than ${MAX_PARAM_LENGTH} characters`);
+      }
+      if (code === 'FST_ERR_BAD_URL') return sendError(reply, 400, 'the path is not valid percent-encoding');
+      return sendError(reply, 400, 'bad request');
+    },
+    // What Node's parser rejects before any route: written on the socket, in the same shape.
+    clientErrorHandler: (error: Error & { code?: string }, socket: Socket) => {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      const [status, message] =
+        error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'the request was not complete before the request deadline']
+          : error.code === 'HPE_HEADER_OVERFLOW'
+            ? [431, `request headers larger than ${MAX_HEADER_BYTES / 1024} KiB`]
+            : [400, 'malformed HTTP request'];
+      const body = errorBody(message);
+      if (socket.writable) {
+        socket.write(
+          `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${CONTENT_TYPES.json}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      }
+      socket.destroy();
+    },
   }) as unknown as FastifyInstance;
+  app.server.maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
+  // server.close() waits for every connection; one holding a half-sent request would hold the
+  // shutdown until the request deadline. Requests in flight get a short grace, then all go.
+  app.addHook('preClose', (done) => {
+    const cut = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
+    cut.unref();
+    app.server.once('close', () => clearTimeout(cut));
+    done();
+  });
 
   const keeper = createReportKeeper({
     runner: options.runner,
@@ -141,20 +198,26 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.decorate('metrics', metrics);
   const rendered = new WeakMap<Report, Partial<Record<Format, Buffer>>>();
 
-  if (options.token) {
-    const expected = digest(options.token);
-    app.addHook('onRequest', async (request, reply) => {
-      if (OPEN_ROUTES.has(request.routeOptions.url ?? '')) return;
-      const header = request.headers.authorization ?? '';
-      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-      if (match && timingSafeEqual(digest(match[1]!), expected)) return;
-      reply.header(
-        'WWW-Authenticate',
-        header ? 'Bearer realm="vpce-doctor", error="invalid_token"' : 'Bearer realm="vpce-doctor"',
+  const expected = options.token ? digest(options.token) : undefined;
+  app.addHook('onRequest', async (request, reply) => {
+    if (OPEN_ROUTES.has(request.routeOptions.url ?? '')) return;
+    if (!expected) {
+      if (isLoopback(request.socket.remoteAddress)) return;
+      return sendError(
+        reply,
+        403,
+        'this route answers loopback clients only while no token is set: set VPCE_DOCTOR_TOKEN to open it to the network',
       );
-      return sendError(reply, 401, header ? 'wrong bearer token' : 'missing bearer token');
-    });
-  }
+    }
+    const header = request.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (match && timingSafeEqual(digest(match[1]!), expected)) return;
+    reply.header(
+      'WWW-Authenticate',
+      header ? 'Bearer realm="vpce-doctor", error="invalid_token"' : 'Bearer realm="vpce-doctor"',
+    );
+    return sendError(reply, 401, header ? 'wrong bearer token' : 'missing bearer token');
+  });
   app.addHook('onResponse', async (request, reply) => {
     request.log.debug(
       { method: request.method, url: request.url, statusCode: reply.statusCode, ms: reply.elapsedTime },
@@ -297,12 +360,21 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
-function sendError(reply: FastifyReply, status: number, message: string): FastifyReply {
+/** Loopback, as the socket sees it: 127.0.0.0/8, ::1, and 127.x mapped into IPv6. */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4.startsWith('127.') || address === '::1';
+}
+
+/** Every error body: one line of JSON, `{"error":"…"}`. */
+function errorBody(message: string): string {
   const line = message.replace(/\s+/g, ' ').trim().slice(0, 300);
-  return reply
-    .code(status)
-    .type(CONTENT_TYPES.json)
-    .send(`${JSON.stringify({ error: line })}\n`);
+  return `${JSON.stringify({ error: line })}\n`;
+}
+
+function sendError(reply: FastifyReply, status: number, message: string): FastifyReply {
+  return reply.code(status).type(CONTENT_TYPES.json).send(errorBody(message));
 }
 
 function setAgeHeaders(reply: FastifyReply, latest: Latest, now: number): void {

@@ -2,7 +2,7 @@
 // and the signals to the app of app.ts; ECS stops sidecars with SIGTERM, so that path is short.
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import pino, { type Logger } from 'pino';
-import { buildApp, type UnhealthyOn } from './app.js';
+import { buildApp, MAX_CONNECTIONS, type UnhealthyOn } from './app.js';
 import { createEc2ClientFactory } from './aws/ec2-client.js';
 import { type Config, ConfigError } from './config.js';
 import { flowLogEvidenceFor, withEmf } from './evidence.js';
@@ -20,12 +20,31 @@ export interface ServeSettings {
   unhealthyOn: UnhealthyOn;
   healthRequiredOnly: boolean;
   token?: string;
+  maxConnections: number;
   logLevel: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 /** After SIGTERM: what ECS waits (stopTimeout) is 30 s by default; we are done well before. */
 const SHUTDOWN_DEADLINE_MS = 5_000;
+/** A bearer token shorter than this can be guessed; 32 hex characters are 128 bits. */
+export const MIN_TOKEN_LENGTH = 32;
+const MAX_TOKEN_LENGTH = 4096;
+
+/**
+ * Why a token can never work, or is too weak, or undefined when it is fine. The header parser
+ * takes one run of visible ASCII after `Bearer `: whitespace (a secret saved with its trailing
+ * newline) or other characters would never match, so the API would stay closed without saying why.
+ */
+export function tokenProblem(token: string): string | undefined {
+  if (/\s/.test(token))
+    return 'contains whitespace (a trailing newline from the secret?), which no Authorization header can carry';
+  if (!/^[\x21-\x7e]+$/.test(token)) return 'contains characters other than visible ASCII';
+  if (token.length < MIN_TOKEN_LENGTH)
+    return `is ${token.length} characters long; at least ${MIN_TOKEN_LENGTH} are required`;
+  if (token.length > MAX_TOKEN_LENGTH) return `is longer than ${MAX_TOKEN_LENGTH} characters`;
+  return undefined;
+}
 
 function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -67,6 +86,18 @@ export function readServeSettings(
   const host = flags.host ?? (env['VPCE_DOCTOR_HOST'] || '0.0.0.0');
   if (host === '') throw new ConfigError('--host: empty');
   const token = env['VPCE_DOCTOR_TOKEN'];
+  if (token) {
+    const problem = tokenProblem(token);
+    if (problem) {
+      throw new ConfigError(
+        `VPCE_DOCTOR_TOKEN ${problem}: use ${MIN_TOKEN_LENGTH} or more visible ASCII characters, e.g. from openssl rand -hex 32`,
+      );
+    }
+  }
+  const maxConnections = env['VPCE_DOCTOR_MAX_CONNECTIONS'] || String(MAX_CONNECTIONS);
+  if (!/^\d+$/.test(maxConnections) || Number(maxConnections) < 16 || Number(maxConnections) > 65_535) {
+    throw new ConfigError(`VPCE_DOCTOR_MAX_CONNECTIONS: '${maxConnections}' is not a number in 16..65535`);
+  }
   return {
     host,
     port:
@@ -80,6 +111,7 @@ export function readServeSettings(
     unhealthyOn,
     healthRequiredOnly: requiredOnly === '1' || requiredOnly === 'true',
     ...(token ? { token } : {}),
+    maxConnections: Number(maxConnections),
     logLevel,
   };
 }
@@ -111,8 +143,12 @@ export function createLogger(level: string, stream: NodeJS.WriteStream = process
   );
 }
 
-/** Counts every EC2 call by action once it settles (after the SDK's retries). */
-function countCalls(client: EC2Client, metrics: Metrics): void {
+/**
+ * Counts every EC2 call by action once it settles (after the SDK's retries). A failed call's
+ * full error text (role ARN, encoded authorization message) is logged at debug: the report
+ * holds it redacted (src/aws/errors.ts), an operator with the logs can still decode it.
+ */
+function countCalls(client: EC2Client, metrics: Metrics, logger: Logger): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const action = String(context.commandName ?? 'unknown').replace(/Command$/, '');
@@ -124,6 +160,7 @@ function countCalls(client: EC2Client, metrics: Metrics): void {
         const { name, code } = (error ?? {}) as { name?: string; code?: string };
         // Service errors carry their AWS code as the name; network errors only an errno code.
         metrics.observeEc2Call(action, name && name !== 'Error' ? name : (code ?? 'Error'));
+        logger.debug({ action: `ec2:${action}`, err: error }, 'EC2 call failed');
         throw error;
       }
     },
@@ -167,7 +204,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     ec2For: (region) => {
       const client = ec2Factory(region);
       if (!clients.has(client)) {
-        countCalls(client, metrics);
+        countCalls(client, metrics, logger);
         clients.add(client);
       }
       return client;
@@ -188,6 +225,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     freshMinIntervalMs: settings.freshMinIntervalMs,
     unhealthyOn: settings.unhealthyOn,
     healthRequiredOnly: settings.healthRequiredOnly,
+    maxConnections: settings.maxConnections,
     ...(settings.token ? { token: settings.token } : {}),
   });
 
@@ -204,7 +242,8 @@ export async function serve(options: ServeOptions): Promise<number> {
       host: settings.host,
       port: settings.port,
       intervalSeconds: settings.intervalMs / 1000,
-      token: settings.token ? 'required' : 'off',
+      access: settings.token ? 'token' : 'loopback clients only (no token)',
+      maxConnections: settings.maxConnections,
       unhealthyOn: settings.unhealthyOn,
       healthRequiredOnly: settings.healthRequiredOnly,
     },

@@ -15,7 +15,8 @@ import { waitFor } from '../support/wait.js';
 const run = promisify(execFile);
 const NS = 'vdl-agent-a';
 const BASE = 'http://10.0.1.10:8080';
-const TOKEN = 'e2e-serve-token';
+/** At least 32 characters: serve refuses a shorter token at start. */
+const TOKEN = 'e2e-serve-token-0123456789abcdef0123';
 const AUTH = ['-H', `Authorization: Bearer ${TOKEN}`];
 
 const schema = JSON.parse(readFileSync(new URL('../../docs/report.schema.json', import.meta.url), 'utf8'));

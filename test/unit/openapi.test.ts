@@ -81,12 +81,13 @@ describe('docs/openapi.json', () => {
     }
   });
 
-  it('marks exactly the health routes as open and documents 401 on every other one', () => {
+  it('marks exactly the health routes as open and documents 401 and 403 on every other one', () => {
     for (const [path, ops] of Object.entries(doc.paths)) {
       const op = ops['get']!;
       const open = ['/healthz', '/readyz', '/health'].includes(path);
       assert.equal(Array.isArray(op.security) && op.security.length === 0, open, path);
       assert.equal('401' in op.responses, !open, path);
+      assert.equal('403' in op.responses, !open, `${path}: 403 for a client off loopback without a token`);
     }
   });
 });
