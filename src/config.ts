@@ -19,6 +19,30 @@ const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
 /** A configuration is a few KiB; a file far larger is a mistake (a log, a dump) or an attack on the parser. */
 export const MAX_CONFIG_BYTES = 256 * 1024;
 
+/** One call through an endpoint, for its endpoint policy (checks/endpoint-policy.ts). */
+const ActionSchema = Type.Object(
+  {
+    action: Type.String({
+      pattern: '^[a-z0-9-]+:[A-Za-z0-9*?]+$',
+      maxLength: 128,
+      description: 'an IAM action, e.g. s3:GetObject',
+    }),
+    resource: Type.String({
+      pattern: '^(\\*|arn:[a-z-]+:[a-z0-9-]*:[a-z0-9-*?]*:(\\d{12}|\\*)?:\\S+)$',
+      maxLength: 1024,
+      description: '* (an action without a resource) or an ARN, e.g. arn:aws:s3:::my-bucket/*',
+    }),
+    principal: Type.Optional(
+      Type.String({
+        pattern: '^(\\d{12}|arn:[a-z-]+:(iam|sts)::\\d{12}:[A-Za-z0-9+=,.@_/-]+)$',
+        maxLength: 512,
+        description: 'who makes the call: an IAM role or user ARN, or an account id',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 const ServiceSchema = Type.Object(
   {
     name: Type.String({
@@ -34,6 +58,12 @@ const ServiceSchema = Type.Object(
     ports: Type.Optional(Type.Array(Port, { minItems: 1, maxItems: 16 })),
     tls: Type.Optional(Type.Boolean()),
     required: Type.Optional(Type.Boolean()),
+    actions: Type.Optional(
+      Type.Array(ActionSchema, {
+        maxItems: 64,
+        description: "calls the workload makes through this service's endpoint, checked against its policy",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

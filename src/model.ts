@@ -27,6 +27,7 @@ export type CheckName =
   | 'sg'
   | 'nacl'
   | 'endpoint'
+  | 'policy'
   | 'profile'
   | 'flowlog'
   | 'verdict';
@@ -160,6 +161,24 @@ export interface Target {
   profiles: string[];
   /** The service's other endpoints in the VPC, which its workloads do not use: listed, never judged. */
   offPath?: OffPathEndpoint[];
+  /** Calls the configuration says the workload makes through this endpoint (services[].actions). */
+  actions?: ConfiguredAction[];
+}
+
+/** One call through an endpoint, as the configuration names it. */
+export interface ConfiguredAction {
+  /** `s3:GetObject`; `*` and `?` allowed in the action name. */
+  action: string;
+  /** An ARN (wildcards for what is not known), or `*` for an action that takes no resource. */
+  resource: string;
+  /** The caller: an IAM role or user ARN, or an account id; unknown when absent. */
+  principal?: string;
+}
+
+/** A call an endpoint policy must let through (src/policy-needs.ts), and who says so. */
+export interface PolicyNeed extends ConfiguredAction {
+  /** `profile ecs-fargate` or `configuration`. */
+  source: string;
 }
 
 /** Why an endpoint of a service is not the one the VPC's workloads reach the service through. */

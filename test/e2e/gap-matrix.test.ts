@@ -74,6 +74,12 @@ const CAUSE_RESTS_ON: Record<string, Array<string | string[]>> = {
   ENDPOINT_PRIVATE_DNS_DISABLED: ['endpoints'],
   ENDPOINT_NOT_IN_AZ: ['endpoints', 'context', ['subnets', 'endpointInterfaces']],
   ENDPOINT_NO_DNS_NAME: ['endpoints', 'services'],
+  ENDPOINT_NOT_ON_PATH: ['endpoints'],
+  ENDPOINT_PRIVATE_DNS_BY_ZONE: ['endpoints'],
+  // The policy document is part of DescribeVpcEndpoints' answer.
+  ENDPOINT_POLICY_DENIES: ['endpoints'],
+  ENDPOINT_POLICY_ALLOWS_NOTHING: ['endpoints'],
+  DNS_NO_LOCAL_ENDPOINT: ['endpoints'],
   VPC_DNS_SUPPORT_DISABLED: ['dnsSupport'],
   VPC_DNS_HOSTNAMES_DISABLED: ['dnsHostnames'],
   DHCP_CUSTOM_DNS: ['vpc', 'dhcpOptions'],
@@ -132,6 +138,18 @@ const OBSERVED_CAUSES = new Set([
   'ROUTE_UNKNOWN',
   'SG_UNKNOWN',
   'NACL_UNKNOWN',
+  'ENDPOINT_POLICY_UNDECIDABLE',
+  'ENDPOINT_POLICY_UNREADABLE',
+  // What an HTTPS request through the ENI got back, and what the SDK's other names resolve to.
+  'L7_NOT_AWS',
+  'L7_NO_RESPONSE',
+  'L7_SKIPPED',
+  'STS_GLOBAL_ENDPOINT_BYPASS',
+  'SDK_NAME_PUBLIC',
+  'SDK_NAME_PRIVATE',
+  'SDK_NAME_UNRESOLVED',
+  'FLOWLOG_REJECT_SEEN',
+  'FLOWLOG_NOT_AVAILABLE',
   // A warning about our own reading, never a failure: checked by (a).
   'CONFIG_CONTRADICTS_PROBE',
 ]);
