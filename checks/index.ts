@@ -3,6 +3,7 @@
 import type { Check, CheckName } from '../src/model.js';
 import { checkDns } from './dns.js';
 import { checkEndpoint } from './endpoint.js';
+import { checkEndpointPolicy } from './endpoint-policy.js';
 import { checkHttp } from './http.js';
 import { checkNacl } from './nacl.js';
 import { checkProfiles } from './profiles.js';
@@ -15,6 +16,7 @@ import { checkTls } from './tls.js';
 export const CHECKS: Partial<Record<CheckName, Check>> = {
   profile: checkProfiles,
   endpoint: checkEndpoint,
+  policy: checkEndpointPolicy,
   dns: checkDns,
   tcp: checkTcp,
   tls: checkTls,

@@ -309,6 +309,7 @@ function applyServiceConfig(target: Target, wanted: ServiceConfig): void {
   if (wanted.hostname) target.hostname = wanted.hostname;
   if (wanted.ports) target.ports = [...wanted.ports];
   if (wanted.tls !== undefined) target.tls = wanted.tls;
+  if (wanted.actions) target.actions = [...(target.actions ?? []), ...wanted.actions];
   target.required = wanted.required ?? true;
 }
 

@@ -91,6 +91,18 @@ export const CAUSE_EXPLAINS: Readonly<Record<string, readonly string[]>> = {
   NACL_EPHEMERAL_PARTIAL: DROPPED,
 };
 
+/**
+ * Causes decided from a document that was read, with no packet symptom: an endpoint policy that
+ * refuses the workload's calls (checks/endpoint-policy.ts). DNS, TCP and TLS pass while the API
+ * call is refused with AccessDenied ("… explicit deny in a VPC endpoint policy"), so no probe
+ * symptom is theirs to explain (they are not in CAUSE_EXPLAINS) and a passing probe does not
+ * contradict them. They are still named only from data that was read: the PolicyDocument, whose
+ * evaluation is deterministic (an undecidable or unreadable policy is `unknown`, never here).
+ * When a probe failed, the path cause stays the root cause: the call never reaches the policy.
+ * Most fundamental first.
+ */
+const DOCUMENT_CAUSES = ['ENDPOINT_POLICY_ALLOWS_NOTHING', 'ENDPOINT_POLICY_DENIES'];
+
 /** Whether a configuration cause can explain an observed probe symptom (CAUSE_EXPLAINS). */
 export function explains(cause: string, symptom: string): boolean {
   return CAUSE_EXPLAINS[cause]?.includes(symptom) ?? false;
@@ -173,6 +185,15 @@ export function decideTarget(
       }
     }
     return optional(target, { ...base, status: 'fail', rootCause: rootOf(root) });
+  }
+
+  // The probes passed (or did not run): a refusal read from the endpoint's policy is the root cause.
+  const documentFailures = all.filter((f) => DOCUMENT_CAUSES.includes(f.code) && f.status === 'fail');
+  if (documentFailures.length > 0) {
+    if (configFailures.length > 0 && !configFailures.some((f) => f.code === 'ENDPOINT_MISSING')) {
+      all.push(configContradiction(target, configFailures));
+    }
+    return { ...base, status: 'fail', rootCause: rootOf(pick(documentFailures, DOCUMENT_CAUSES)) };
   }
 
   if (configFailures.length > 0) {

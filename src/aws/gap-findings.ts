@@ -15,7 +15,7 @@ export const PART_CONSUMERS: Record<PartName, CheckName[]> = {
   subnets: ['endpoint', 'nacl', 'route'],
   routeTables: ['route'],
   networkAcls: ['nacl'],
-  endpoints: ['endpoint', 'dns', 'tcp', 'tls', 'route', 'sg', 'nacl', 'profile'],
+  endpoints: ['endpoint', 'policy', 'dns', 'tcp', 'tls', 'route', 'sg', 'nacl', 'profile'],
   endpointInterfaces: ['endpoint', 'dns', 'tcp', 'sg', 'nacl'],
   securityGroups: ['sg'],
   prefixLists: ['route', 'sg', 'nacl'],

@@ -305,3 +305,63 @@ describe('optional services', () => {
     assert.equal(decideTarget({ ...target, required: false }, observed, broken).status, 'fail');
   });
 });
+
+describe('endpoint policies: a refusal read from the document, above working probes', () => {
+  const denies = f('policy', 'ENDPOINT_POLICY_DENIES', 'fail');
+  const nothing = f('policy', 'ENDPOINT_POLICY_ALLOWS_NOTHING', 'fail');
+
+  it('fails a target whose probes pass with the policy denial as root cause, not CONFIG_CONTRADICTS_PROBE', () => {
+    const report = decideTarget(target, observed, [...passing, denies]);
+    assert.equal(report.status, 'fail');
+    assert.equal(report.rootCause?.code, 'ENDPOINT_POLICY_DENIES');
+    assert.equal(report.rootCause?.fix, 'ENDPOINT_POLICY_DENIES fix');
+    assert.ok(!report.findings.some((x) => x.code === 'CONFIG_CONTRADICTS_PROBE'));
+  });
+
+  it('prefers a policy that allows nothing over a denied action', () => {
+    const report = decideTarget(target, observed, [...passing, denies, nothing]);
+    assert.equal(report.rootCause?.code, 'ENDPOINT_POLICY_ALLOWS_NOTHING');
+  });
+
+  it('keeps the path cause as root cause when a probe failed: the call never reached the policy', () => {
+    const findings = [
+      ...passing.filter((x) => x.check !== 'sg' && x.check !== 'tcp'),
+      f('tcp', 'TCP_TIMEOUT', 'fail'),
+      f('sg', 'SG_ENDPOINT_INGRESS_DENIED', 'fail'),
+      denies,
+    ];
+    const report = decideTarget(target, observed, findings);
+    assert.equal(report.status, 'fail');
+    assert.equal(report.rootCause?.code, 'SG_ENDPOINT_INGRESS_DENIED');
+  });
+
+  it('keeps a probe failure no configuration explains as its own root cause', () => {
+    const findings = [...passing.filter((x) => x.check !== 'dns'), f('dns', 'DNS_SERVFAIL', 'fail'), denies];
+    assert.equal(decideTarget(target, observed, findings).rootCause?.code, 'DNS_SERVFAIL');
+  });
+
+  it('explains no packet symptom: a policy denial is never a cause in CAUSE_EXPLAINS', () => {
+    assert.equal(CAUSE_EXPLAINS['ENDPOINT_POLICY_DENIES'], undefined);
+    assert.equal(CAUSE_EXPLAINS['ENDPOINT_POLICY_ALLOWS_NOTHING'], undefined);
+  });
+
+  it('names nothing for an undecidable or unreadable policy: the probes decide', () => {
+    const report = decideTarget(target, observed, [
+      ...passing,
+      f('policy', 'ENDPOINT_POLICY_UNDECIDABLE', 'unknown'),
+      f('policy', 'ENDPOINT_POLICY_UNREADABLE', 'unknown'),
+    ]);
+    assert.equal(report.status, 'pass');
+    assert.equal(report.rootCause, undefined);
+  });
+
+  it('still notes a contradicting configuration reading beside the policy root cause', () => {
+    const report = decideTarget(target, observed, [
+      ...passing.filter((x) => x.check !== 'sg'),
+      f('sg', 'SG_ENDPOINT_INGRESS_DENIED', 'fail'),
+      denies,
+    ]);
+    assert.equal(report.rootCause?.code, 'ENDPOINT_POLICY_DENIES');
+    assert.ok(report.findings.some((x) => x.code === 'CONFIG_CONTRADICTS_PROBE'));
+  });
+});
