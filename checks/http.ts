@@ -2,13 +2,15 @@
 // proves a certificate the host trusts; a TLS-inspecting proxy whose CA is trusted, or a
 // firewall that answers in the service's place, passes it. An unsigned API request must come
 // back as an AWS error document (src/eval/l7-canary.ts).
+
+import { LAYER_WORDS, type PolicyLayer } from '../src/eval/access-denied.js';
 import {
   type CanaryClassification,
   canaryRequest,
   classifyCanary,
   escapeBytes,
 } from '../src/eval/l7-canary.js';
-import type { Check, Finding, HttpObservation } from '../src/model.js';
+import type { Check, Finding, HttpObservation, SignedCallObservation, Target } from '../src/model.js';
 
 function evidenceOf(o: HttpObservation, c: CanaryClassification): Record<string, unknown> {
   return {
@@ -32,6 +34,73 @@ function evidenceOf(o: HttpObservation, c: CanaryClassification): Record<string,
 }
 
 export const checkHttp: Check = (input) => {
+  const signed = input.observations.signed;
+  return [...checkCanary(input), ...(signed ? checkSigned(input.target, signed) : [])];
+};
+
+/**
+ * The signed call's verdict. GetCallerIdentity needs no permission (STS API Reference: an
+ * identity policy that denies it does not stop it), so a refusal comes from a layer the call
+ * passes through; only the one AWS names as the VPC endpoint policy says something about the
+ * endpoint every workload shares. Any other layer concerns the agent's own role: a warning.
+ */
+function checkSigned(target: Target, o: SignedCallObservation): Finding[] {
+  const evidence: Record<string, unknown> = {
+    call: o.call,
+    region: o.region,
+    outcome: o.outcome,
+    ...(o.arn ? { arn: o.arn } : {}),
+    ...(o.account ? { account: o.account } : {}),
+    ...(o.errorCode ? { errorCode: o.errorCode } : {}),
+    ...(o.httpStatus !== undefined ? { httpStatus: o.httpStatus } : {}),
+    ...(o.message ? { message: o.message } : {}),
+    ...(o.denied ? { denied: o.denied } : {}),
+    durationMs: o.durationMs,
+  };
+  if (o.outcome === 'ok') {
+    return [
+      {
+        check: 'http',
+        code: 'STS_SIGNED_CALL_OK',
+        status: 'pass',
+        message: `${target.shortName}: a signed sts:GetCallerIdentity through ${target.hostname} answered${o.arn ? ` (${o.arn})` : ''}`,
+        evidence,
+        durationMs: o.durationMs,
+      },
+    ];
+  }
+  if (o.outcome === 'denied') {
+    const layer = o.denied?.layer as PolicyLayer | undefined;
+    const named = layer ? LAYER_WORDS[layer] : undefined;
+    const byEndpoint = layer === 'vpc-endpoint-policy';
+    return [
+      {
+        check: 'http',
+        code: 'STS_SIGNED_CALL_DENIED',
+        status: byEndpoint ? 'fail' : 'warn',
+        message: `${target.shortName}: sts:GetCallerIdentity through ${target.hostname} was refused (${o.errorCode})${named ? `: AWS names ${named}${o.denied?.deny ? ` (${o.denied.deny} deny)` : ''}` : ': the message names no policy layer'}`,
+        fix: byEndpoint
+          ? `${target.endpointId ?? 'The STS endpoint'}'s policy refuses sts:GetCallerIdentity${o.denied?.principal ? ` for ${o.denied.principal}` : ''}: add a statement that allows it (and the STS calls the workload makes, e.g. sts:AssumeRole, sts:AssumeRoleWithWebIdentity) for the workload's principals.`
+          : `This concerns the agent's own credentials${o.denied?.principal ? ` (${o.denied.principal})` : ''}${named ? `: look at ${named}` : ''}; it says nothing certain about the workload's role. The message: ${o.message ?? o.errorCode}`,
+        evidence,
+        durationMs: o.durationMs,
+      },
+    ];
+  }
+  return [
+    {
+      check: 'http',
+      code: 'STS_SIGNED_CALL_FAILED',
+      status: 'unknown',
+      message: `${target.shortName}: the signed sts:GetCallerIdentity could not be made (${o.errorCode}: ${o.message ?? ''})`,
+      fix: "Give the agent credentials (its task or instance role) and a Region; if the call timed out, the STS endpoint's probes above say why. Switch the signed canary off with canary.signed: false.",
+      evidence,
+      durationMs: o.durationMs,
+    },
+  ];
+}
+
+function checkCanary(input: Parameters<Check>[0]): Finding[] {
   const { target, observations } = input;
   const requests = observations.http;
   if (!requests) {
@@ -95,4 +164,4 @@ export const checkHttp: Check = (input) => {
     });
   }
   return findings;
-};
+}

@@ -277,6 +277,28 @@ export interface SdkNameObservation {
   dns: DnsObservation;
 }
 
+/** The optional signed canary: sts:GetCallerIdentity with the agent's own role (src/aws/sts-canary.ts). */
+export interface SignedCallObservation {
+  call: 'sts:GetCallerIdentity';
+  region: string;
+  outcome: 'ok' | 'denied' | 'error';
+  /** The caller's ARN and account, when STS answered. */
+  arn?: string;
+  account?: string;
+  errorCode?: string;
+  message?: string;
+  httpStatus?: number;
+  /** What the AccessDenied message names (src/eval/access-denied.ts). */
+  denied?: {
+    layer?: string;
+    deny?: 'explicit' | 'implicit';
+    principal?: string;
+    action?: string;
+    resource?: string;
+  };
+  durationMs: number;
+}
+
 /** Everything the probes saw for one target. */
 export interface TargetObservations {
   dns: DnsObservation[];
@@ -288,6 +310,8 @@ export interface TargetObservations {
   httpSkipped?: string;
   /** The SDK name variants resolved for this target (checks/sdk-names.ts). */
   sdkNames?: SdkNameObservation[];
+  /** The signed STS call, on the STS target when the configuration asks for it. */
+  signed?: SignedCallObservation;
 }
 
 export interface CheckInput {

@@ -16,6 +16,7 @@ import type {
   Inventory,
   Resolver,
   SdkNameObservation,
+  SignedCallObservation,
   Target,
   TargetObservations,
   TcpObservation,
@@ -51,12 +52,19 @@ export interface Probes {
     request: CanaryRequest,
     options: { timeoutMs: number; signal?: AbortSignal },
   ): Promise<HttpObservation>;
+  /** The signed canary (src/aws/sts-canary.ts): run only when the configuration asks. */
+  callerIdentity?(
+    region: string,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<SignedCallObservation>;
 }
 
 /** What observeTarget runs beyond DNS, TCP and TLS (configuration `canary`). */
 export interface ObserveOptions {
   /** The L7 canary through the first ENI that passed TLS (default true). */
   canary?: boolean;
+  /** One signed sts:GetCallerIdentity on the STS target (default false). */
+  signed?: boolean;
 }
 
 export interface ProbeTimeouts {
@@ -181,6 +189,13 @@ export async function observeTarget(
   const observations: TargetObservations = { dns, tcp, tls };
   if (named)
     Object.assign(observations, await runCanary(target, tls, probes, timeouts, signal, sockets, options));
+  if (named && options.signed && probes.callerIdentity && isSignedCanaryTarget(target, context.region, tls)) {
+    // The SDK resolves and connects by itself, as the workload's SDK does: one call, one deadline.
+    observations.signed = await probes.callerIdentity(context.region, {
+      timeoutMs: timeouts.tcpMs + timeouts.tlsMs,
+      signal,
+    });
+  }
   const variants = await sdkNames;
   if (variants && variants.length > 0) observations.sdkNames = variants;
   return { target, observations };
@@ -194,6 +209,11 @@ function isCanaryTarget(target: Target): boolean {
     target.service.startsWith('com.amazonaws.') &&
     !isEndpointService(target.service)
   );
+}
+
+/** The regional STS target of the agent's own Region, whose TLS passed somewhere. */
+function isSignedCanaryTarget(target: Target, region: string, tls: TlsObservation[]): boolean {
+  return target.service === `com.amazonaws.${region}.sts` && tls.some((o) => o.outcome === 'ok');
 }
 
 /**

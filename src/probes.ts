@@ -1,5 +1,6 @@
 // The real probes, wired once: every DNS query of the agent shares one rate limiter.
 
+import { callCallerIdentity } from './aws/sts-canary.js';
 import { queryA } from './net/dns.js';
 import { probeHttps } from './net/https-canary.js';
 import { RateLimiter } from './net/rate-limit.js';
@@ -31,5 +32,6 @@ export function createProbes(options: ProbeOptions = {}): Probes {
     probeTcp: (address, port, o) => probeTcp(address, port, o),
     probeTls: (address, port, servername, o) => probeTls(address, port, servername, o),
     probeHttps: (address, port, hostname, request, o) => probeHttps(address, port, hostname, request, o),
+    callerIdentity: (region, o) => callCallerIdentity(region, o),
   };
 }

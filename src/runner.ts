@@ -198,6 +198,7 @@ export function createRunner(deps: RunnerDeps): Runner {
         targets.map((target) =>
           observeTarget(target, context, inventory, deps.probes, config.timeouts, signal, sockets, {
             canary: config.canary?.l7 ?? true,
+            signed: config.canary?.signed ?? false,
           }),
         ),
       ),

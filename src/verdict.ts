@@ -44,6 +44,8 @@ const PROBE_CAUSES = [
   // The L7 canary: TLS passed, but what answers behind the ENI is not AWS (or nothing answers).
   'L7_NOT_AWS',
   'L7_NO_RESPONSE',
+  // The signed STS call refused by the STS endpoint's policy, as AWS's own message says.
+  'STS_SIGNED_CALL_DENIED',
 ];
 
 /** Probe failures that a security group, ACL or route would explain if one denied the path. */

@@ -248,3 +248,37 @@ describe('the names the SDK calls', () => {
     );
   });
 });
+
+describe('the signed canary in the probe plan', () => {
+  const run = async (shortName: string, endpointId: string, signed: boolean | undefined) => {
+    const { probes } = fakeProbes({});
+    const regions: string[] = [];
+    probes.callerIdentity = async (region) => {
+      regions.push(region);
+      return { call: 'sts:GetCallerIdentity', region, outcome: 'ok', arn: 'arn:aws:sts::1:x', durationMs: 1 };
+    };
+    const { observations } = await observeTarget(
+      target(shortName, endpointId),
+      context(),
+      inventory(),
+      probes,
+      TIMEOUTS,
+      new AbortController().signal,
+      createPool(8),
+      signed === undefined ? {} : { signed },
+    );
+    return { observations, regions };
+  };
+
+  it('makes one call, on the STS target only, when the configuration asks', async () => {
+    const sts = await run('sts', 'vpce-0sts', true);
+    assert.deepEqual(sts.regions, ['us-east-1']);
+    assert.equal(sts.observations.signed?.outcome, 'ok');
+    assert.deepEqual((await run('secretsmanager', 'vpce-0sm', true)).regions, []);
+  });
+
+  it('makes none by default', async () => {
+    assert.deepEqual((await run('sts', 'vpce-0sts', undefined)).regions, []);
+    assert.deepEqual((await run('sts', 'vpce-0sts', false)).regions, []);
+  });
+});
