@@ -1,0 +1,320 @@
+// The gap matrix (issue 11): for a lab scenario and every EC2 action the agent's policy allows,
+// the agent runs once more with that one action denied (the lab's fault proxy answers it with
+// EC2's UnauthorizedOperation) and must stay honest:
+//   (a) no target fails that did not fail with nothing denied;
+//   (b) no root cause is named whose data rested on the denied action;
+//   (c) the exit code is never 2 (an AWS gap is not a usage error);
+//   (d) when the action was called and denied, the report names it in an `unknown` finding.
+// The actions come from deploy/iam-policy.json (which test/integration/iam-calls.test.ts holds
+// equal to what the agent calls on the wire), not from a hand-picked list. The runs share the
+// scenario's lab (test/e2e/support/scenario-suite.ts) and go four at a time.
+import { readFileSync } from 'node:fs';
+import type { Finding, Report } from '../../../src/model.js';
+import { labExec, type Scenario, topology } from '../../lab/index.js';
+import { FAULT_PROXY_LOG } from '../../lab/lab.js';
+
+const policy = JSON.parse(
+  readFileSync(new URL('../../../deploy/iam-policy.json', import.meta.url), 'utf8'),
+) as {
+  Statement: Array<{ Effect: string; Action: string[] }>;
+};
+/** Every EC2 action the agent may call, from its policy. */
+export const EC2_ACTIONS = [
+  ...new Set(
+    policy.Statement.filter((s) => s.Effect === 'Allow')
+      .flatMap((s) => s.Action)
+      .filter((a) => a.startsWith('ec2:'))
+      .map((a) => a.slice('ec2:'.length)),
+  ),
+].sort();
+
+/**
+ * What each action feeds: inventory parts (the names of src/aws/inventory.ts) and `context`
+ * (where the agent is: its subnet, AZ, groups — in the lab found through its own ENI, which
+ * DescribeNetworkInterfaces returns; DescribeSubnets is only a fallback there). A part that
+ * depends on another's answer is lost with it (no DHCP options without the VPC, no ENIs or
+ * service details without the endpoints).
+ */
+export const ACTION_LOSES: Record<string, string[]> = {
+  DescribeVpcs: ['vpc', 'dhcpOptions'],
+  DescribeVpcAttribute: ['dnsSupport', 'dnsHostnames'],
+  DescribeDhcpOptions: ['dhcpOptions'],
+  DescribeSubnets: ['subnets'],
+  DescribeRouteTables: ['routeTables'],
+  DescribeNetworkAcls: ['networkAcls'],
+  DescribeVpcEndpoints: ['endpoints', 'endpointInterfaces', 'services'],
+  DescribeNetworkInterfaces: ['endpointInterfaces', 'context'],
+  DescribeSecurityGroups: ['securityGroups'],
+  DescribePrefixLists: ['prefixLists'],
+  DescribeManagedPrefixLists: ['prefixLists'],
+  GetManagedPrefixListEntries: ['prefixLists'],
+  DescribeVpcEndpointServices: ['services'],
+  DescribeFlowLogs: ['flowLogs'],
+};
+
+/**
+ * Actions whose data another action also returns (AWS: DescribeManagedPrefixLists lists the
+ * AWS-managed prefix lists too): an agent that reads it there has lost nothing.
+ */
+export const ALSO_READ_BY: Record<string, string[]> = {
+  DescribePrefixLists: ['DescribeManagedPrefixLists'],
+};
+
+/**
+ * The data each cause rests on: naming it says that data was read. A nested list is data the
+ * cause can read from any one of several parts (an ENI's AZ from its subnet or from the ENI).
+ * Route tables carry their subnet associations and ACLs theirs, so neither needs the subnets.
+ */
+export const CAUSE_RESTS_ON: Record<string, Array<string | string[]>> = {
+  ENDPOINT_MISSING: ['endpoints'],
+  ENDPOINT_NOT_FOUND: ['endpoints'],
+  ENDPOINT_NOT_AVAILABLE: ['endpoints'],
+  ENDPOINT_PRIVATE_DNS_DISABLED: ['endpoints'],
+  ENDPOINT_NOT_IN_AZ: ['endpoints', 'context', ['subnets', 'endpointInterfaces']],
+  ENDPOINT_NO_DNS_NAME: ['endpoints', 'services'],
+  ENDPOINT_NOT_ON_PATH: ['endpoints'],
+  ENDPOINT_PRIVATE_DNS_BY_ZONE: ['endpoints'],
+  // The policy document is part of DescribeVpcEndpoints' answer.
+  ENDPOINT_POLICY_DENIES: ['endpoints'],
+  ENDPOINT_POLICY_ALLOWS_NOTHING: ['endpoints'],
+  DNS_NO_LOCAL_ENDPOINT: ['endpoints'],
+  VPC_DNS_SUPPORT_DISABLED: ['dnsSupport'],
+  VPC_DNS_HOSTNAMES_DISABLED: ['dnsHostnames'],
+  DHCP_CUSTOM_DNS: ['vpc', 'dhcpOptions'],
+  // "private, but not this endpoint's" and "public where private was due" need the endpoints.
+  DNS_RESOLVES_UNEXPECTED_PRIVATE: ['endpoints', 'endpointInterfaces'],
+  DNS_RESOLVES_PUBLIC: ['endpoints'],
+  ROUTE_GATEWAY_MISSING: ['routeTables', 'endpoints', 'context'],
+  ROUTE_BLACKHOLE: ['routeTables', 'context'],
+  ROUTE_MORE_SPECIFIC_OVERRIDES: ['routeTables', 'prefixLists', 'context'],
+  ROUTE_NO_PATH: ['routeTables', 'prefixLists', 'context'],
+  ROUTE_IP_NOT_IN_PREFIX_LIST: ['prefixLists'],
+  ROUTE_IGW_NO_PUBLIC_IP: ['routeTables', 'context'],
+  ROUTE_VIA_NAT: ['routeTables', 'context'],
+  ROUTE_VIA_OTHER_TARGET: ['routeTables', 'context'],
+  SG_AGENT_EGRESS_DENIED: ['securityGroups', 'context'],
+  SG_ENDPOINT_INGRESS_DENIED: ['securityGroups', 'endpoints', 'context'],
+  NACL_AGENT_SUBNET_DENIED: ['networkAcls', 'context'],
+  NACL_ENDPOINT_SUBNET_DENIED: ['networkAcls', 'endpointInterfaces'],
+  NACL_EPHEMERAL_PARTIAL: ['networkAcls', 'context'],
+  // "The configuration allows this path": every part of the path was read.
+  PROBE_CONTRADICTS_CONFIG: [
+    'routeTables',
+    'securityGroups',
+    'networkAcls',
+    'endpoints',
+    'endpointInterfaces',
+    'context',
+  ],
+};
+
+/** Causes that rest on what the probes saw (or on the gap itself), not on configuration. */
+export const OBSERVED_CAUSES = new Set([
+  'DNS_TIMEOUT',
+  'DNS_SERVFAIL',
+  'DNS_NXDOMAIN',
+  'DNS_NODATA',
+  'DNS_REFUSED',
+  'DNS_ERROR',
+  'DNS_MALFORMED_RESPONSE',
+  'DNS_RESOLVERS_DISAGREE',
+  'DNS_ANSWER_UNVERIFIED',
+  'TCP_TIMEOUT',
+  'TCP_REFUSED',
+  'TCP_UNREACHABLE',
+  'TCP_ERROR',
+  'TLS_NAME_MISMATCH',
+  'TLS_UNTRUSTED',
+  'TLS_HANDSHAKE_FAILED',
+  'TLS_TIMEOUT',
+  'AWS_PERMISSION_DENIED',
+  'AWS_THROTTLED',
+  'AWS_API_ERROR',
+  'CONTEXT_UNRESOLVED',
+  'REPORT_DEADLINE_EXCEEDED',
+  'ENDPOINT_UNKNOWN',
+  'ROUTE_UNKNOWN',
+  'SG_UNKNOWN',
+  'NACL_UNKNOWN',
+  'ENDPOINT_POLICY_UNDECIDABLE',
+  'ENDPOINT_POLICY_UNREADABLE',
+  // What an HTTPS request through the ENI got back, and what the SDK's other names resolve to.
+  'L7_NOT_AWS',
+  'L7_NO_RESPONSE',
+  'L7_SKIPPED',
+  'STS_GLOBAL_ENDPOINT_BYPASS',
+  'SDK_NAME_PUBLIC',
+  'SDK_NAME_PRIVATE',
+  'SDK_NAME_UNRESOLVED',
+  'FLOWLOG_REJECT_SEEN',
+  'FLOWLOG_NOT_AVAILABLE',
+  // A warning about our own reading, never a failure: checked by (a).
+  'CONFIG_CONTRADICTS_PROBE',
+]);
+
+const AGENT = ['node', 'bin/vpce-doctor.js', 'report', '--format', 'json'];
+const CONCURRENCY = 4;
+
+/** One agent run: what it printed and how it exited. */
+export interface AgentRun {
+  code: number;
+  report?: Report;
+  stdout: string;
+  stderr: string;
+}
+
+export interface GapRow extends AgentRun {
+  action: string;
+  run: string;
+}
+
+/** Targets, their status and root cause, and the report's own non-passing findings, on one line. */
+export function summary(r: Report | undefined): string {
+  if (!r) return '(no report)';
+  return [
+    `status=${r.status}`,
+    ...r.targets.map((t) => `${t.shortName}=${t.status}${t.rootCause ? `(${t.rootCause.code})` : ''}`),
+    ...r.findings.filter((f) => f.status !== 'pass').map((f) => `[${f.code}:${f.status}]`),
+  ].join(' ');
+}
+
+async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return results;
+}
+
+type Calls = Map<string, Array<{ action: string; denied: boolean }>>;
+
+/** Which actions each run called and which the proxy denied, from the proxy's call log. */
+function proxyCalls(): Calls {
+  const byRun: Calls = new Map();
+  let text = '';
+  try {
+    text = readFileSync(FAULT_PROXY_LOG, 'utf8');
+  } catch {
+    return byRun;
+  }
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const call = JSON.parse(line) as { run?: string; action: string; denied: boolean };
+    if (!call.run) continue;
+    const list = byRun.get(call.run) ?? [];
+    list.push({ action: call.action, denied: call.denied });
+    byRun.set(call.run, list);
+  }
+  return byRun;
+}
+
+function mentions(finding: Finding, action: string): boolean {
+  return `${finding.message} ${JSON.stringify(finding.evidence ?? {})}`.includes(action);
+}
+
+/** The actions the matrix denies for a scenario: every EC2 action it does not deny already. */
+export function matrixActions(scenario: Scenario): string[] {
+  return EC2_ACTIONS.filter((a) => !(scenario.deny ?? []).includes(a));
+}
+
+/** Runs the agent in the running lab once per action, that action denied on top of the scenario's. */
+export async function runGapMatrix(
+  scenario: Scenario,
+  ns: 'a' | 'b',
+): Promise<{ rows: Map<string, GapRow>; calls: Calls }> {
+  const stamp = Date.now().toString(36);
+  const runOne = async (action: string): Promise<GapRow> => {
+    const run = `${scenario.name}.${action}.${stamp}`;
+    const result = await labExec(AGENT, {
+      ns,
+      timeoutMs: 120_000,
+      env: { AWS_ENDPOINT_URL: topology.faultProxyUrl([...(scenario.deny ?? []), action], run) },
+    });
+    let report: Report | undefined;
+    try {
+      report = JSON.parse(result.stdout) as Report;
+    } catch {
+      report = undefined;
+    }
+    return {
+      action,
+      run,
+      code: result.code,
+      ...(report ? { report } : {}),
+      stdout: result.stdout,
+      stderr: result.stderr,
+    };
+  };
+  const rows = new Map<string, GapRow>();
+  for (const row of await pool(matrixActions(scenario), CONCURRENCY, runOne)) rows.set(row.action, row);
+  return { rows, calls: proxyCalls() };
+}
+
+/** What is wrong with one row of the matrix against the undenied run (empty: honest). */
+export function gapRowProblems(row: GapRow, base: AgentRun, calls: Calls): string[] {
+  const { action } = row;
+  const r = row.report;
+  const problems: string[] = [];
+  if (row.code === 2) problems.push(`(c) exit 2, a usage error: ${row.stderr.trim()}`);
+  if (!r)
+    return [...problems, `no JSON report (exit ${row.code}): ${(row.stderr || row.stdout).slice(0, 300)}`];
+
+  const failedBefore = new Set(
+    (base.report?.targets ?? []).filter((t) => t.status === 'fail').map((t) => t.shortName),
+  );
+  for (const t of r.targets) {
+    if (t.status === 'fail' && !failedBefore.has(t.shortName))
+      problems.push(
+        `(a) ${t.shortName} fails (${t.rootCause?.code ?? 'no root cause'}) but did not undenied`,
+      );
+  }
+
+  const lost = new Set(ACTION_LOSES[action] ?? []);
+  const named: Array<{ where: string; code: string; status: string }> = [
+    ...r.targets
+      .filter((t) => t.rootCause && (t.status === 'fail' || t.status === 'warn'))
+      .map((t) => ({ where: t.shortName, code: t.rootCause!.code, status: t.status })),
+    ...r.findings
+      .filter((f) => f.status === 'fail' || f.status === 'warn')
+      .map((f) => ({ where: 'report', code: f.code, status: f.status })),
+  ];
+  for (const { where, code, status } of named) {
+    const rests = CAUSE_RESTS_ON[code];
+    if (!rests) {
+      if (!OBSERVED_CAUSES.has(code))
+        problems.push(`${where}: cause ${code} is unclassified: add it to CAUSE_RESTS_ON or OBSERVED_CAUSES`);
+      continue;
+    }
+    const missing = rests.filter((p) => (Array.isArray(p) ? p.every((q) => lost.has(q)) : lost.has(p)));
+    if (missing.length > 0)
+      problems.push(
+        `(b) ${where} ${status} ${code}, which rests on ${missing.join(', ')} (lost with ${action})`,
+      );
+  }
+
+  const runCalls = calls.get(row.run) ?? [];
+  const denied = runCalls.filter((c) => c.action === action && c.denied).length;
+  if (denied > 0) {
+    // Flow logs are evidence for failures, never the basis of a verdict: naming the gap as info
+    // is enough there.
+    const evidenceOnly = (ACTION_LOSES[action] ?? []).every((p) => p === 'flowLogs');
+    const all = [...r.findings, ...r.targets.flatMap((t) => t.findings)];
+    const namedIt = all.some(
+      (f) => (f.status === 'unknown' || (evidenceOnly && f.status === 'info')) && mentions(f, action),
+    );
+    const readElsewhere = runCalls.some((c) => !c.denied && (ALSO_READ_BY[action] ?? []).includes(c.action));
+    const outcome = (report: Report | undefined) =>
+      JSON.stringify((report?.targets ?? []).map((t) => [t.shortName, t.status, t.rootCause?.code]));
+    if (!namedIt && !(readElsewhere && outcome(r) === outcome(base.report)))
+      problems.push(`(d) ${action} was denied ${denied}× but no unknown finding names it`);
+    if (namedIt && !evidenceOnly && r.status === 'pass')
+      problems.push(`(d) status pass although ${action} was denied and named`);
+  }
+  return problems;
+}
