@@ -196,6 +196,15 @@ describe('checkEndpointPolicy', () => {
     assert.match(findings[0]!.message, /ec2:DescribeVpcEndpoints was denied/);
   });
 
+  it('reads an endpoint that returns no PolicyDocument as AWS does: full access', () => {
+    const findings = run(s3(), undefined);
+    assert.deepEqual(
+      findings.map((f) => [f.code, f.status]),
+      [['ENDPOINT_POLICY_OK', 'pass']],
+    );
+    assert.equal(findings[0]!.evidence['policyDocument'], null);
+  });
+
   it('judges nothing for a service without an endpoint or an endpoint service of your own', () => {
     assert.deepEqual(run(target('sqs'), undefined), []);
     assert.deepEqual(run(target('vpce-svc-0abc123', 'vpce-0svc'), DENY_ALL), []);
