@@ -1,5 +1,5 @@
-// Lab scenarios, shard 3 of 4 (see support/scenario-suite.ts): each brought up once, the agent's
+// Lab scenarios, shard 3 of 8 (see support/scenario-suite.ts): each brought up once, the agent's
 // report held to the scenario's expectation, then every EC2 action denied in turn (the gap matrix).
 import { describeScenarios, shardOf } from './support/scenario-suite.js';
 
-describeScenarios(shardOf(3, 4));
+describeScenarios(shardOf(3, 8));
