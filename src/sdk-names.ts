@@ -91,15 +91,16 @@ export function sdkNameVariants(
 ): SdkName[] {
   if (target.endpointType === 'none' || !target.service.startsWith(`com.amazonaws.${region}.`)) return [];
   const serves = (hostname: string) => served.some((pattern) => matchesName(pattern, hostname));
+  // An S3 or DynamoDB interface endpoint's target is named s3-interface / dynamodb-interface.
+  const service = target.shortName.replace(/-interface$/, '');
   const names: SdkName[] = [];
-  if (target.shortName === 'sts')
-    names.push({ kind: 'sts-global', hostname: STS_GLOBAL_NAME, endpointServes: false });
-  const dualstack = DUALSTACK_NAME[target.shortName];
+  if (service === 'sts') names.push({ kind: 'sts-global', hostname: STS_GLOBAL_NAME, endpointServes: false });
+  const dualstack = DUALSTACK_NAME[service];
   if (dualstack) {
     const hostname = dualstack(region);
     names.push({ kind: 'dualstack', hostname, endpointServes: serves(hostname) });
   }
-  const fips = FIPS_LABEL[target.shortName];
+  const fips = FIPS_LABEL[service];
   if (fips && FIPS_REGIONS.has(region)) {
     const hostname = `${fips}.${region}.amazonaws.com`;
     names.push({ kind: 'fips', hostname, endpointServes: serves(hostname) });

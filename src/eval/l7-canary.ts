@@ -69,7 +69,9 @@ export interface CanaryRequestSpec {
  * MissingAuthenticationToken / AuthFailure. REST: `GET /`.
  */
 export function canaryRequest(shortName: string): CanaryRequestSpec {
-  const protocol = SERVICE_PROTOCOL[shortName] ?? 'unknown';
+  // An S3 or DynamoDB interface endpoint's target is named s3-interface / dynamodb-interface.
+  const service = shortName.replace(/-interface$/, '');
+  const protocol = SERVICE_PROTOCOL[service] ?? 'unknown';
   switch (protocol) {
     case 'json1.0':
     case 'json1.1':
@@ -84,7 +86,7 @@ export function canaryRequest(shortName: string): CanaryRequestSpec {
       return {
         protocol,
         method: 'GET',
-        path: shortName === 'sts' ? '/?Action=GetCallerIdentity&Version=2011-06-15' : '/',
+        path: service === 'sts' ? '/?Action=GetCallerIdentity&Version=2011-06-15' : '/',
         headers: {},
       };
     case 'ec2':

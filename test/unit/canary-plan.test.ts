@@ -282,3 +282,19 @@ describe('the signed canary in the probe plan', () => {
     assert.deepEqual((await run('sts', 'vpce-0sts', false)).regions, []);
   });
 });
+
+describe('an S3 interface endpoint target (s3-interface)', () => {
+  it('gets the S3 request and the S3 variant names', async () => {
+    const { canaryRequest } = await import('../../src/eval/l7-canary.js');
+    assert.equal(canaryRequest('s3-interface').protocol, 'rest-xml');
+    const s3 = target('s3-interface', 'vpce-0s3gw', {
+      service: 'com.amazonaws.us-east-1.s3',
+      hostname: 's3.us-east-1.amazonaws.com',
+      endpointType: 'Interface',
+    });
+    assert.deepEqual(
+      sdkNameVariants(s3, 'us-east-1').map((n) => n.hostname),
+      ['s3.dualstack.us-east-1.amazonaws.com', 's3-fips.us-east-1.amazonaws.com'],
+    );
+  });
+});
