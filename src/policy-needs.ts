@@ -19,6 +19,10 @@
 //   roles for service accounts").
 // - lambda: a function's calls are its own code's; none are known without configuration
 //   (`services[].actions`).
+// - Not listed, so only a policy that allows nothing is caught for them: ecs-fargate's sts (task
+//   role credentials come from the ECS agent's credentials endpoint, not from a call the task
+//   makes through the endpoint; what the application calls is its own), and eks-nodes' ec2,
+//   logs and the add-ons' services, whose exact calls depend on versions and settings.
 //
 // Resources: REGION is the agent's Region; ACCOUNT the agent's account when known, else `*` (an
 // unknown account). ECR repositories keep `*` for the account: images are often pulled from
