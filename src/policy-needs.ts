@@ -32,19 +32,41 @@ import type { AgentContext, PolicyNeed, Target } from './model.js';
 interface NeedRow {
   action: string;
   resource: string;
+  /** What the call is for, in a few words, for messages. */
+  why: string;
 }
 
 const ECR_API: NeedRow[] = [
-  { action: 'ecr:GetAuthorizationToken', resource: '*' },
-  { action: 'ecr:BatchGetImage', resource: 'arn:PARTITION:ecr:REGION:*:repository/*' },
-  { action: 'ecr:GetDownloadUrlForLayer', resource: 'arn:PARTITION:ecr:REGION:*:repository/*' },
+  { action: 'ecr:GetAuthorizationToken', resource: '*', why: 'ECR login' },
+  {
+    action: 'ecr:BatchGetImage',
+    resource: 'arn:PARTITION:ecr:REGION:*:repository/*',
+    why: 'image manifests',
+  },
+  {
+    action: 'ecr:GetDownloadUrlForLayer',
+    resource: 'arn:PARTITION:ecr:REGION:*:repository/*',
+    why: 'image layers',
+  },
 ];
 const ECR_DKR: NeedRow[] = [
-  { action: 'ecr:BatchGetImage', resource: 'arn:PARTITION:ecr:REGION:*:repository/*' },
-  { action: 'ecr:GetDownloadUrlForLayer', resource: 'arn:PARTITION:ecr:REGION:*:repository/*' },
+  {
+    action: 'ecr:BatchGetImage',
+    resource: 'arn:PARTITION:ecr:REGION:*:repository/*',
+    why: 'image manifests',
+  },
+  {
+    action: 'ecr:GetDownloadUrlForLayer',
+    resource: 'arn:PARTITION:ecr:REGION:*:repository/*',
+    why: 'image layers',
+  },
 ];
 const ECR_LAYERS: NeedRow[] = [
-  { action: 's3:GetObject', resource: 'arn:PARTITION:s3:::prod-REGION-starport-layer-bucket/*' },
+  {
+    action: 's3:GetObject',
+    resource: 'arn:PARTITION:s3:::prod-REGION-starport-layer-bucket/*',
+    why: 'ECR image layers',
+  },
 ];
 
 /** profile → service short name → what the workload calls through that service's endpoint. */
@@ -54,32 +76,57 @@ export const POLICY_NEEDS: Readonly<Record<string, Readonly<Record<string, reado
     'ecr.dkr': ECR_DKR,
     s3: ECR_LAYERS,
     logs: [
-      { action: 'logs:CreateLogStream', resource: 'arn:PARTITION:logs:REGION:ACCOUNT:log-group:*' },
-      { action: 'logs:PutLogEvents', resource: 'arn:PARTITION:logs:REGION:ACCOUNT:log-group:*' },
+      {
+        action: 'logs:CreateLogStream',
+        resource: 'arn:PARTITION:logs:REGION:ACCOUNT:log-group:*',
+        why: 'awslogs',
+      },
+      {
+        action: 'logs:PutLogEvents',
+        resource: 'arn:PARTITION:logs:REGION:ACCOUNT:log-group:*',
+        why: 'awslogs',
+      },
     ],
     secretsmanager: [
       {
         action: 'secretsmanager:GetSecretValue',
         resource: 'arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:*',
+        why: 'injected secrets',
       },
     ],
-    ssm: [{ action: 'ssm:GetParameters', resource: 'arn:PARTITION:ssm:REGION:ACCOUNT:parameter/*' }],
+    ssm: [
+      {
+        action: 'ssm:GetParameters',
+        resource: 'arn:PARTITION:ssm:REGION:ACCOUNT:parameter/*',
+        why: 'injected parameters',
+      },
+    ],
   },
   ssm: {
     ssm: [
-      { action: 'ssm:UpdateInstanceInformation', resource: 'arn:PARTITION:ec2:REGION:ACCOUNT:instance/*' },
+      {
+        action: 'ssm:UpdateInstanceInformation',
+        resource: 'arn:PARTITION:ec2:REGION:ACCOUNT:instance/*',
+        why: 'SSM agent registration',
+      },
     ],
     ssmmessages: [
-      { action: 'ssmmessages:CreateControlChannel', resource: '*' },
-      { action: 'ssmmessages:OpenControlChannel', resource: '*' },
+      { action: 'ssmmessages:CreateControlChannel', resource: '*', why: 'Session Manager' },
+      { action: 'ssmmessages:OpenControlChannel', resource: '*', why: 'Session Manager' },
     ],
-    ec2messages: [{ action: 'ec2messages:GetMessages', resource: '*' }],
+    ec2messages: [{ action: 'ec2messages:GetMessages', resource: '*', why: 'Run Command' }],
   },
   'eks-nodes': {
     'ecr.api': ECR_API,
     'ecr.dkr': ECR_DKR,
     s3: ECR_LAYERS,
-    sts: [{ action: 'sts:AssumeRoleWithWebIdentity', resource: 'arn:PARTITION:iam::ACCOUNT:role/*' }],
+    sts: [
+      {
+        action: 'sts:AssumeRoleWithWebIdentity',
+        resource: 'arn:PARTITION:iam::ACCOUNT:role/*',
+        why: 'IRSA credentials',
+      },
+    ],
   },
   lambda: {},
 };
@@ -116,7 +163,11 @@ export function policyNeeds(target: Target, context: AgentContext): PolicyNeed[]
   for (const profile of target.profiles) {
     const rows = Object.hasOwn(POLICY_NEEDS, profile) ? POLICY_NEEDS[profile]! : {};
     for (const row of Object.hasOwn(rows, short) ? rows[short]! : []) {
-      add({ action: row.action, resource: fill(row.resource, context), source: `profile ${profile}` });
+      add({
+        action: row.action,
+        resource: fill(row.resource, context),
+        source: `profile ${profile}: ${row.why}`,
+      });
     }
   }
   for (const wanted of target.actions ?? []) add({ ...wanted, source: 'configuration' });

@@ -62,7 +62,7 @@ describe('checkEndpointPolicy', () => {
     assert.match(denies!.message, /vpce-0s3gw/);
     assert.match(
       denies!.message,
-      /s3:GetObject on arn:aws:s3:::prod-us-east-1-starport-layer-bucket\/\* \(profile ecs-fargate\): no statement allows it/,
+      /s3:GetObject on arn:aws:s3:::prod-us-east-1-starport-layer-bucket\/\* \(profile ecs-fargate: ECR image layers\): no statement allows it/,
     );
     assert.match(
       denies!.fix!,
@@ -76,7 +76,7 @@ describe('checkEndpointPolicy', () => {
       {
         action: 's3:GetObject',
         resource: 'arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*',
-        source: 'profile ecs-fargate',
+        source: 'profile ecs-fargate: ECR image layers',
         decision: 'implicit-deny',
       },
     ]);
@@ -268,7 +268,7 @@ describe('the policy needs table (src/policy-needs.ts)', () => {
     );
     assert.deepEqual(
       needs.map((n) => n.source),
-      ['profile ecs-fargate', 'configuration'],
+      ['profile ecs-fargate: ECR image layers', 'configuration'],
     );
     assert.deepEqual(
       policyNeeds(target('constructor', undefined, { profiles: ['ecs-fargate'] }), context),
