@@ -23,6 +23,9 @@ const TEMPLATES = readdirSync(DIR)
   .filter((name) => name.endsWith('.yaml') && name !== FRAGMENT)
   .sort();
 const REGION = 'us-east-1';
+/** moto's account. */
+const ACCOUNT = '123456789012';
+const TOKEN_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:vpce-doctor-token-AbCdEf`;
 
 type Json = Record<string, unknown>;
 
@@ -90,6 +93,65 @@ function resource(template: Json, logicalId: string): Json {
   return found['Properties'] as Json;
 }
 
+/**
+ * deploy/iam-policy.json as a template inlines it: each placeholder string as `!Sub`, the
+ * flow-log statement only when a flow-log group is named, report shipping only where reports are
+ * shipped (the Lambda).
+ */
+function expectedStatements(options: { flowLogs: boolean; shipReports: boolean }): unknown[] {
+  const policy = JSON.parse(readFileSync(POLICY, 'utf8')) as { Statement: Json[] };
+  const sub = (value: unknown): unknown =>
+    typeof value === 'string' && value.includes('${')
+      ? { 'Fn::Sub': value }
+      : Array.isArray(value)
+        ? value.map(sub)
+        : value;
+  return policy.Statement.filter(
+    (s) =>
+      (s['Sid'] !== 'VpceDoctorReadFlowLogRejects' || options.flowLogs) &&
+      (s['Sid'] !== 'VpceDoctorShipReports' || options.shipReports),
+  ).map((s) => ({ ...s, Resource: sub(s['Resource']) }));
+}
+
+/** deploy/iam-policy.json with its placeholders filled, as IAM holds it after a deploy. */
+function filledStatements(
+  values: Record<string, string>,
+  options: { flowLogs: boolean; shipReports: boolean },
+) {
+  const fill = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(fill);
+    if (value && typeof value === 'object' && 'Fn::Sub' in value) {
+      return String((value as Json)['Fn::Sub']).replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+        assert.ok(name in values, `a value for \${${name}}`);
+        return values[name]!;
+      });
+    }
+    return value;
+  };
+  return (expectedStatements(options) as Json[]).map((s) => ({ ...s, Resource: fill(s['Resource']) }));
+}
+
+/** Every string of a parsed template, with where it sits. */
+function stringsIn(node: unknown, path = ''): Array<[string, string]> {
+  if (typeof node === 'string') return [[path, node]];
+  if (Array.isArray(node)) return node.flatMap((n, i) => stringsIn(n, `${path}[${i}]`));
+  if (node && typeof node === 'object') {
+    return Object.entries(node as Json).flatMap(([k, v]) => stringsIn(v, `${path}.${k}`));
+  }
+  return [];
+}
+
+/**
+ * moto 5.2.1 keeps a stack-made inline policy as Python's repr of the document (single quotes,
+ * and None where a statement was AWS::NoValue), where AWS returns the JSON document without the
+ * dropped statement: read it as AWS would give it (it holds no quote of its own).
+ */
+function readInlinePolicy(document: unknown): Json {
+  if (typeof document !== 'string') return document as Json;
+  const parsed = JSON.parse(document.replaceAll("'", '"').replaceAll('None', 'null')) as Json;
+  return { ...parsed, Statement: (parsed['Statement'] as unknown[]).filter((s) => s !== null) };
+}
+
 function agentStatements(template: Json, role: string): unknown {
   const policies = resource(template, role)['Policies'] as Array<{
     PolicyName: string;
@@ -124,21 +186,77 @@ describe('templates, read as files', () => {
     }
   });
 
-  test('the agent policy inlined in each template is exactly deploy/iam-policy.json', () => {
-    const policy = JSON.parse(readFileSync(POLICY, 'utf8')) as { Statement: unknown[] };
-    assert.deepEqual(agentStatements(load('lambda.yaml'), 'FunctionRole'), policy.Statement);
-    assert.deepEqual(agentStatements(load('ecs-sidecar-example.yaml'), 'TaskRole'), policy.Statement);
+  test('the agent policy inlined in each template is deploy/iam-policy.json, flow logs only when a group is named', () => {
+    for (const flowLogs of [false, true]) {
+      assert.deepEqual(
+        resolveIf(agentStatements(load('lambda.yaml'), 'FunctionRole'), { HasFlowLogGroup: flowLogs }),
+        expectedStatements({ flowLogs, shipReports: true }),
+        `lambda.yaml, flow-log group named: ${flowLogs}`,
+      );
+      assert.deepEqual(
+        resolveIf(agentStatements(load('ecs-sidecar-example.yaml'), 'TaskRole'), {
+          HasFlowLogGroup: flowLogs,
+        }),
+        expectedStatements({ flowLogs, shipReports: false }),
+        `ecs-sidecar-example.yaml, flow-log group named: ${flowLogs}`,
+      );
+    }
+  });
+
+  test('the policy reads no log group but the named flow-log group, and writes only the stack report group', () => {
+    const policy = JSON.parse(readFileSync(POLICY, 'utf8')) as { Statement: Json[] };
+    for (const statement of policy.Statement) {
+      const actions = statement['Action'] as string[];
+      if (actions.every((a) => /^ec2:(Describe|Get)/.test(a))) continue;
+      assert.notEqual(statement['Resource'], '*', `${statement['Sid']} is scoped`);
+      for (const arn of [statement['Resource']].flat() as string[]) {
+        assert.match(
+          arn,
+          /^arn:\$\{AWS::Partition\}:logs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:log-group:\$\{(FlowLogGroupName|ReportLogGroupName)\}/,
+        );
+      }
+    }
+  });
+
+  test('every ARN the templates write takes its partition from AWS::Partition (GovCloud, China)', () => {
+    for (const name of [...TEMPLATES, FRAGMENT]) {
+      const parsed = parse(readFileSync(join(DIR, name), 'utf8'), { customTags: CFN_TAGS }) as Json;
+      const written =
+        name === FRAGMENT ? parsed : { Resources: parsed['Resources'], Outputs: parsed['Outputs'] };
+      const arns = stringsIn(written).filter(([, value]) => value.includes('arn:'));
+      if (name === 'lambda.yaml' || name === 'ecs-sidecar-example.yaml') assert.ok(arns.length > 0, name);
+      for (const [where, value] of arns) {
+        assert.ok(
+          [...value.matchAll(/arn:/g)].length === [...value.matchAll(/arn:\$\{AWS::Partition\}:/g)].length,
+          `${name}${where}: ${value}`,
+        );
+      }
+      assert.doesNotMatch(
+        readFileSync(join(DIR, name), 'utf8'),
+        /arn:aws:/,
+        `${name} names the aws partition`,
+      );
+    }
   });
 
   test('the pasteable fragment is the example stack sidecar in its observer shape', () => {
     const fragment = parse(readFileSync(join(DIR, FRAGMENT), 'utf8'), { customTags: CFN_TAGS }) as Json[];
     assert.equal(fragment.length, 1);
     const example = resource(load('ecs-sidecar-example.yaml'), 'TaskDefinition');
-    const containers = resolveIf(example['ContainerDefinitions'], { IsStartupGate: false }) as Json[];
-    assert.deepEqual(
-      containers.find((c) => c['Name'] === 'vpce-doctor'),
-      fragment[0],
-    );
+    for (const HasToken of [false, true]) {
+      for (const HasFlowLogGroup of [false, true]) {
+        const conditions = { HasToken, HasFlowLogGroup };
+        const containers = resolveIf(example['ContainerDefinitions'], {
+          ...conditions,
+          IsStartupGate: false,
+        }) as Json[];
+        assert.deepEqual(
+          containers.find((c) => c['Name'] === 'vpce-doctor'),
+          resolveIf(fragment[0], conditions),
+          JSON.stringify(conditions),
+        );
+      }
+    }
   });
 
   test('the example stack is awsvpc with a task role, whatever moto keeps of it', () => {
@@ -294,6 +412,7 @@ describe('templates, deployed to moto', () => {
       VPCE_DOCTOR_LOG_GROUP: 'vpce-doctor-reports-a',
       VPCE_DOCTOR_PROFILES: 'lambda',
       VPCE_DOCTOR_FAIL_ON: 'fail',
+      VPCE_DOCTOR_FLOW_LOGS: '0',
     });
 
     const rule = String(resources.get('Schedule')?.['PhysicalResourceId']);
@@ -314,13 +433,74 @@ describe('templates, deployed to moto', () => {
     const document = (
       await aws('iam', 'get-role-policy', '--role-name', role, '--policy-name', 'vpce-doctor-agent')
     )['PolicyDocument'];
-    // moto 5.2.1 keeps a stack-made inline policy as Python's repr of the document (single
-    // quotes), where AWS returns the JSON document: read it as such (it holds no quote of its own).
-    const inline = (
-      typeof document === 'string' ? JSON.parse(document.replaceAll("'", '"')) : document
-    ) as Json;
-    const policy = JSON.parse(readFileSync(POLICY, 'utf8')) as { Statement: unknown[] };
-    assert.deepEqual(inline['Statement'], policy.Statement);
+    const inline = readInlinePolicy(document);
+    assert.deepEqual(
+      inline['Statement'],
+      filledStatements(
+        {
+          'AWS::Partition': 'aws',
+          'AWS::Region': REGION,
+          'AWS::AccountId': ACCOUNT,
+          ReportLogGroupName: 'vpce-doctor-reports-a',
+        },
+        { flowLogs: false, shipReports: true },
+      ),
+    );
+  });
+
+  test('lambda.yaml with a flow-log group: the role may read that group and write its own report group, nothing else', async () => {
+    const { vpcId, subnetId, sgId } = await network();
+    const zip = join(tmpdir(), `vpce-doctor-cfn-flow-${process.pid}.zip`);
+    await run('python3', [
+      '-c',
+      'import sys,zipfile; zipfile.ZipFile(sys.argv[1],"w").writestr("lambda.js","export const handler=()=>1")',
+      zip,
+    ]);
+    await aws('s3api', 'create-bucket', '--bucket', 'vpce-doctor-code');
+    await aws('s3api', 'put-object', '--bucket', 'vpce-doctor-code', '--key', 'lambda.zip', '--body', zip);
+    const resources = await createStack('vpce-doctor-flow', 'lambda.yaml', {
+      VpcId: vpcId,
+      SubnetId: subnetId,
+      SecurityGroupId: sgId,
+      CodeS3Bucket: 'vpce-doctor-code',
+      CodeS3Key: 'lambda.zip',
+      ReportLogGroupName: 'reports-b',
+      FlowLogGroupName: '/vpc/flow-logs/prod',
+    });
+    const fn = await aws(
+      'lambda',
+      'get-function-configuration',
+      '--function-name',
+      String(resources.get('Function')?.['PhysicalResourceId']),
+    );
+    assert.equal(((fn['Environment'] as Json)['Variables'] as Json)['VPCE_DOCTOR_FLOW_LOGS'], '1');
+    const role = String(resources.get('FunctionRole')?.['PhysicalResourceId']);
+    const document = (
+      await aws('iam', 'get-role-policy', '--role-name', role, '--policy-name', 'vpce-doctor-agent')
+    )['PolicyDocument'];
+    const inline = readInlinePolicy(document);
+    assert.deepEqual(
+      inline['Statement'],
+      filledStatements(
+        {
+          'AWS::Partition': 'aws',
+          'AWS::Region': REGION,
+          'AWS::AccountId': ACCOUNT,
+          ReportLogGroupName: 'reports-b',
+          FlowLogGroupName: '/vpc/flow-logs/prod',
+        },
+        { flowLogs: true, shipReports: true },
+      ),
+    );
+    const resourcesOf = (sid: string) =>
+      (inline['Statement'] as Json[]).find((s) => s['Sid'] === sid)?.['Resource'] as string[];
+    assert.deepEqual(resourcesOf('VpceDoctorShipReports'), [
+      `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:reports-b:*`,
+    ]);
+    assert.deepEqual(resourcesOf('VpceDoctorReadFlowLogRejects'), [
+      `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/vpc/flow-logs/prod`,
+      `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/vpc/flow-logs/prod:*`,
+    ]);
   });
 
   for (const shape of ['observer', 'startup-gate'] as const) {
@@ -333,6 +513,10 @@ describe('templates, deployed to moto', () => {
         ClusterName: 'apps',
         SubnetIds: subnetId,
         SecurityGroupIds: sgId,
+        // The gate stack opens its API with a token and reads flow logs; the observer does neither.
+        ...(shape === 'startup-gate'
+          ? { TokenSecretArn: TOKEN_ARN, FlowLogGroupName: '/vpc/flow-logs/prod' }
+          : {}),
       });
       const definition = (
         await aws(
@@ -352,6 +536,11 @@ describe('templates, deployed to moto', () => {
         (agent['environment'] as Array<{ name: string; value: string }>).map((e) => [e.name, e.value]),
       );
       assert.equal(environment['VPCE_DOCTOR_EMF'], '1');
+      assert.equal(environment['VPCE_DOCTOR_FLOW_LOGS'], shape === 'startup-gate' ? '1' : '0');
+      assert.deepEqual(
+        agent['secrets'] ?? [],
+        shape === 'startup-gate' ? [{ name: 'VPCE_DOCTOR_TOKEN', valueFrom: TOKEN_ARN }] : [],
+      );
       assert.equal(environment['AWS_REGION'], REGION);
       assert.equal((agent['logConfiguration'] as Json)['logDriver'], 'awslogs');
       if (shape === 'observer') {

@@ -37,7 +37,7 @@ const FLOW_GROUP = '/vpc/flow-logs/agent';
 const UNREACHABLE_ON_MOTO: Record<string, string> = {};
 
 const policy = JSON.parse(readFileSync(join(ROOT, 'deploy/iam-policy.json'), 'utf8')) as {
-  Statement: Array<{ Effect: string; Action: string[] }>;
+  Statement: Array<{ Effect: string; Action: string[]; Resource: string | string[] }>;
 };
 const allowed = new Set(policy.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) => s.Action));
 
@@ -171,6 +171,54 @@ describe('the AWS actions the agent calls, recorded on the wire', () => {
     const unused = [...allowed].filter((a) => !called.has(a) && !(a in UNREACHABLE_ON_MOTO)).sort();
     assert.deepEqual(unused, []);
     for (const action of Object.keys(UNREACHABLE_ON_MOTO)) assert.ok(allowed.has(action), action);
+  });
+
+  test("every log group the agent touched is inside the policy's scope for it, filled as the templates fill it", () => {
+    const values: Record<string, string> = {
+      'AWS::Partition': 'aws',
+      'AWS::Region': REGION,
+      'AWS::AccountId': '123456789012',
+      FlowLogGroupName: FLOW_GROUP,
+      ReportLogGroupName: REPORT_GROUP,
+    };
+    const statements = (policy.Statement as Array<{ Action: string[]; Resource: string | string[] }>).map(
+      (s) => ({
+        actions: s.Action,
+        resources: [s.Resource]
+          .flat()
+          .map((r) => r.replace(/\$\{([^}]+)\}/g, (_, name: string) => values[name]!)),
+      }),
+    );
+    // IAM's matching: `*` is any run of characters, everything else literal.
+    const matches = (pattern: string, arn: string) =>
+      new RegExp(
+        `^${pattern
+          .split('*')
+          .map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
+          .join('.*')}$`,
+      ).test(arn);
+    const logRequests = logsProxy.requests.filter((r) => typeof r.body['logGroupName'] === 'string');
+    assert.ok(logRequests.some((r) => r.action === 'FilterLogEvents'));
+    assert.ok(logRequests.some((r) => r.action === 'PutLogEvents'));
+    for (const request of logRequests) {
+      const group = String(request.body['logGroupName']);
+      const stream =
+        typeof request.body['logStreamName'] === 'string'
+          ? `:log-stream:${request.body['logStreamName']}`
+          : '';
+      const arn = `arn:aws:logs:${REGION}:123456789012:log-group:${group}${stream}`;
+      const allowedBy = statements.filter(
+        (s) => s.actions.includes(`logs:${request.action}`) && s.resources.some((r) => matches(r, arn)),
+      );
+      assert.ok(allowedBy.length > 0, `logs:${request.action} on ${arn} is allowed by a scoped statement`);
+    }
+    // And the scope is not wider than the group: another group in the same account is outside it.
+    const other = `arn:aws:logs:${REGION}:123456789012:log-group:/aws/lambda/payments:log-stream:x`;
+    assert.ok(
+      !statements.some(
+        (s) => s.actions.some((a) => a.startsWith('logs:')) && s.resources.some((r) => matches(r, other)),
+      ),
+    );
   });
 
   test('no action was answered with an error by moto (the run saw real answers)', () => {

@@ -57,4 +57,27 @@ describe('deploy/iam-policy.json', () => {
     for (const statement of writes)
       assert.notEqual(statement.Resource, '*', 'writes are scoped to the agent log group');
   });
+
+  // Every container of an ECS task shares the task role: a log action on "*" would let the
+  // application read every log group of the account, or write into any.
+  it('scopes every CloudWatch Logs action to one named group, in any partition; only EC2 reads take "*"', () => {
+    const GROUP_ARN =
+      /^arn:\$\{AWS::Partition\}:logs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:log-group:\$\{(FlowLogGroupName|ReportLogGroupName)\}(:\*)?$/;
+    for (const statement of policy.Statement) {
+      const resources = [statement.Resource].flat();
+      if (statement.Action.every((a) => a.startsWith('ec2:'))) {
+        assert.deepEqual(resources, ['*'], 'EC2 Describe* takes no resource-level permission');
+        continue;
+      }
+      assert.ok(
+        statement.Action.every((a) => a.startsWith('logs:')),
+        statement.Action.join(', '),
+      );
+      for (const arn of resources) assert.match(arn, GROUP_ARN);
+      const groups = new Set(resources.map((arn) => GROUP_ARN.exec(arn)![1]));
+      assert.equal(groups.size, 1, 'one statement, one group');
+    }
+    const text = readFileSync(join(ROOT, 'deploy/iam-policy.json'), 'utf8');
+    assert.doesNotMatch(text, /arn:aws:/, 'no ARN names the aws partition');
+  });
 });

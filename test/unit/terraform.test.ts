@@ -242,6 +242,34 @@ describe('deploy/terraform', () => {
     assert.equal(locals['agent_policy_json'], interpolation('jsonencode(local.agent_policy)'));
   });
 
+  it('fills every placeholder of deploy/iam-policy.json, and adds the flow-log read only when a group is named', () => {
+    const policy = readFileSync(join(ROOT, 'deploy/iam-policy.json'), 'utf8');
+    const placeholders = new Set([...policy.matchAll(/\$\{([^}]+)\}/g)].map((m) => m[1]!));
+    assert.deepEqual([...placeholders].sort(), [
+      'AWS::AccountId',
+      'AWS::Partition',
+      'AWS::Region',
+      'FlowLogGroupName',
+      'ReportLogGroupName',
+    ]);
+    const statements = String(moduleLocals()['agent_statements']);
+    for (const name of placeholders) {
+      // hcl2json keeps Terraform's escape: "$${NAME}" is the literal text ${NAME}.
+      assert.ok(statements.includes(`"$\${${name}}"`), `the module replaces \${${name}}`);
+    }
+    assert.match(
+      statements,
+      /s\.Sid != "VpceDoctorReadFlowLogRejects" \|\| var\.flow_log_group_name != null/,
+    );
+    assert.match(statements, /s\.Sid != "VpceDoctorShipReports" \|\| local\.is_lambda/);
+    assert.match(statements, /data\.aws_partition\.current\.partition/);
+    assert.match(
+      String(moduleLocals()['common_environment']),
+      /VPCE_DOCTOR_FLOW_LOGS *= var\.flow_log_group_name != null \? "1" : "0"/,
+      'the agent does not try flow logs the role may not read',
+    );
+  });
+
   it('alarms on the metric src/render/emf.ts writes: its namespace, Status, Subnet and status values', () => {
     const locals = moduleLocals();
     assert.equal(locals['emf_namespace'], EMF_NAMESPACE);

@@ -7,6 +7,7 @@
 
 data "aws_region" "current" {}
 data "aws_partition" "current" {}
+data "aws_caller_identity" "current" {}
 
 locals {
   is_sidecar = contains(["observer", "startup-gate"], var.shape)
@@ -15,7 +16,26 @@ locals {
   # The agent's whole permission set, read from deploy/iam-policy.json so it cannot drift from
   # the policy the IAM test checks against the code. (A module fetched from git with a
   # `//deploy/terraform/modules/vpce-doctor` subdirectory still has the whole repository.)
-  agent_policy      = jsondecode(file("${path.module}/../../../iam-policy.json"))
+  # Its log ARNs hold CloudFormation-style placeholders, filled here as the templates fill them
+  # with !Sub. In ECS every container of the task shares the task role, so the flow-log read is
+  # there only when flow_log_group_name names the group (that group only), and the report write
+  # only in the lambda shape (its own report group only).
+  agent_policy_file = jsondecode(file("${path.module}/../../../iam-policy.json"))
+  agent_statements = [
+    for s in local.agent_policy_file.Statement : merge(s, {
+      Resource = [
+        for r in flatten([s.Resource]) : replace(replace(replace(replace(replace(r,
+          "$${AWS::Partition}", data.aws_partition.current.partition),
+          "$${AWS::Region}", data.aws_region.current.id),
+          "$${AWS::AccountId}", data.aws_caller_identity.current.account_id),
+          "$${FlowLogGroupName}", coalesce(var.flow_log_group_name, "-")),
+          "$${ReportLogGroupName}", var.report_log_group_name)
+      ]
+    })
+    if (s.Sid != "VpceDoctorReadFlowLogRejects" || var.flow_log_group_name != null) &&
+    (s.Sid != "VpceDoctorShipReports" || local.is_lambda)
+  ]
+  agent_policy      = merge(local.agent_policy_file, { Statement = local.agent_statements })
   agent_policy_json = jsonencode(local.agent_policy)
 
   # EMF metric names, as src/render/emf.ts writes them: namespace VpceDoctor, metric Status
@@ -27,10 +47,11 @@ locals {
 
   # What both shapes pass to the agent. Empty values are left out: the agent reads "" as unset.
   common_environment = { for k, v in {
-    VPCE_DOCTOR_PROFILES = join(",", var.profiles)
-    VPCE_DOCTOR_SERVICES = join(",", var.services)
-    VPCE_DOCTOR_EMF      = var.emf ? "1" : "0"
-    LOG_LEVEL            = var.log_level
+    VPCE_DOCTOR_PROFILES  = join(",", var.profiles)
+    VPCE_DOCTOR_SERVICES  = join(",", var.services)
+    VPCE_DOCTOR_EMF       = var.emf ? "1" : "0"
+    VPCE_DOCTOR_FLOW_LOGS = var.flow_log_group_name != null ? "1" : "0"
+    LOG_LEVEL             = var.log_level
   } : k => v if v != "" }
 
   # ---- ECS sidecar -----------------------------------------------------------------------------

@@ -73,8 +73,19 @@ variable "log_retention_days" {
   }
 }
 
+variable "flow_log_group_name" {
+  description = "CloudWatch Logs group holding the VPC's flow logs (or a name pattern with *): the agent reads REJECT records there as evidence for a failing service, with logs:FilterLogEvents on that group only. null (the default) turns flow-log evidence off (VPCE_DOCTOR_FLOW_LOGS=0) and leaves the permission out: in ECS every container of the task shares the task role."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.flow_log_group_name == null || can(regex("^[-_/.#A-Za-z0-9*]{1,512}$", var.flow_log_group_name))
+    error_message = "flow_log_group_name must be a CloudWatch Logs group name or a pattern with *."
+  }
+}
+
 variable "environment" {
-  description = "Extra environment variables for the agent (e.g. VPCE_DOCTOR_FLOW_LOGS = \"0\"). The variables the module sets itself win over these."
+  description = "Extra environment variables for the agent (e.g. LOG_LEVEL = \"debug\"). The variables the module sets itself win over these."
   type        = map(string)
   default     = {}
 }
@@ -212,7 +223,7 @@ variable "task_role_name" {
 }
 
 variable "token_secret_arn" {
-  description = "ARN of a Secrets Manager secret (or SSM parameter) holding the bearer token the sidecar requires on all but its health routes (VPCE_DOCTOR_TOKEN). The task's execution role must be allowed to read it."
+  description = "ARN of a Secrets Manager secret (or SSM parameter) holding the bearer token (VPCE_DOCTOR_TOKEN, at least 32 visible ASCII characters) that opens the sidecar's report, metrics and findings routes to the network; without one they answer the task's own containers on localhost only. The task's execution role must be allowed to read it."
   type        = string
   default     = null
 
@@ -277,7 +288,7 @@ variable "lambda_architecture" {
 }
 
 variable "lambda_runtime" {
-  description = "The Lambda Node.js runtime (the bundle targets Node 20 and runs on later ones; Lambda no longer creates nodejs20.x functions)."
+  description = "The Lambda Node.js runtime (the bundle targets Node 22 and runs on later ones; Lambda no longer creates nodejs20.x functions)."
   type        = string
   default     = "nodejs22.x"
 
@@ -332,13 +343,13 @@ variable "fail_on" {
 }
 
 variable "report_log_group_name" {
-  description = "Log group the functions ship each report to (VPCE_DOCTOR_LOG_GROUP, one stream per subnet and AZ); created by the module. deploy/iam-policy.json allows writing only to groups named vpce-doctor*."
+  description = "Log group the functions ship each report to (VPCE_DOCTOR_LOG_GROUP, one stream per subnet and AZ); created by the module. The functions' role may write to this group only."
   type        = string
   default     = "vpce-doctor-reports"
 
   validation {
-    condition     = startswith(var.report_log_group_name, "vpce-doctor")
-    error_message = "report_log_group_name must start with vpce-doctor: deploy/iam-policy.json grants logs:PutLogEvents on log-group:vpce-doctor* only."
+    condition     = can(regex("^[-_/.#A-Za-z0-9]{1,512}$", var.report_log_group_name))
+    error_message = "report_log_group_name must be a CloudWatch Logs group name (no *: the role may write to this one group)."
   }
 }
 
