@@ -4,7 +4,9 @@
 # the bundle (dist/cli/: the agent with its dependencies, the AWS SDK included) and the
 # findings catalogue. The base image is a build argument so the
 # image can be built from a local base (deploy/image/build-local.sh does that with podman).
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 22 (Node 20 reached end of life in April 2026), pinned by digest so a rebuild gets the
+# same base until the pin is moved on purpose; the bundle targets node22 (scripts/bundle.mjs).
+ARG NODE_IMAGE=node:22-bookworm-slim@sha256:43ac6c60b8f89723f746e8a92ce91abd5017e627ce1ddfe4238355d3a30b772c
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
@@ -20,6 +22,10 @@ COPY scripts ./scripts
 RUN npm run build
 
 FROM ${NODE_IMAGE}
+# No package manager at run time: npm, npx, corepack and yarn come with the Node images and the
+# agent needs none of them (they only add code to patch). Removed with node itself, in exec form,
+# so a base without rm or a shell (build-local.sh's) builds the same way.
+RUN ["node", "-e", "for (const p of ['/usr/local/lib/node_modules/npm', '/usr/local/lib/node_modules/corepack', '/usr/local/bin/npm', '/usr/local/bin/npx', '/usr/local/bin/corepack', '/usr/local/bin/yarn', '/usr/local/bin/yarnpkg', '/opt/yarn']) require('node:fs').rmSync(p, { recursive: true, force: true }); for (const d of require('node:fs').readdirSync('/opt', { withFileTypes: true })) if (d.name.startsWith('yarn-')) require('node:fs').rmSync('/opt/' + d.name, { recursive: true, force: true })"]
 ENV NODE_ENV=production \
     VPCE_DOCTOR_PORT=8080
 WORKDIR /app

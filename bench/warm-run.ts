@@ -5,7 +5,6 @@
 // until the DNS rate limiter's bucket is full again (burst / rate), as it is between the sidecar's
 // scheduled runs: back to back, run 2 would measure the limiter refilling, not the agent.
 // Inside the lab: `lab exec -- node --import tsx bench/warm-run.ts [K]`.
-import '../src/quiet-warnings.js';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { createEc2Client } from '../src/aws/ec2-client.js';
 import { loadConfig } from '../src/config.js';

@@ -56,7 +56,8 @@ const result = await build({
   minify: true,
   format: 'esm',
   platform: 'node',
-  target: 'node20',
+  // The image's and Lambda's runtime (nodejs22.x); the CLI on Node 20 reads the same syntax.
+  target: 'node22',
   // Prefer the SDK's ESM builds, which tree-shake to the commands the agent sends.
   mainFields: ['module', 'main'],
   // Bundled CommonJS (pino) still calls require() for Node's built-ins.

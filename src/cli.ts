@@ -1,6 +1,5 @@
 // `vpce-doctor report | explain`: wires the runner to a terminal. Exit codes (DESIGN.md):
 // 0 pass or warn, 1 fail, 2 usage or configuration error (one line on stderr), 3 unknown.
-import './quiet-warnings.js';
 import { parseArgs } from 'node:util';
 import { createEc2ClientFactory } from './aws/ec2-client.js';
 import { explain, loadCatalogue } from './catalogue.js';

@@ -3,8 +3,7 @@
 // line to stdout (synchronously: the runtime freezes the process after the handler returns),
 // ships the report to VPCE_DOCTOR_LOG_GROUP, and throws per VPCE_DOCTOR_FAIL_ON so Lambda's
 // own Errors metric fires. Bundled by scripts/bundle.mjs into dist/lambda.js.
-import { describePlace, nothingChecked } from './render/summary.js';
-import './quiet-warnings.js';
+
 import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -18,6 +17,7 @@ import type { Report } from './model.js';
 import { createProbes, type ProbeOptions } from './probes.js';
 import { validProfileNames } from './profiles.js';
 import { renderEmf, STATUS_VALUE } from './render/emf.js';
+import { describePlace, nothingChecked } from './render/summary.js';
 import { createRunner, type Runner } from './runner.js';
 import { unmatchedServices } from './targets.js';
 import { VERSION } from './version.js';

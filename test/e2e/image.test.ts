@@ -139,6 +139,26 @@ describe('the container image', {
     assert.equal(existsSync(`${rootfs}/app/dist/src`), false, 'no unbundled compiler output');
   });
 
+  it('runs Node 22 and holds no package manager (npm, npx, corepack, yarn)', async () => {
+    const { stdout } = await run(chroot, [
+      `--userspec=${inspect.Config.User}`,
+      rootfs,
+      '/usr/local/bin/node',
+      '-p',
+      'process.versions.node',
+    ]);
+    assert.match(stdout.trim(), /^22\./, `the image's node is ${stdout.trim()}`);
+    for (const path of [
+      '/usr/local/lib/node_modules/npm',
+      '/usr/local/lib/node_modules/corepack',
+      '/usr/local/bin/npm',
+      '/usr/local/bin/npx',
+      '/usr/local/bin/corepack',
+    ]) {
+      assert.equal(existsSync(`${rootfs}${path}`), false, `${path} is in the image`);
+    }
+  });
+
   it('answers /healthz with 200 without any AWS credentials', async () => {
     const response = await waitFor(
       'GET /healthz',
