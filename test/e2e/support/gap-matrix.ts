@@ -53,11 +53,14 @@ export const ACTION_LOSES: Record<string, string[]> = {
 };
 
 /**
- * Actions whose data another action also returns (AWS: DescribeManagedPrefixLists lists the
- * AWS-managed prefix lists too): an agent that reads it there has lost nothing.
+ * Actions whose data another action also returns: DescribeManagedPrefixLists lists the
+ * AWS-managed prefix lists too, and DescribePrefixLists lists them (not the customer-managed
+ * ones). An agent that read the data there and names no gap has lost nothing; one that names the
+ * gap is held to having lost it.
  */
 export const ALSO_READ_BY: Record<string, string[]> = {
   DescribePrefixLists: ['DescribeManagedPrefixLists'],
+  DescribeManagedPrefixLists: ['DescribePrefixLists'],
 };
 
 /**
@@ -275,7 +278,18 @@ export function gapRowProblems(row: GapRow, base: AgentRun, calls: Calls): strin
       );
   }
 
-  const lost = new Set(ACTION_LOSES[action] ?? []);
+  const runCalls = calls.get(row.run) ?? [];
+  const denied = runCalls.filter((c) => c.action === action && c.denied).length;
+  // Flow logs are evidence for failures, never the basis of a verdict: naming the gap as info
+  // is enough there.
+  const evidenceOnly = (ACTION_LOSES[action] ?? []).every((p) => p === 'flowLogs');
+  const all = [...r.findings, ...r.targets.flatMap((t) => t.findings)];
+  const namedIt = all.some(
+    (f) => (f.status === 'unknown' || (evidenceOnly && f.status === 'info')) && mentions(f, action),
+  );
+  const readElsewhere = runCalls.some((c) => !c.denied && (ALSO_READ_BY[action] ?? []).includes(c.action));
+
+  const lost = new Set(denied > 0 && (namedIt || !readElsewhere) ? (ACTION_LOSES[action] ?? []) : []);
   const named: Array<{ where: string; code: string; status: string }> = [
     ...r.targets
       .filter((t) => t.rootCause && (t.status === 'fail' || t.status === 'warn'))
@@ -298,17 +312,7 @@ export function gapRowProblems(row: GapRow, base: AgentRun, calls: Calls): strin
       );
   }
 
-  const runCalls = calls.get(row.run) ?? [];
-  const denied = runCalls.filter((c) => c.action === action && c.denied).length;
   if (denied > 0) {
-    // Flow logs are evidence for failures, never the basis of a verdict: naming the gap as info
-    // is enough there.
-    const evidenceOnly = (ACTION_LOSES[action] ?? []).every((p) => p === 'flowLogs');
-    const all = [...r.findings, ...r.targets.flatMap((t) => t.findings)];
-    const namedIt = all.some(
-      (f) => (f.status === 'unknown' || (evidenceOnly && f.status === 'info')) && mentions(f, action),
-    );
-    const readElsewhere = runCalls.some((c) => !c.denied && (ALSO_READ_BY[action] ?? []).includes(c.action));
     const outcome = (report: Report | undefined) =>
       JSON.stringify((report?.targets ?? []).map((t) => [t.shortName, t.status, t.rootCause?.code]));
     if (!namedIt && !(readElsewhere && outcome(r) === outcome(base.report)))
