@@ -25,7 +25,7 @@ FROM ${NODE_IMAGE}
 # No package manager at run time: npm, npx, corepack and yarn come with the Node images and the
 # agent needs none of them (they only add code to patch). Removed with node itself, in exec form,
 # so a base without rm or a shell (build-local.sh's) builds the same way.
-RUN ["node", "-e", "for (const p of ['/usr/local/lib/node_modules/npm', '/usr/local/lib/node_modules/corepack', '/usr/local/bin/npm', '/usr/local/bin/npx', '/usr/local/bin/corepack', '/usr/local/bin/yarn', '/usr/local/bin/yarnpkg', '/opt/yarn']) require('node:fs').rmSync(p, { recursive: true, force: true }); for (const d of require('node:fs').readdirSync('/opt', { withFileTypes: true })) if (d.name.startsWith('yarn-')) require('node:fs').rmSync('/opt/' + d.name, { recursive: true, force: true })"]
+RUN ["node", "-e", "for (const p of ['/usr/local/lib/node_modules/npm', '/usr/local/lib/node_modules/corepack', '/usr/local/bin/npm', '/usr/local/bin/npx', '/usr/local/bin/corepack', '/usr/local/bin/yarn', '/usr/local/bin/yarnpkg', '/opt/yarn']) require('node:fs').rmSync(p, { recursive: true, force: true }); for (const d of require('node:fs').existsSync('/opt') ? require('node:fs').readdirSync('/opt') : []) if (d.startsWith('yarn-')) require('node:fs').rmSync('/opt/' + d, { recursive: true, force: true })"]
 ENV NODE_ENV=production \
     VPCE_DOCTOR_PORT=8080
 WORKDIR /app
