@@ -3,6 +3,7 @@
 // firewall that answers in the service's place, passes it. An unsigned API request must come
 // back as an AWS error document (src/eval/l7-canary.ts).
 
+import { redactAwsText } from '../src/aws/errors.js';
 import { LAYER_WORDS, type PolicyLayer } from '../src/eval/access-denied.js';
 import {
   type CanaryClassification,
@@ -45,16 +46,18 @@ export const checkHttp: Check = (input) => {
  * endpoint every workload shares. Any other layer concerns the agent's own role: a warning.
  */
 function checkSigned(target: Target, o: SignedCallObservation): Finding[] {
+  // The report is served over HTTP: the caller's ARN, its account and AWS's error text with them
+  // stay out of it (issue 13); the layer AWS named and the error code are what it keeps.
+  const message = o.message ? redactAwsText(o.message) : undefined;
+  const { principal: _principal, ...denied } = o.denied ?? {};
   const evidence: Record<string, unknown> = {
     call: o.call,
     region: o.region,
     outcome: o.outcome,
-    ...(o.arn ? { arn: o.arn } : {}),
-    ...(o.account ? { account: o.account } : {}),
     ...(o.errorCode ? { errorCode: o.errorCode } : {}),
     ...(o.httpStatus !== undefined ? { httpStatus: o.httpStatus } : {}),
-    ...(o.message ? { message: o.message } : {}),
-    ...(o.denied ? { denied: o.denied } : {}),
+    ...(message ? { message } : {}),
+    ...(o.denied ? { denied } : {}),
     durationMs: o.durationMs,
   };
   if (o.outcome === 'ok') {
@@ -63,7 +66,7 @@ function checkSigned(target: Target, o: SignedCallObservation): Finding[] {
         check: 'http',
         code: 'STS_SIGNED_CALL_OK',
         status: 'pass',
-        message: `${target.shortName}: a signed sts:GetCallerIdentity through ${target.hostname} answered${o.arn ? ` (${o.arn})` : ''}`,
+        message: `${target.shortName}: a signed sts:GetCallerIdentity through ${target.hostname} answered`,
         evidence,
         durationMs: o.durationMs,
       },
@@ -80,8 +83,8 @@ function checkSigned(target: Target, o: SignedCallObservation): Finding[] {
         status: byEndpoint ? 'fail' : 'warn',
         message: `${target.shortName}: sts:GetCallerIdentity through ${target.hostname} was refused (${o.errorCode})${named ? `: AWS names ${named}${o.denied?.deny ? ` (${o.denied.deny} deny)` : ''}` : ': the message names no policy layer'}`,
         fix: byEndpoint
-          ? `${target.endpointId ?? 'The STS endpoint'}'s policy refuses sts:GetCallerIdentity${o.denied?.principal ? ` for ${o.denied.principal}` : ''}: add a statement that allows it (and the STS calls the workload makes, e.g. sts:AssumeRole, sts:AssumeRoleWithWebIdentity) for the workload's principals.`
-          : `This concerns the agent's own credentials${o.denied?.principal ? ` (${o.denied.principal})` : ''}${named ? `: look at ${named}` : ''}; it says nothing certain about the workload's role. The message: ${o.message ?? o.errorCode}`,
+          ? `${target.endpointId ?? 'The STS endpoint'}'s policy refuses sts:GetCallerIdentity for the agent's role: add a statement that allows it (and the STS calls the workload makes, e.g. sts:AssumeRole, sts:AssumeRoleWithWebIdentity) for the workload's principals.`
+          : `This concerns the agent's own credentials${named ? `: look at ${named}` : ''}; it says nothing certain about the workload's role. The message: ${message ?? o.errorCode}`,
         evidence,
         durationMs: o.durationMs,
       },
@@ -92,7 +95,7 @@ function checkSigned(target: Target, o: SignedCallObservation): Finding[] {
       check: 'http',
       code: 'STS_SIGNED_CALL_FAILED',
       status: 'unknown',
-      message: `${target.shortName}: the signed sts:GetCallerIdentity could not be made (${o.errorCode}: ${o.message ?? ''})`,
+      message: `${target.shortName}: the signed sts:GetCallerIdentity could not be made (${o.errorCode}: ${message ?? ''})`,
       fix: "Give the agent credentials (its task or instance role) and a Region; if the call timed out, the STS endpoint's probes above say why. Switch the signed canary off with canary.signed: false.",
       evidence,
       durationMs: o.durationMs,

@@ -5,9 +5,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
+import { checkHttp } from '../../checks/http.js';
 import { createEc2Client } from '../../src/aws/ec2-client.js';
 import { classifyAwsError, dependentGap, REDACTED, redactAwsText } from '../../src/aws/errors.js';
 import { findingForGap } from '../../src/aws/gap-findings.js';
+import { classifyAccessDenied } from '../../src/eval/access-denied.js';
+import type { SignedCallObservation } from '../../src/model.js';
 import { type LoopbackServer, listenOnLoopback } from '../support/loopback-server.js';
 
 const ACCOUNT = '123456789012';
@@ -143,5 +146,55 @@ describe('a denied call read by the real SDK becomes a Gap and a finding without
     assertNoAccountData(JSON.stringify(gap));
     assert.match(gap.message, /service control policy/);
     logs.destroy();
+  });
+});
+
+describe("the signed canary's findings carry no account data", () => {
+  const STS_TARGET = {
+    service: 'com.amazonaws.us-east-1.sts',
+    shortName: 'sts',
+    hostname: 'sts.us-east-1.amazonaws.com',
+    endpointId: 'vpce-0sts',
+  };
+  const check = (signed: SignedCallObservation) =>
+    checkHttp({
+      target: STS_TARGET,
+      observations: { dns: [], tcp: [], tls: [], signed },
+    } as unknown as Parameters<typeof checkHttp>[0]);
+  const base = { call: 'sts:GetCallerIdentity' as const, region: 'us-east-1', durationMs: 12 };
+
+  it('a success does not print the caller ARN or the account', () => {
+    const findings = check({ ...base, outcome: 'ok', arn: ROLE_ARN, account: ACCOUNT });
+    assert.equal(findings[0]?.code, 'STS_SIGNED_CALL_OK');
+    assertNoAccountData(JSON.stringify(findings));
+  });
+
+  for (const layer of ['a VPC endpoint policy', 'a service control policy']) {
+    it(`a refusal naming ${layer} keeps the layer and drops the principal and the encoded message`, () => {
+      const message = `User: ${ROLE_ARN} is not authorized to perform: sts:GetCallerIdentity with an explicit deny in ${layer}. Encoded authorization failure message: ${ENCODED}`;
+      const findings = check({
+        ...base,
+        outcome: 'denied',
+        errorCode: 'AccessDenied',
+        httpStatus: 403,
+        message,
+        denied: classifyAccessDenied(message),
+      });
+      assert.equal(findings[0]?.code, 'STS_SIGNED_CALL_DENIED');
+      assertNoAccountData(JSON.stringify(findings));
+      assert.match(JSON.stringify(findings), new RegExp(layer.replace('a ', '').split(' ')[0]!, 'i'));
+    });
+  }
+
+  it('a failure keeps the error code, not the account data in its text', () => {
+    const findings = check({
+      ...base,
+      outcome: 'error',
+      errorCode: 'InvalidClientTokenId',
+      message: `key ASIAIOSFODNN7EXAMPLE of ${ACCOUNT} is invalid`,
+    });
+    assert.equal(findings[0]?.code, 'STS_SIGNED_CALL_FAILED');
+    assertNoAccountData(JSON.stringify(findings));
+    assert.match(findings[0]!.message, /InvalidClientTokenId/);
   });
 });
