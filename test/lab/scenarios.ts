@@ -812,8 +812,9 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'denied-prefix-lists',
-    description: "the agent's role lacks ec2:DescribePrefixLists; the gateway endpoints work",
-    deny: ['DescribePrefixLists'],
+    description:
+      "the agent's role lacks ec2:DescribePrefixLists and ec2:DescribeManagedPrefixLists (either lists the AWS-managed lists); the gateway endpoints work",
+    deny: ['DescribePrefixLists', 'DescribeManagedPrefixLists'],
     proof: {
       aws: [
         {
