@@ -230,7 +230,9 @@ describe('deploy/terraform', () => {
       'the policy file is decoded as JSON (a syntax error in it fails the plan)',
     );
     const policies = resources('aws_iam_role_policy');
-    assert.deepEqual([...policies.keys()].sort(), ['lambda_agent', 'task']);
+    assert.deepEqual([...policies.keys()].sort(), ['lambda_agent', 'lambda_runtime', 'task']);
+    // lambda_runtime is Lambda's own (ENIs, its log groups), from a policy document of the module.
+    policies.delete('lambda_runtime');
     for (const [name, body] of policies) {
       assert.equal(
         body['policy'],
@@ -268,6 +270,21 @@ describe('deploy/terraform', () => {
       /VPCE_DOCTOR_FLOW_LOGS *= var\.flow_log_group_name != null \? "1" : "0"/,
       'the agent does not try flow logs the role may not read',
     );
+  });
+
+  it("gives the functions Lambda's own needs without log writes on every group (no AWSLambdaVPCAccessExecutionRole)", () => {
+    assert.equal(resources('aws_iam_role_policy_attachment').size, 0, 'no managed policy attached');
+    const documents = blocks(
+      module.map((m) => (m['data'] ?? {}) as Hcl),
+      'aws_iam_policy_document',
+    );
+    const runtime = documents.get('lambda_runtime');
+    assert.ok(runtime, 'data.aws_iam_policy_document.lambda_runtime');
+    const statements = runtime['statement'] as Block[];
+    const logs = statements.find((st) => String(st['sid']) === 'LambdaOwnLogGroups');
+    assert.deepEqual(logs?.['actions'], ['logs:CreateLogStream', 'logs:PutLogEvents']);
+    assert.match(String(logs?.['resources']), /aws_cloudwatch_log_group\.function/);
+    assert.doesNotMatch(JSON.stringify(statements), /"logs:[A-Za-z]+"[^\]]*\],"resources":\["\*"\]/);
   });
 
   it('alarms on the metric src/render/emf.ts writes: its namespace, Status, Subnet and status values', () => {

@@ -164,11 +164,37 @@ resource "aws_iam_role_policy" "lambda_agent" {
   policy = local.agent_policy_json
 }
 
-# The function's own needs, not the agent's: ENIs in the VPC and its own log group.
-resource "aws_iam_role_policy_attachment" "lambda_vpc_access" {
-  count      = local.is_lambda ? 1 : 0
-  role       = aws_iam_role.lambda[0].name
-  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+# The function's own needs, not the agent's: ENIs in the VPC and its own log groups. Not the
+# managed AWSLambdaVPCAccessExecutionRole: its log writes on "*" would let the function write
+# into any group of the account, reports of other stacks included (as lambda.yaml does).
+data "aws_iam_policy_document" "lambda_runtime" {
+  count = local.is_lambda ? 1 : 0
+
+  statement {
+    sid = "LambdaVpcNetworkInterfaces"
+    actions = [
+      "ec2:CreateNetworkInterface",
+      "ec2:DeleteNetworkInterface",
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:DescribeSubnets",
+      "ec2:AssignPrivateIpAddresses",
+      "ec2:UnassignPrivateIpAddresses",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "LambdaOwnLogGroups"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [for g in aws_cloudwatch_log_group.function : "${g.arn}:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "lambda_runtime" {
+  count  = local.is_lambda ? 1 : 0
+  name   = "${var.name}-lambda-runtime"
+  role   = aws_iam_role.lambda[0].id
+  policy = data.aws_iam_policy_document.lambda_runtime[0].json
 }
 
 resource "aws_cloudwatch_log_group" "report" {
@@ -220,7 +246,7 @@ resource "aws_lambda_function" "agent" {
   depends_on = [
     aws_cloudwatch_log_group.function,
     aws_iam_role_policy.lambda_agent,
-    aws_iam_role_policy_attachment.lambda_vpc_access,
+    aws_iam_role_policy.lambda_runtime,
   ]
 }
 
