@@ -1,5 +1,5 @@
-// Lab scenarios, each brought up once: `vpce-doctor report --format json` inside the agent's
-// namespace gives the right overall status, target statuses, root causes and exit code (real
+// Lab scenarios, each brought up once: real clients see what the scenario claims (the proof),
+// `vpce-doctor report --format json` inside the agent's namespace gives the right overall status, target statuses, root causes and exit code (real
 // packets in the lab's closed network, real moto, real dnsmasq); then the gap matrix denies each
 // EC2 action in turn against the same lab (support/gap-matrix.ts).
 //
@@ -19,6 +19,7 @@ import {
   scenarios,
   topology,
 } from '../../lab/index.js';
+import { assertProven } from '../../lab/prove-suite.js';
 import {
   type AgentRun,
   gapRowProblems,
@@ -142,6 +143,10 @@ function describeScenario(scenario: Scenario): void {
     });
     after(async () => {
       await labDown();
+    });
+
+    it('shows what it claims to real clients in the agent namespace (dig, nc, openssl, the AWS CLI)', async () => {
+      await assertProven(state, scenario);
     });
 
     it(`reports ${scenario.expect.status} with exit ${scenario.expect.exitCode} and the expected root causes`, () => {
