@@ -392,6 +392,7 @@ async function configure(scenarioName: string): Promise<AwsState> {
         SecurityGroupIds: [groupFor(spec)],
         PrivateDnsEnabled: spec.privateDns ?? true,
         TagSpecifications: stateTags(name, spec),
+        ...(spec.policy ? { PolicyDocument: JSON.stringify(spec.policy) } : {}),
       }),
     );
     return created.VpcEndpoint!;
@@ -552,6 +553,7 @@ async function configure(scenarioName: string): Promise<AwsState> {
             ServiceName: service.serviceName,
             RouteTableIds: (spec.routeTables ?? ['a', 'main']).map((rt) => routeTables[rt]),
             TagSpecifications: stateTags(name, spec),
+            ...(spec.policy ? { PolicyDocument: JSON.stringify(spec.policy) } : {}),
           }),
         );
         return created.VpcEndpoint!;

@@ -44,6 +44,8 @@ export interface AclEntry {
 export interface EndpointSpec {
   /** false: the lab creates no endpoint for this service. */
   create?: boolean;
+  /** The endpoint policy (a JSON document); default AWS's full access. */
+  policy?: Record<string, unknown>;
   /** Interface endpoints: default both endpoint subnets. */
   subnets?: SubnetName[];
   /** Interface endpoints: default true. */
@@ -561,6 +563,100 @@ export const SCENARIOS: Scenario[] = [
       exitCode: 1,
       status: 'fail',
       targets: { 'ecr.dkr': { status: 'fail', rootCause: 'ENDPOINT_MISSING' } },
+    },
+  },
+  {
+    name: 'endpoint-policy-deny-all',
+    description:
+      'the secretsmanager endpoint policy denies every action: DNS, TCP and TLS work, every API call is refused',
+    aws: {
+      endpoints: {
+        secretsmanager: {
+          policy: {
+            Version: '2012-10-17',
+            Statement: [{ Sid: 'DenyAll', Effect: 'Deny', Principal: '*', Action: '*', Resource: '*' }],
+          },
+        },
+      },
+    },
+    proof: {
+      aws: [
+        {
+          what: 'the secretsmanager endpoint policy is the deny-all one',
+          args: ['describe-vpc-endpoints'],
+          query: `contains(${endpointField('secretsmanager', 'PolicyDocument')}, 'DenyAll')`,
+          equals: true,
+        },
+      ],
+    },
+    expect: {
+      exitCode: 1,
+      status: 'fail',
+      targets: { secretsmanager: { status: 'fail', rootCause: 'ENDPOINT_POLICY_ALLOWS_NOTHING' } },
+    },
+  },
+  {
+    name: 'fargate-s3-policy-team-bucket-only',
+    description:
+      'the S3 gateway endpoint policy admits only the team bucket under ecs-fargate: ECR image layers (prod-us-east-1-starport-layer-bucket) are refused',
+    agentConfig: { profiles: ['ecs-fargate'] },
+    aws: {
+      endpoints: {
+        s3: {
+          policy: {
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Sid: 'TeamBucketOnly',
+                Effect: 'Allow',
+                Principal: '*',
+                Action: 's3:*',
+                Resource: ['arn:aws:s3:::team-bucket', 'arn:aws:s3:::team-bucket/*'],
+              },
+            ],
+          },
+        },
+      },
+    },
+    proof: {
+      aws: [
+        {
+          what: 'the S3 gateway endpoint policy admits only the team bucket',
+          args: ['describe-vpc-endpoints'],
+          query: `contains(${endpointField('s3', 'PolicyDocument')}, 'TeamBucketOnly')`,
+          equals: true,
+        },
+      ],
+    },
+    expect: {
+      exitCode: 1,
+      status: 'fail',
+      targets: {
+        s3: { status: 'fail', rootCause: 'ENDPOINT_POLICY_DENIES' },
+        'ecr.api': { status: 'pass' },
+        'ecr.dkr': { status: 'pass' },
+      },
+    },
+  },
+  {
+    name: 'sts-global-endpoint-public',
+    description:
+      'the global STS name sts.amazonaws.com answers publicly beside a working regional STS endpoint: SDKs still on the global default bypass it',
+    dns: { overrides: { 'sts.amazonaws.com': ['198.51.100.7'] } },
+    proof: {
+      aws: [
+        {
+          what: 'the regional STS endpoint has private DNS on',
+          args: ['describe-vpc-endpoints'],
+          query: endpointField('sts', 'PrivateDnsEnabled'),
+          equals: true,
+        },
+      ],
+    },
+    expect: {
+      exitCode: 0,
+      status: 'warn',
+      targets: { sts: { status: 'warn', rootCause: 'STS_GLOBAL_ENDPOINT_BYPASS' } },
     },
   },
   {
