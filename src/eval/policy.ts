@@ -700,6 +700,20 @@ function allStars(patterns: string[]): boolean {
   return patterns.some((p) => /^\*+$/.test(p));
 }
 
+/** An unconditional statement on every action, every resource and every principal. */
+function coversEverything(s: ParsedPolicy['statements'][number]): boolean {
+  return (
+    s.conditions.length === 0 &&
+    !s.action.negated &&
+    allStars(s.action.patterns) &&
+    s.resource !== undefined &&
+    !s.resource.negated &&
+    allStars(s.resource.patterns) &&
+    s.principal.any &&
+    !s.principal.negated
+  );
+}
+
 /**
  * A policy through which no call can pass, whoever makes it: no Allow statement can apply to
  * anything (NotAction "*", NotResource "*", NotPrincipal "*"), or a Deny without conditions covers
@@ -708,18 +722,7 @@ function allStars(patterns: string[]): boolean {
 export function allowsNothing(
   policy: ParsedPolicy,
 ): { nothing: false } | { nothing: true; statement?: StatementRef } {
-  const denyAll = policy.statements.find(
-    (s) =>
-      s.effect === 'Deny' &&
-      s.conditions.length === 0 &&
-      !s.action.negated &&
-      allStars(s.action.patterns) &&
-      s.resource !== undefined &&
-      !s.resource.negated &&
-      allStars(s.resource.patterns) &&
-      s.principal.any &&
-      !s.principal.negated,
-  );
+  const denyAll = policy.statements.find((s) => s.effect === 'Deny' && coversEverything(s));
   if (denyAll) return { nothing: true, statement: denyAll.ref };
   const canAllow = policy.statements.some(
     (s) =>
@@ -735,17 +738,6 @@ export function allowsNothing(
 export function isFullAccess(policy: ParsedPolicy): boolean {
   return (
     policy.statements.length === 1 &&
-    policy.statements.every(
-      (s) =>
-        s.effect === 'Allow' &&
-        s.conditions.length === 0 &&
-        !s.action.negated &&
-        allStars(s.action.patterns) &&
-        s.resource !== undefined &&
-        !s.resource.negated &&
-        allStars(s.resource.patterns) &&
-        s.principal.any &&
-        !s.principal.negated,
-    )
+    policy.statements.every((s) => s.effect === 'Allow' && coversEverything(s))
   );
 }
