@@ -11,6 +11,7 @@ command -v dig >/dev/null || need+=(dnsutils)
 command -v nc >/dev/null || need+=(netcat-openbsd)
 command -v pkill >/dev/null || need+=(procps)
 command -v setpriv >/dev/null || need+=(util-linux)
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "vpce-doctor: missing ${need[*]} and not root to install them" >&2
