@@ -9,6 +9,7 @@ command -v iptables >/dev/null && command -v iptables-save >/dev/null || need+=(
 command -v openssl >/dev/null || need+=(openssl)
 command -v dig >/dev/null || need+=(dnsutils)
 command -v nc >/dev/null || need+=(netcat-openbsd)
+command -v curl >/dev/null || need+=(curl)
 command -v pkill >/dev/null || need+=(procps)
 command -v setpriv >/dev/null || need+=(util-linux)
 command -v chromium >/dev/null || need+=(chromium)

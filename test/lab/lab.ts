@@ -257,7 +257,13 @@ function tlsListeners(aws: AwsState, tls: TlsSpec, certDir: string): TlsListener
     for (const endpoint of Object.values(aws.additionalEndpoints ?? {})) {
       if (endpoint.serviceName === service.serviceName) addresses.push(...endpoint.eniIps);
     }
-    for (const address of addresses) listeners.push({ address, port: 443, cert, key });
+    const answer = tls.notAws?.includes(service.shortName)
+      ? 'not-aws'
+      : tls.silent?.includes(service.shortName)
+        ? 'silent'
+        : undefined;
+    for (const address of addresses)
+      listeners.push({ address, port: 443, cert, key, ...(answer ? { answer } : {}) });
   }
   return listeners;
 }

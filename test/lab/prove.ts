@@ -5,6 +5,7 @@ import {
   type DnsExpect,
   ENDPOINT_SERVICE_KEY,
   fillPlaceholders,
+  type HttpExpect,
   type Scenario,
   type TlsExpect,
 } from './scenarios.js';
@@ -105,6 +106,36 @@ export async function tlsHandshake(
   return 'failed';
 }
 
+/**
+ * `curl` over HTTPS to one ENI by the service's name: AWS's front end answers an unsigned request
+ * with an error document and a request id; anything else answering is `not-aws`.
+ */
+export async function httpsRequest(
+  address: string,
+  hostname: string,
+  caPath: string,
+  ns = AGENT_NS,
+): Promise<HttpExpect | 'error'> {
+  const argv = [
+    'curl',
+    '--silent',
+    '--show-error',
+    '--max-time',
+    '3',
+    '--cacert',
+    caPath,
+    '--resolve',
+    `${hostname}:443:${address}`,
+    '--include',
+    `https://${hostname}/`,
+  ];
+  const result = await run(inNs(ns, argv), { timeoutMs: 10_000 });
+  // curl 28: timed out; 52: empty reply; 56: connection reset while receiving.
+  if ([28, 52, 56].includes(result.code)) return 'no-response';
+  if (result.code !== 0) return 'error';
+  return /^x-amzn-requestid:/im.test(result.stdout) ? 'aws' : 'not-aws';
+}
+
 /** `aws ec2 ARGS --query QUERY --output json` against moto from inside the agent namespace. */
 export async function awsEc2(
   state: LabState,
@@ -120,7 +151,7 @@ export async function awsEc2(
 }
 
 export interface ProofLine {
-  check: 'dns' | 'vpc-dns' | 'tcp' | 'tls' | 'aws';
+  check: 'dns' | 'vpc-dns' | 'tcp' | 'tls' | 'http' | 'aws';
   subject: string;
   expected: unknown;
   observed: unknown;
@@ -214,6 +245,21 @@ export async function proveScenario(state: LabState, scenario: Scenario): Promis
             expected: tlsExpected,
             observed,
             ok: observed === tlsExpected,
+          };
+        });
+      }
+    }
+    const httpExpected = proof.http?.[short];
+    if (httpExpected && endpointIps) {
+      for (const address of endpointIps) {
+        jobs.push(async () => {
+          const observed = await httpsRequest(address, service.hostname, state.caPath);
+          return {
+            check: 'http',
+            subject: `${short} https://${service.hostname}/ at ${address}`,
+            expected: httpExpected,
+            observed,
+            ok: observed === httpExpected,
           };
         });
       }

@@ -128,11 +128,17 @@ export interface TlsSpec {
   wrongName?: string[];
   /** Services whose addresses have no listener (a refused port). */
   stopped?: string[];
+  /** Services whose listeners answer HTTP with a web gateway's login page instead of AWS. */
+  notAws?: string[];
+  /** Services whose listeners complete TLS and never answer the HTTP request. */
+  silent?: string[];
 }
 
 export type DnsExpect = 'private' | 'public' | 'gateway' | 'servfail' | 'timeout';
 export type TcpExpect = 'connected' | 'timeout' | 'unreachable' | 'refused';
 export type TlsExpect = 'ok' | 'name-mismatch' | 'skip';
+/** What an HTTPS request answered: AWS's error document, something else, or nothing. */
+export type HttpExpect = 'aws' | 'not-aws' | 'no-response';
 
 /** A describe call against moto (`aws ec2 ARGS --query QUERY`) and the JSON it must print. */
 export interface AwsProof {
@@ -154,6 +160,8 @@ export interface Proof {
   vpcDns?: Record<string, DnsExpect>;
   tcp?: Record<string, TcpExpect>;
   tls?: Record<string, TlsExpect>;
+  /** An HTTPS request (curl) to every ENI of the services named; not checked for the others. */
+  http?: Record<string, HttpExpect>;
   /** Connections from a fixed local port to every ENI (or gateway address) of a service. */
   tcpFromPort?: Array<{ service: string; sourcePort: number; expect: TcpExpect }>;
   aws?: AwsProof[];
@@ -720,6 +728,31 @@ export const SCENARIOS: Scenario[] = [
       exitCode: 1,
       status: 'fail',
       targets: { secretsmanager: { status: 'fail', rootCause: 'TLS_NAME_MISMATCH' } },
+    },
+  },
+  {
+    name: 'l7-not-aws',
+    description:
+      "TLS to the ENIs works, but a web gateway's login page answers for secretsmanager and nothing answers logs' requests",
+    tls: { notAws: ['secretsmanager'], silent: ['logs'] },
+    proof: {
+      http: { secretsmanager: 'not-aws', logs: 'no-response', sts: 'aws' },
+      aws: [
+        {
+          what: 'secretsmanager endpoint is available',
+          args: ['describe-vpc-endpoints'],
+          query: endpointField('secretsmanager', 'State'),
+          equals: 'available',
+        },
+      ],
+    },
+    expect: {
+      exitCode: 1,
+      status: 'fail',
+      targets: {
+        secretsmanager: { status: 'fail', rootCause: 'L7_NOT_AWS' },
+        logs: { status: 'fail', rootCause: 'L7_NO_RESPONSE' },
+      },
     },
   },
   {

@@ -1,7 +1,8 @@
 // The endpoint ENIs' TLS listeners: one server per address, the certificate chosen by the local
 // address. Runs inside vdl-endpoints: `node --import tsx tls-server.ts CONFIG.json`. On SIGHUP it
 // rereads the file and opens, closes or re-certifies listeners to match, so a test can stop a
-// listener or swap in a wrong-name certificate while the lab runs.
+// listener, swap in a wrong-name certificate or have something other than AWS answer while the
+// lab runs.
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:tls';
@@ -12,11 +13,39 @@ export interface TlsListener {
   port: number;
   cert: string;
   key: string;
+  /**
+   * What answers an HTTP request once TLS is up: AWS's front end (an error document for an
+   * unsigned request, the default), a corporate gateway's login page (`not-aws`), or nothing at
+   * all until the client gives up (`silent`).
+   */
+  answer?: 'aws' | 'not-aws' | 'silent';
 }
 
 export interface TlsServerConfig {
   listeners: TlsListener[];
 }
+
+function httpResponse(status: string, headers: Record<string, string>, body: string): string {
+  const lines = Object.entries({ ...headers, 'content-length': String(body.length), connection: 'close' });
+  return `HTTP/1.1 ${status}\r\n${lines.map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body}`;
+}
+
+/** An unsigned request answered as AWS's front end does (the agent's L7 canary reads it). */
+const AWS_MISSING_TOKEN = httpResponse(
+  '400 Bad Request',
+  {
+    'x-amzn-RequestId': '00000000-0000-4000-8000-00000000c0de',
+    'content-type': 'application/x-amz-json-1.1',
+  },
+  '{"__type":"com.amazon.coral.service#MissingAuthenticationTokenException","message":"Missing Authentication Token"}',
+);
+
+/** What a TLS-inspecting web gateway serves in AWS's place: a 200 with its login page. */
+const GATEWAY_LOGIN_PAGE = httpResponse(
+  '200 OK',
+  { server: 'CorpGateway/9.1', 'content-type': 'text/html; charset=utf-8' },
+  '<!doctype html><html><head><title>Sign in to continue</title></head><body><form action="/login" method="post"><input name="user"><input name="password" type="password"></form></body></html>',
+);
 
 const servers = new Map<string, { server: Server; spec: string }>();
 const keyOf = (l: TlsListener): string => `${l.address}:${l.port}`;
@@ -28,12 +57,8 @@ function open(listener: TlsListener): Promise<void> {
       socket.setTimeout(5000, () => socket.destroy());
       socket.on('error', () => socket.destroy());
       socket.once('data', () => {
-        // An unsigned request answered as AWS's front end does (the agent's L7 canary reads it).
-        const body =
-          '{"__type":"com.amazon.coral.service#MissingAuthenticationTokenException","message":"Missing Authentication Token"}';
-        socket.end(
-          `HTTP/1.1 400 Bad Request\r\nx-amzn-RequestId: 00000000-0000-4000-8000-00000000c0de\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
-        );
+        if (listener.answer === 'silent') return;
+        socket.end(listener.answer === 'not-aws' ? GATEWAY_LOGIN_PAGE : AWS_MISSING_TOKEN);
       });
     },
   );

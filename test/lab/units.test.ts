@@ -224,6 +224,7 @@ describe('lab scenarios as data', () => {
       'resolver-timeout',
       'resolver-servfail',
       'tls-wrong-name',
+      'l7-not-aws',
       'host-firewall-drop',
     ]) {
       assert.ok(names.includes(required), `missing scenario ${required}`);
