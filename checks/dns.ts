@@ -12,14 +12,13 @@ import {
 } from '../src/inventory-view.js';
 import type { Check, CheckInput, DnsObservation, Finding } from '../src/model.js';
 import { ipInCidr, isPrivateIpv4 } from '../src/net/ip.js';
-import { isInboundResolverOnly } from '../src/targets.js';
 
 type Kind =
   | 'eni' // every address is one of the endpoint's ENI IPs
   | 'public' // an address outside the VPC and private space
   | 'unexpected_private' // a private address that is not this endpoint's ENI
   | 'unverified' // private, but the ENI IPs are a gap
-  | 'public_ok' // a gateway service's public answer, or one whose interface endpoint answers inbound resolvers only
+  | 'public_ok' // a gateway service's public answer
   | 'no_endpoint'; // an answer for a service without an endpoint in this VPC
 
 interface Verdict {
@@ -81,10 +80,6 @@ function classify(observation: DnsObservation, input: CheckInput, expected: Expe
   if (expected.eniIps === undefined && privateForeign.length > 0)
     return { observation, kind: 'unverified', foreign };
   if (privateForeign.length > 0) return { observation, kind: 'unexpected_private', foreign };
-  // Private DNS only for inbound resolver endpoints: AWS answers the VPC's own resolver publicly
-  // on purpose, and the VPC's traffic takes the service's gateway endpoint.
-  if (foreign.length > 0 && isInboundResolverOnly(expected.endpoint))
-    return { observation, kind: 'public_ok', foreign };
   if (foreign.length > 0) return { observation, kind: 'public', foreign };
   return { observation, kind: 'eni', foreign };
 }
@@ -160,10 +155,7 @@ function answerFinding(
         ...base,
         code: 'DNS_PUBLIC_OK',
         status: 'pass',
-        message:
-          input.target.endpointType === 'Interface'
-            ? `${via(o)} → public ${list(o.addresses)}, as expected: ${id} has private DNS only for inbound resolver endpoints (on-premises clients get its ENIs), so workloads in ${input.inventory.vpcId} take the gateway endpoint, whose route check decides the path`
-            : `${via(o)} → public ${list(o.addresses)}, as expected for gateway endpoint ${id}; the route check decides the path`,
+        message: `${via(o)} → public ${list(o.addresses)}, as expected for gateway endpoint ${id}; the route check decides the path`,
       };
     case 'no_endpoint': {
       const privateOnes = o.addresses.filter((a) => isPrivate(a, expected.vpcCidrs));

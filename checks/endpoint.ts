@@ -11,7 +11,6 @@ import {
   workloadAddresses,
 } from '../src/inventory-view.js';
 import type { Check, CheckInput, Finding, Gap, OffPathEndpoint, OffPathReason } from '../src/model.js';
-import { isInboundResolverOnly } from '../src/targets.js';
 import { gapFinding } from './shared.js';
 
 function notAvailableFix(endpoint: VpcEndpoint, state: string): string {
@@ -232,19 +231,6 @@ function noDnsNameFinding(input: CheckInput, endpoint: VpcEndpoint | undefined):
   };
 }
 
-/** How the VPC's own traffic reaches a service whose interface endpoint answers inbound resolvers only. */
-function inboundOnlyNote(input: CheckInput, endpoint: VpcEndpoint): string {
-  const { inventory } = input;
-  const gateway = inventory.endpoints.ok
-    ? inventory.endpoints.value.find(
-        (e) => e.ServiceName === endpoint.ServiceName && e.VpcEndpointType === 'Gateway',
-      )
-    : undefined;
-  return `private DNS only for inbound resolver endpoints: on-premises clients resolve ${input.target.hostname} to its ENIs, workloads in ${inventory.vpcId} resolve it publicly and ${
-    gateway ? `take gateway endpoint ${gateway.VpcEndpointId}` : 'need a gateway endpoint (none found)'
-  }`;
-}
-
 const OFF_PATH_WHY: Record<OffPathReason, (input: CheckInput, entry: OffPathEndpoint) => string> = {
   'inbound-resolver-only': (input) =>
     `its private DNS answers only inbound Resolver endpoints (on-premises clients); workloads in ${input.inventory.vpcId} resolve ${input.target.hostname} publicly`,
@@ -311,15 +297,13 @@ function checkEndpointItself(input: CheckInput): Finding[] {
   if (endpoint.VpcEndpointType === 'Interface') {
     const awsService = isAwsService(endpoint.ServiceName ?? '');
     evidence['privateDnsEnabled'] = endpoint.PrivateDnsEnabled ?? false;
-    const inboundOnly = isInboundResolverOnly(endpoint);
-    if (inboundOnly) evidence['privateDnsOnlyForInboundResolverEndpoint'] = true;
-    // Inbound-only private DNS is deliberate (S3, DynamoDB): the VPC's own traffic takes the gateway endpoint.
+    // An endpoint whose private DNS answers inbound resolvers only is never a target's path
+    // (servicePath in src/targets.ts): it is listed as ENDPOINT_NOT_ON_PATH instead.
     const answered = workloadAddresses(input.observations.dns);
     const eniIps = new Set(interfaceAddresses(inventory, target));
     if (
       awsService &&
       endpoint.PrivateDnsEnabled !== true &&
-      !inboundOnly &&
       answered.length > 0 &&
       answered.every((ip) => eniIps.has(ip))
     ) {
@@ -337,7 +321,7 @@ function checkEndpointItself(input: CheckInput): Finding[] {
           answered,
         },
       });
-    } else if (awsService && endpoint.PrivateDnsEnabled !== true && !inboundOnly) {
+    } else if (awsService && endpoint.PrivateDnsEnabled !== true) {
       findings.push({
         check: 'endpoint',
         code: 'ENDPOINT_PRIVATE_DNS_DISABLED',
@@ -378,9 +362,7 @@ function checkEndpointItself(input: CheckInput): Finding[] {
       message:
         endpoint.VpcEndpointType !== 'Interface'
           ? `${endpoint.VpcEndpointId} (${endpoint.ServiceName}, ${endpoint.VpcEndpointType}) is available`
-          : isInboundResolverOnly(endpoint)
-            ? `${endpoint.VpcEndpointId} (${endpoint.ServiceName}) is available with an ENI in ${input.context.availabilityZone} and ${inboundOnlyNote(input, endpoint)}`
-            : `${endpoint.VpcEndpointId} (${endpoint.ServiceName}) is available with private DNS ${endpoint.PrivateDnsEnabled ? 'on' : 'off'} and an ENI in ${input.context.availabilityZone}`,
+          : `${endpoint.VpcEndpointId} (${endpoint.ServiceName}) is available with private DNS ${endpoint.PrivateDnsEnabled ? 'on' : 'off'} and an ENI in ${input.context.availabilityZone}`,
       evidence,
     },
   ];

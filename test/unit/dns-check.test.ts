@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkDns } from '../../checks/dns.js';
 import type { DnsObservation, Finding, Inventory, Resolver } from '../../src/model.js';
-import { gap, input, inventoryWithS3Interface, target } from '../fixtures/ec2/load.js';
+import { gap, input, target } from '../fixtures/ec2/load.js';
 
 const WORKLOAD: Resolver = { address: '10.0.3.53', source: 'resolv.conf' };
 const AMAZON: Resolver = { address: '10.0.0.2', source: 'vpc-base-2' };
@@ -256,38 +256,5 @@ describe('checkDns', () => {
 
   it('returns nothing when nothing was probed', () => {
     assert.deepEqual(run([]), []);
-  });
-});
-
-describe('checkDns for an interface endpoint with private DNS only for inbound resolver endpoints', () => {
-  const s3Interface = target('s3-interface', undefined, {
-    service: 'com.amazonaws.us-east-1.s3',
-    endpointId: 'vpce-0s3if',
-    endpointType: 'Interface',
-    hostname: 's3.us-east-1.amazonaws.com',
-  });
-  const check = (addresses: string[]) =>
-    checkDns(
-      input(s3Interface, {
-        inventory: inventoryWithS3Interface(),
-        context: { resolvers: [{ address: '10.0.0.2', source: 'resolv.conf' }] },
-        observations: {
-          dns: [obs({ address: '10.0.0.2', source: 'resolv.conf' }, 'answer', addresses)],
-          tcp: [],
-          tls: [],
-        },
-      }),
-    );
-
-  it('passes a public answer inside the VPC and says the gateway endpoint carries the traffic', () => {
-    const findings = check(['52.216.8.1']);
-    assert.deepEqual(codes(findings), ['DNS_PUBLIC_OK:pass']);
-    assert.match(findings[0]!.message, /vpce-0s3if has private DNS only for inbound resolver endpoints/);
-    assert.match(findings[0]!.message, /gateway endpoint/);
-    assert.equal(findings[0]!.fix, undefined);
-  });
-
-  it('still fails a private answer that is not its ENIs', () => {
-    assert.deepEqual(codes(check(['10.0.99.9'])), ['DNS_RESOLVES_UNEXPECTED_PRIVATE:fail']);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { checkEndpoint } from '../../checks/endpoint.js';
-import type { Finding, Inventory, Target } from '../../src/model.js';
+import type { Finding, Inventory } from '../../src/model.js';
 import {
   endpoints,
   gap,
@@ -137,43 +137,7 @@ describe('checkEndpoint', () => {
   });
 });
 
-describe('checkEndpoint: S3 interface endpoint beside the gateway endpoint, and endpoints without a DNS name', () => {
-  const s3Interface = (overrides: Partial<Target> = {}) =>
-    target('s3-interface', undefined, {
-      service: 'com.amazonaws.us-east-1.s3',
-      endpointId: 'vpce-0s3if',
-      endpointType: 'Interface',
-      hostname: 's3.us-east-1.amazonaws.com',
-      ...overrides,
-    });
-
-  test('private DNS only for inbound resolver endpoints passes and names the gateway endpoint the VPC uses', () => {
-    const findings = checkEndpoint(input(s3Interface(), { inventory: inventoryWithS3Interface() }));
-    assert.deepEqual(codes(findings), [['ENDPOINT_OK', 'pass']]);
-    assert.match(findings[0]!.message, /private DNS only for inbound resolver endpoints/);
-    assert.match(findings[0]!.message, /take gateway endpoint vpce-0s3gw/);
-    assert.equal(findings[0]!.evidence['privateDnsOnlyForInboundResolverEndpoint'], true);
-    assertShape(findings);
-  });
-
-  test('is not ENDPOINT_PRIVATE_DNS_DISABLED for an inbound-only endpoint even when PrivateDnsEnabled reads false', () => {
-    const base = inventoryWithS3Interface();
-    const endpointsOk = base.endpoints.ok ? base.endpoints.value : [];
-    const inventory = inventoryWithS3Interface({
-      endpoints: {
-        ok: true,
-        value: endpointsOk.map((e) =>
-          e.VpcEndpointId === 'vpce-0s3if' ? { ...e, PrivateDnsEnabled: false } : e,
-        ),
-      },
-    });
-    const findings = checkEndpoint(input(s3Interface(), { inventory }));
-    assert.ok(
-      !findings.some((f) => f.code === 'ENDPOINT_PRIVATE_DNS_DISABLED'),
-      JSON.stringify(codes(findings)),
-    );
-  });
-
+describe('checkEndpoint: endpoints without a DNS name', () => {
   test('an endpoint service without private DNS name or DNS entries is unknown: configure its hostname', () => {
     const t = target('vpce-svc-0cafe', undefined, {
       service: 'com.amazonaws.vpce.us-east-1.vpce-svc-0cafe',
