@@ -1,12 +1,55 @@
 // Prometheus metrics for serve mode, built from each report as it arrives (not at scrape time,
 // so a scrape costs a serialisation and never a run). One registry per app: tests build many.
+//
+// The set is sized for a fleet (docs/metrics.md): at most ten series per service, whatever the
+// number of checks, and every per-service series is a gauge of the latest run. Blackbox and
+// cloudprober keep per-probe latency as the last value too; the distribution over time is
+// Prometheus's job (quantile_over_time), not one histogram per service in every sidecar.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { Report, Status } from './model.js';
-import { overallStatus } from './verdict.js';
+import type { Finding, Report, TargetReport } from './model.js';
 
-const STATUSES = ['pass', 'warn', 'fail', 'unknown'] as const;
-const PROBE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
-const RUN_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60];
+/** Every value of the `status` label, always all present: 1 for the current one, 0 for the others. */
+export const STATUSES = ['pass', 'warn', 'fail', 'unknown'] as const;
+const RUN_BUCKETS = [0.25, 0.5, 1, 2.5, 5, 10, 30];
+const PROBE_PHASES = [
+  ['dns', 'dnsMs'],
+  ['tcp', 'tcpMs'],
+  ['tls', 'tlsMs'],
+] as const;
+
+/**
+ * What a workload resolver's DNS finding says about "resolves to the endpoint's own ENIs":
+ * 1 yes, 0 no (it answered elsewhere or not at all), undefined when the agent could not tell
+ * (ENI IPs unread) or expects no private answer (DNS_PUBLIC_OK, DNS_NO_LOCAL_ENDPOINT). The
+ * comparison findings (DNS_RESOLVERS_DISAGREE, DHCP_CUSTOM_DNS) are about another resolver.
+ */
+const DNS_PRIVATE: Record<string, 0 | 1> = {
+  DNS_PRIVATE_OK: 1,
+  DNS_RESOLVES_PUBLIC: 0,
+  DNS_RESOLVES_UNEXPECTED_PRIVATE: 0,
+  DNS_NXDOMAIN: 0,
+  DNS_NODATA: 0,
+  DNS_SERVFAIL: 0,
+  DNS_REFUSED: 0,
+  DNS_TIMEOUT: 0,
+  DNS_MALFORMED_RESPONSE: 0,
+  DNS_ERROR: 0,
+};
+const DNS_UNDECIDED = new Set(['DNS_ANSWER_UNVERIFIED', 'DNS_PUBLIC_OK', 'DNS_NO_LOCAL_ENDPOINT']);
+
+/**
+ * 1 when every workload resolver answered with the interface endpoint's ENI addresses, 0 when one
+ * did not, undefined when that was not decided. Only interface endpoints are reached by DNS.
+ */
+export function dnsPrivate(target: TargetReport): 0 | 1 | undefined {
+  if (target.endpointType !== 'Interface') return undefined;
+  const verdicts = target.findings
+    .filter((f: Finding) => f.check === 'dns' && (f.code in DNS_PRIVATE || DNS_UNDECIDED.has(f.code)))
+    .map((f) => DNS_PRIVATE[f.code]);
+  if (verdicts.includes(0)) return 0;
+  if (verdicts.length === 0 || verdicts.includes(undefined)) return undefined;
+  return 1;
+}
 
 export interface Metrics {
   registry: Registry;
@@ -29,7 +72,6 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const clock = options.clock ?? Date.now;
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  let lastFinishedAt: number | undefined;
   let inventoryFetchedAt: number | undefined;
 
   new Gauge({
@@ -39,54 +81,57 @@ export function createMetrics(options: MetricsOptions): Metrics {
     registers,
   }).set({ version: options.version }, 1);
 
+  const contextInfo = new Gauge({
+    name: 'vpce_doctor_context_info',
+    help: 'Always 1; where the agent found itself in the latest report (empty label: not found).',
+    labelNames: ['vpc_id', 'subnet_id', 'availability_zone'],
+    registers,
+  });
   const reportStatus = new Gauge({
     name: 'vpce_doctor_report_status',
-    help: 'Overall status of the latest report: 1 for the current status, 0 for the others.',
+    help: 'Overall status of the latest report: 1 for the current status, 0 for the other three.',
     labelNames: ['status'],
     registers,
   });
-  const targetStatus = new Gauge({
-    name: 'vpce_doctor_target_status',
-    help: 'Status of each target (service) in the latest report: 1 for the current status, 0 for the others.',
-    labelNames: ['service', 'endpoint_type', 'status'],
+  const status = new Gauge({
+    name: 'vpce_doctor_status',
+    help: 'Status of each service in the latest report: 1 for the current status, 0 for the other three.',
+    labelNames: ['service', 'status'],
     registers,
   });
-  const checkStatus = new Gauge({
-    name: 'vpce_doctor_check_status',
-    help: 'Worst status of each check kind per target in the latest report (one series per target and check, value 1).',
-    labelNames: ['service', 'check', 'status'],
+  const targetInfo = new Gauge({
+    name: 'vpce_doctor_target_info',
+    help: 'Always 1; the endpoint each service is checked through and whether a profile or the configuration requires it.',
+    labelNames: ['service', 'endpoint_type', 'endpoint_id', 'required'],
     registers,
   });
   const rootCause = new Gauge({
     name: 'vpce_doctor_target_root_cause',
-    help: 'The root-cause finding code of each target that does not pass (value 1).',
+    help: 'Always 1; the root-cause finding code of each service that does not pass, with its status.',
     labelNames: ['service', 'code', 'status'],
     registers,
   });
-  const probeHistogram = (name: string, help: string) =>
-    new Histogram({ name, help, labelNames: ['service'], buckets: PROBE_BUCKETS, registers });
-  const dnsSeconds = probeHistogram(
-    'vpce_doctor_dns_probe_duration_seconds',
-    'DNS query time for the service hostname through the workload resolver, per run.',
-  );
-  const tcpSeconds = probeHistogram(
-    'vpce_doctor_tcp_connect_duration_seconds',
-    'TCP connect time to the endpoint on 443, per run.',
-  );
-  const tlsSeconds = probeHistogram(
-    'vpce_doctor_tls_handshake_duration_seconds',
-    'TLS handshake time with the service name as SNI, per run.',
-  );
+  const dnsPrivateGauge = new Gauge({
+    name: 'vpce_doctor_dns_private',
+    help: "1 when the workload's resolver answered with the interface endpoint's own addresses, 0 when it did not; absent when undecided or not an interface endpoint.",
+    labelNames: ['service'],
+    registers,
+  });
+  const probePhaseSeconds = new Gauge({
+    name: 'vpce_doctor_probe_phase_duration_seconds',
+    help: 'Time of each probe phase in the latest run: dns (query), tcp (slowest connect on 443), tls (slowest handshake); absent when the phase did not succeed.',
+    labelNames: ['service', 'phase'],
+    registers,
+  });
   const reportSeconds = new Histogram({
     name: 'vpce_doctor_report_duration_seconds',
     help: 'Wall time of a whole run, from context discovery to the report.',
-    labelNames: ['trigger'],
     buckets: RUN_BUCKETS,
     registers,
   });
   const phaseSeconds = new Gauge({
     name: 'vpce_doctor_report_phase_duration_seconds',
-    help: 'Time each phase (context, inventory, probes, checks) took in the latest report.',
+    help: 'Time each phase of the latest run (context, inventory, probes, checks) took.',
     labelNames: ['phase'],
     registers,
   });
@@ -127,68 +172,72 @@ export function createMetrics(options: MetricsOptions): Metrics {
   });
   new Gauge({
     name: 'vpce_doctor_inventory_age_seconds',
-    help: 'Age of the control-plane snapshot the latest report used, now.',
+    help: 'Age of the control-plane snapshot the latest report used, now (NaN: no snapshot read).',
     registers,
     collect() {
-      if (inventoryFetchedAt !== undefined) this.set(Math.max(0, (clock() - inventoryFetchedAt) / 1000));
-    },
-  });
-  new Gauge({
-    name: 'vpce_doctor_report_age_seconds',
-    help: 'Seconds since the latest report finished.',
-    registers,
-    collect() {
-      if (lastFinishedAt !== undefined) this.set(Math.max(0, (clock() - lastFinishedAt) / 1000));
+      // An unlabelled gauge cannot be absent, and 0 would claim a fresh snapshot.
+      this.set(
+        inventoryFetchedAt === undefined ? Number.NaN : Math.max(0, (clock() - inventoryFetchedAt) / 1000),
+      );
     },
   });
   const lastReport = new Gauge({
     name: 'vpce_doctor_last_report_timestamp_seconds',
-    help: 'Unix time the latest report finished.',
+    help: 'Unix time the latest report finished; time() minus it is the report age.',
     registers,
   });
 
+  function observeTarget(target: TargetReport): void {
+    const service = target.shortName;
+    for (const s of STATUSES) status.set({ service, status: s }, target.status === s ? 1 : 0);
+    targetInfo.set(
+      {
+        service,
+        endpoint_type: target.endpointType,
+        endpoint_id: target.endpointId ?? '',
+        required: String(target.required),
+      },
+      1,
+    );
+    if (target.rootCause && target.status !== 'pass') {
+      rootCause.set({ service, code: target.rootCause.code, status: target.status }, 1);
+    }
+    const isPrivate = dnsPrivate(target);
+    if (isPrivate !== undefined) dnsPrivateGauge.set({ service }, isPrivate);
+    for (const [phase, field] of PROBE_PHASES) {
+      const ms = target.probe?.[field];
+      if (ms !== undefined) probePhaseSeconds.set({ service, phase }, ms / 1000);
+    }
+  }
+
   function observeReport(report: Report, trigger: string): void {
-    lastFinishedAt = clock();
-    lastReport.set(lastFinishedAt / 1000);
+    lastReport.set(clock() / 1000);
     const fetched = Date.parse(report.inventory.fetchedAt);
     inventoryFetchedAt = Number.isNaN(fetched) ? undefined : fetched;
     runs.inc({ trigger });
-    reportSeconds.observe({ trigger }, report.durationMs / 1000);
+    reportSeconds.observe(report.durationMs / 1000);
 
-    for (const status of STATUSES) reportStatus.set({ status }, report.status === status ? 1 : 0);
-    // A target or check that went away must not linger with its last value.
-    targetStatus.reset();
-    checkStatus.reset();
-    rootCause.reset();
+    // A service, cause or context that went away must not linger with its last value.
+    for (const gauge of [contextInfo, status, targetInfo, rootCause, dnsPrivateGauge, probePhaseSeconds]) {
+      gauge.reset();
+    }
     phaseSeconds.reset();
     gaps.reset();
+    const { context } = report;
+    contextInfo.set(
+      {
+        vpc_id: context.vpcId,
+        subnet_id: context.subnetId,
+        availability_zone: context.availabilityZone,
+      },
+      1,
+    );
+    for (const s of STATUSES) reportStatus.set({ status: s }, report.status === s ? 1 : 0);
     for (const [phase, ms] of Object.entries(report.phases)) phaseSeconds.set({ phase }, ms / 1000);
     for (const gap of report.inventory.gaps) {
       gaps.set({ action: gap.action, kind: gap.kind, error_code: gap.errorCode }, 1);
     }
-    for (const target of report.targets) {
-      const service = target.shortName;
-      for (const status of STATUSES) {
-        targetStatus.set(
-          { service, endpoint_type: target.endpointType, status },
-          target.status === status ? 1 : 0,
-        );
-      }
-      const byCheck = new Map<string, Status[]>();
-      for (const finding of target.findings) {
-        byCheck.set(finding.check, [...(byCheck.get(finding.check) ?? []), finding.status]);
-      }
-      for (const [check, statuses] of byCheck) {
-        checkStatus.set({ service, check, status: overallStatus(statuses) }, 1);
-      }
-      if (target.rootCause && target.status !== 'pass') {
-        rootCause.set({ service, code: target.rootCause.code, status: target.status }, 1);
-      }
-      const probe = target.probe;
-      if (probe?.dnsMs !== undefined) dnsSeconds.observe({ service }, probe.dnsMs / 1000);
-      if (probe?.tcpMs !== undefined) tcpSeconds.observe({ service }, probe.tcpMs / 1000);
-      if (probe?.tlsMs !== undefined) tlsSeconds.observe({ service }, probe.tlsMs / 1000);
-    }
+    for (const target of report.targets) observeTarget(target);
   }
 
   return {

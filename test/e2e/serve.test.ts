@@ -155,13 +155,10 @@ describe('vpce-doctor serve in the lab', () => {
   it('serves Prometheus metrics and catalogue entries', async () => {
     const metrics = await curl('/metrics', AUTH);
     assert.equal(metrics.status, 200);
+    assert.match(metrics.body, /^vpce_doctor_status\{service="secretsmanager",status="pass"\} 1$/m);
     assert.match(
       metrics.body,
-      /^vpce_doctor_target_status\{service="secretsmanager",endpoint_type="Interface",status="pass"\} 1$/m,
-    );
-    assert.match(
-      metrics.body,
-      /^vpce_doctor_tls_handshake_duration_seconds_count\{service="secretsmanager"\} \d+$/m,
+      /^vpce_doctor_probe_phase_duration_seconds\{service="secretsmanager",phase="tls"\} [\d.e-]+$/m,
     );
     assert.match(metrics.body, /^vpce_doctor_ec2_api_calls_total\{action="DescribeVpcEndpoints"\} \d+$/m);
     assert.match(metrics.body, /^process_resident_memory_bytes \d+/m);
