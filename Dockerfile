@@ -1,4 +1,4 @@
-# The agent as a sidecar container: `vpce-doctor serve` on :8080.
+# The agent as a sidecar container: `vpce-doctor serve` on :9077.
 #   docker build -t vpce-doctor .
 # Multi-stage: compile and bundle with the dev dependencies, then a runtime stage that holds only
 # the bundle (dist/cli/: the agent with its dependencies, the AWS SDK included) and the
@@ -27,7 +27,7 @@ FROM ${NODE_IMAGE}
 # so a base without rm or a shell (build-local.sh's) builds the same way.
 RUN ["node", "-e", "for (const p of ['/usr/local/lib/node_modules/npm', '/usr/local/lib/node_modules/corepack', '/usr/local/bin/npm', '/usr/local/bin/npx', '/usr/local/bin/corepack', '/usr/local/bin/yarn', '/usr/local/bin/yarnpkg', '/opt/yarn']) require('node:fs').rmSync(p, { recursive: true, force: true }); for (const d of require('node:fs').existsSync('/opt') ? require('node:fs').readdirSync('/opt') : []) if (d.startsWith('yarn-')) require('node:fs').rmSync('/opt/' + d, { recursive: true, force: true })"]
 ENV NODE_ENV=production \
-    VPCE_DOCTOR_PORT=8080
+    VPCE_DOCTOR_PORT=9077
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/dist/cli ./dist/cli
@@ -35,10 +35,10 @@ COPY bin ./bin
 COPY docs ./docs
 # The `node` user of the Node images, by number so Kubernetes' runAsNonRoot can verify it.
 USER 1000:1000
-EXPOSE 8080
+EXPOSE 9077
 # /healthz says the process is alive; it does not depend on AWS. No curl in slim images: Node's
 # fetch with a deadline. It follows VPCE_DOCTOR_PORT (set that, not --port, to move the port).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.VPCE_DOCTOR_PORT||8080)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.VPCE_DOCTOR_PORT||9077)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["node", "/app/bin/vpce-doctor.js"]
 CMD ["serve"]

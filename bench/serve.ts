@@ -23,7 +23,7 @@ const NS = 'vdl-agent-a';
  * wrk and curl run in the agent's namespace (vdl-agent-a) and reach it on loopback: with no token
  * the report routes answer loopback clients only (src/app.ts).
  */
-const BASE = 'http://127.0.0.1:8080';
+const BASE = 'http://127.0.0.1:9077';
 const THREADS = 2;
 const CONNECTIONS = [50, 200];
 const ROUTES = ['/report.json', '/metrics'];
@@ -329,7 +329,7 @@ async function main(): Promise<void> {
     if (!state) throw new Error('the lab came up without a state file');
     const env = labEnv(state, { VPCE_DOCTOR_INTERVAL_SECONDS: '3600', LOG_LEVEL: 'warn' });
     delete env['VPCE_DOCTOR_TOKEN'];
-    server = spawn('ip', ['netns', 'exec', NS, 'node', 'bin/vpce-doctor.js', 'serve', '--port', '8080'], {
+    server = spawn('ip', ['netns', 'exec', NS, 'node', 'bin/vpce-doctor.js', 'serve', '--port', '9077'], {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -469,7 +469,7 @@ function render(r: Results): string {
     '## Throughput and latency',
     '',
     `Command, per row: \`ip netns exec vdl-agent-a wrk -t${THREADS} -cN -d${r.duration}s --latency ${BASE}ROUTE\`, against ` +
-      '`node bin/vpce-doctor.js serve --port 8080` in the same namespace (`healthy` lab, ' +
+      '`node bin/vpce-doctor.js serve --port 9077` in the same namespace (`healthy` lab, ' +
       '`VPCE_DOCTOR_INTERVAL_SECONDS=3600` so no scheduled run overlaps the load, no token, `LOG_LEVEL=warn`). ' +
       `Body sizes: \`/report.json\` ${int(r.reportBytes)} bytes, \`/metrics\` ${int(r.metricsBytes)} bytes. ` +
       "Latencies are wrk's `--latency` distribution in ms; a socket timeout is a request unanswered after " +

@@ -105,7 +105,7 @@ export function readServeSettings(
         ? port(flags.port, '--port')
         : env['VPCE_DOCTOR_PORT']
           ? port(env['VPCE_DOCTOR_PORT'], 'VPCE_DOCTOR_PORT')
-          : 8080,
+          : 9077,
     intervalMs: seconds(env, 'VPCE_DOCTOR_INTERVAL_SECONDS', 60, 1, 86_400),
     freshMinIntervalMs: seconds(env, 'VPCE_DOCTOR_FRESH_MIN_INTERVAL_SECONDS', 10, 0, 3_600),
     unhealthyOn,

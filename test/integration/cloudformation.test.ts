@@ -544,11 +544,11 @@ describe('templates, deployed to moto', () => {
       assert.equal(environment['AWS_REGION'], REGION);
       assert.equal((agent['logConfiguration'] as Json)['logDriver'], 'awslogs');
       if (shape === 'observer') {
-        assert.match(healthUrl, /:8080\/healthz'/);
+        assert.match(healthUrl, /:9077\/healthz'/);
         assert.equal(app['dependsOn'], undefined);
         assert.equal(agent['startTimeout'], undefined);
       } else {
-        assert.match(healthUrl, /:8080\/health'/);
+        assert.match(healthUrl, /:9077\/health'/);
         assert.deepEqual(app['dependsOn'], [{ containerName: 'vpce-doctor', condition: 'HEALTHY' }]);
         assert.equal(agent['startTimeout'], 180, 'the timeout sits on the container depended on');
       }

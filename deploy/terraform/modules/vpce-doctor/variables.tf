@@ -125,7 +125,7 @@ variable "container_name" {
 variable "port" {
   description = "Port the sidecar serves its HTTP API on (VPCE_DOCTOR_PORT); other containers of the task reach it on localhost."
   type        = number
-  default     = 8080
+  default     = 9077
 
   validation {
     condition     = var.port >= 1 && var.port <= 65535 && floor(var.port) == var.port
