@@ -16,19 +16,22 @@ import Fastify, {
 } from 'fastify';
 import { GAP_CODES } from './aws/gap-findings.js';
 import { explain } from './catalogue.js';
+import { createHistory, type History } from './history.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { Finding, Report, TargetReport } from './model.js';
+import { escapeHtml, renderHtml, STATUS_PAGE_CSP } from './render/html.js';
 import { renderMarkdown } from './render/markdown.js';
 import { wasChecked } from './render/summary.js';
 import { renderText } from './render/text.js';
 import { createReportKeeper, type Latest, type ReportKeeper, type ReportSource } from './schedule.js';
-import { fullServiceName } from './targets.js';
+import { fullServiceName, matchesName } from './targets.js';
 import { overallStatus } from './verdict.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     reports: ReportKeeper;
     metrics: Metrics;
+    history: History;
   }
 }
 
@@ -49,6 +52,8 @@ export interface AppOptions {
   runTimeoutMs?: number;
   freshMinIntervalMs?: number;
   metrics?: Metrics;
+  /** The runs the status page plots; every report the app's runs produce is recorded in it. */
+  history?: History;
   logger?: FastifyBaseLogger;
   /** Whole-request deadline (default 30 s) and idle-socket deadline (default 10 s). */
   requestTimeoutMs?: number;
@@ -169,6 +174,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     done();
   });
 
+  const history = options.history ?? createHistory();
   const keeper = createReportKeeper({
     runner: options.runner,
     clock,
@@ -176,6 +182,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     ...(options.freshMinIntervalMs !== undefined ? { freshMinIntervalMs: options.freshMinIntervalMs } : {}),
     onReport(report, trigger) {
       metrics.observeReport(report, trigger);
+      history.record(report, clock());
       app.log.info(
         {
           trigger,
@@ -196,6 +203,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   app.decorate('reports', keeper);
   app.decorate('metrics', metrics);
+  app.decorate('history', history);
   const rendered = new WeakMap<Report, Partial<Record<Format, Buffer>>>();
 
   const expected = options.token ? digest(options.token) : undefined;
@@ -262,31 +270,32 @@ export function buildApp(options: AppOptions): FastifyInstance {
         .send(`${health.line}\n`);
     });
 
+    /** The report a request asks for (fresh or not), with the headers saying which; undefined: none yet. */
+    async function latestFor(query: ReportQuery, reply: FastifyReply): Promise<Latest | undefined> {
+      if (query.fresh !== '1' && query.fresh !== 'true') return keeper.latestOrFirst();
+      const outcome = await keeper.fresh();
+      if (outcome.kind === 'ran') {
+        reply.header('X-Vpce-Doctor-Fresh', 'ran');
+      } else if (outcome.kind === 'rate-limited') {
+        metrics.observeFreshRateLimited();
+        reply.header(
+          'X-Vpce-Doctor-Fresh',
+          `cached (rate-limited: next fresh run in ${Math.ceil(outcome.retryInMs / 1000)} s)`,
+        );
+      } else {
+        reply.header('X-Vpce-Doctor-Fresh', 'cached (the fresh run failed)');
+      }
+      return outcome.latest;
+    }
+
     const reportRoute = (format: Format | 'negotiate') =>
       async function reportHandler(
         request: { query: unknown; headers: { accept?: string | undefined } },
         reply: FastifyReply,
       ) {
         const query = request.query as ReportQuery;
-        const names = (query.service ?? []).flatMap((s) => s.split(',')).filter(Boolean);
-        let latest: Latest | undefined;
-        if (query.fresh === '1' || query.fresh === 'true') {
-          const outcome = await keeper.fresh();
-          if (outcome.kind === 'ran') {
-            reply.header('X-Vpce-Doctor-Fresh', 'ran');
-          } else if (outcome.kind === 'rate-limited') {
-            metrics.observeFreshRateLimited();
-            reply.header(
-              'X-Vpce-Doctor-Fresh',
-              `cached (rate-limited: next fresh run in ${Math.ceil(outcome.retryInMs / 1000)} s)`,
-            );
-          } else {
-            reply.header('X-Vpce-Doctor-Fresh', 'cached (the fresh run failed)');
-          }
-          latest = outcome.latest;
-        } else {
-          latest = await keeper.latestOrFirst();
-        }
+        const names = serviceNames(query);
+        const latest = await latestFor(query, reply);
         if (!latest) {
           reply.header('Retry-After', '5');
           return sendError(reply, 503, 'no report yet: the first run has not finished');
@@ -303,6 +312,35 @@ export function buildApp(options: AppOptions): FastifyInstance {
         reply.header('X-Vpce-Doctor-Status', report.status);
         return reply.type(CONTENT_TYPES[chosen]).send(render(report, chosen));
       };
+
+    // The status page for a browser; a bare curl gets the text table and a JSON client the
+    // report, as from /report. Rendered per request: it says how old the report is.
+    const asReport = { json: reportRoute('json'), text: reportRoute('text') };
+    routes.get('/', { schema: { querystring: reportQuery } }, async (request, reply) => {
+      const wanted = pageFormat(request.headers.accept);
+      reply.header('Vary', 'Accept');
+      if (wanted !== 'html') return asReport[wanted](request, reply);
+      setPageHeaders(reply);
+      const query = request.query as ReportQuery;
+      const names = serviceNames(query);
+      const latest = await latestFor(query, reply);
+      if (!latest) {
+        reply.header('Retry-After', '5');
+        return reply.code(503).type(HTML_TYPE).send(renderStarting());
+      }
+      const report = names.length > 0 ? narrowReport(latest.report, names) : latest.report;
+      const now = clock();
+      setAgeHeaders(reply, latest, now);
+      reply.header('X-Vpce-Doctor-Status', report.status);
+      const page = renderHtml(report, history.runs(), {
+        now,
+        finishedAt: latest.finishedAt,
+        refreshSeconds: PAGE_REFRESH_SECONDS,
+        // A reload keeps the services asked for but never asks for a fresh run again.
+        refreshUrl: names.length > 0 ? `/?service=${names.map(encodeURIComponent).join(',')}` : '/',
+      });
+      return reply.type(HTML_TYPE).send(page);
+    });
 
     // Rendered once per report, and kept as bytes: a string with non-ASCII characters (→, —)
     // is encoded again on every response, which cut throughput by five here.
@@ -355,6 +393,56 @@ export function buildApp(options: AppOptions): FastifyInstance {
 }
 
 const METRICS_MAX_AGE_MS = 1_000;
+/** The status page reloads itself this often; the schedule runs every minute by default. */
+const PAGE_REFRESH_SECONDS = 30;
+const HTML_TYPE = 'text/html; charset=utf-8';
+
+function serviceNames(query: ReportQuery): string[] {
+  return (query.service ?? []).flatMap((s) => s.split(',')).filter(Boolean);
+}
+
+/** How much an Accept header wants a media type: its q, and how it was named (2 exactly, 1 as type/*, 0 as *\/*). */
+function acceptance(accept: string, type: string): { q: number; named: number } {
+  let best = { q: 0, named: -1 };
+  for (const part of accept.split(',')) {
+    const [range = '', ...params] = part.split(';').map((p) => p.trim().toLowerCase());
+    const named = range === type ? 2 : range === `${type.split('/')[0]}/*` ? 1 : range === '*/*' ? 0 : -1;
+    if (named <= best.named) continue;
+    const qParam = params.find((p) => p.startsWith('q='));
+    const q = qParam ? Number(qParam.slice(2)) : 1;
+    best = { q: Number.isFinite(q) ? q : 0, named };
+  }
+  return best;
+}
+
+/**
+ * What `/` serves: the page to a client that names text/html and wants it at least as much as
+ * JSON and text (a browser); the report as JSON to one that names application/json (as /report
+ * does); the text table to everyone else, a bare curl (*\/*) included.
+ */
+export function pageFormat(accept: string | undefined): 'html' | 'json' | 'text' {
+  if (!accept) return 'text';
+  const page = acceptance(accept, 'text/html');
+  const json = acceptance(accept, 'application/json');
+  const text = acceptance(accept, 'text/plain');
+  if (page.named === 2 && page.q > 0 && page.q >= json.q && page.q >= text.q) return 'html';
+  if (json.named === 2 && json.q > 0) return 'json';
+  return 'text';
+}
+
+/** What a browser must not do with the page: run or load anything, frame it, sniff its type. */
+function setPageHeaders(reply: FastifyReply): void {
+  reply.header('Content-Security-Policy', STATUS_PAGE_CSP);
+  reply.header('X-Content-Type-Options', 'nosniff');
+  reply.header('Referrer-Policy', 'no-referrer');
+  reply.header('X-Frame-Options', 'DENY');
+}
+
+/** Before the first report: a page that says so and reloads until there is one. */
+function renderStarting(): string {
+  const line = escapeHtml('starting: no report yet (the first run has not finished)');
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5"><title>vpce-doctor: starting</title></head><body><p>${line}</p></body></html>\n`;
+}
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
@@ -414,17 +502,23 @@ function unknownServices(names: string[], region: string): HttpError {
   return new HttpError(400, `service: no target of this report matches ${full.join(', ')}`);
 }
 
-/** A name matches a target by short name (`s3-interface`) or by service (both S3 targets for `s3`). */
-function matches(target: TargetReport, name: string, region: string): boolean {
-  return target.shortName === name || (region !== '' && target.service === fullServiceName(name, region));
+/**
+ * A target of the report, as the --service matcher sees targets: the endpoints off its path are
+ * the ENDPOINT_NOT_ON_PATH findings it carries (so `s3-interface` selects the gateway's S3 target).
+ */
+function matchesReport(target: TargetReport, name: string, region: string): boolean {
+  const offPath = target.findings
+    .filter((f) => f.code === 'ENDPOINT_NOT_ON_PATH')
+    .map((f) => ({ endpointType: f.evidence['endpointType'] as TargetReport['endpointType'] }));
+  return matchesName({ service: target.service, shortName: target.shortName, offPath }, name, region);
 }
 
 /** The report narrowed to the named targets, its status and summary recomputed over them. */
 export function narrowReport(report: Report, names: string[]): Report {
   const region = report.context.region;
-  const unmatched = names.filter((name) => !report.targets.some((t) => matches(t, name, region)));
+  const unmatched = names.filter((name) => !report.targets.some((t) => matchesReport(t, name, region)));
   if (unmatched.length > 0) throw unknownServices(unmatched, region);
-  const targets = report.targets.filter((t) => names.some((name) => matches(t, name, region)));
+  const targets = report.targets.filter((t) => names.some((name) => matchesReport(t, name, region)));
   const summary = { pass: 0, warn: 0, fail: 0, unknown: 0 };
   for (const target of targets) if (target.status !== 'info') summary[target.status] += 1;
   const status = overallStatus([...targets.map((t) => t.status), ...report.findings.map((f) => f.status)]);

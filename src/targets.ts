@@ -204,12 +204,20 @@ function describeOffPath(entry: ServicePath['offPath'][number]): OffPathEndpoint
   };
 }
 
+/** What a service name is matched against: a target, or one in a report (serve's `?service=`). */
+export interface NamedTarget {
+  service: string;
+  shortName: string;
+  /** The service's endpoints off the VPC's path (a report has them as ENDPOINT_NOT_ON_PATH findings). */
+  offPath?: ReadonlyArray<Pick<OffPathEndpoint, 'endpointType'>>;
+}
+
 /**
- * A name given with --service matches a target by service (`s3` matches the S3 target whichever
- * endpoint is its path), by short name, or as `s3-interface` when the S3 target is the gateway's
- * (the interface endpoint is then listed in it, off the VPC's path).
+ * A name given with --service or `?service=` matches a target by service (`s3` matches the S3
+ * target whichever endpoint is its path), by short name, or as `s3-interface` when the S3
+ * target is the gateway's (the interface endpoint is then listed in it, off the VPC's path).
  */
-function matchesName(target: Target, name: string, region: string): boolean {
+export function matchesName(target: NamedTarget, name: string, region: string): boolean {
   return (
     target.shortName === name ||
     target.service === fullServiceName(name, region) ||

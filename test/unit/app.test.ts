@@ -236,6 +236,32 @@ describe('/report', () => {
     assert.equal(comma.status, 'fail');
   });
 
+  it("?service=s3-interface selects the S3 target when it is the gateway's and the interface endpoint is off the path, as --service does", async () => {
+    const gateway = target('s3', 'pass', { type: 'Gateway' });
+    gateway.findings.push({
+      check: 'endpoint',
+      code: 'ENDPOINT_NOT_ON_PATH',
+      status: 'info',
+      message: "vpce-s3i (Interface) also serves com.amazonaws.us-east-1.s3 but is not on this VPC's path",
+      evidence: { endpointId: 'vpce-s3i', endpointType: 'Interface', reason: 'name-on-interface' },
+    });
+    const { app } = appWith(new FakeRunner([report([gateway, target('secretsmanager', 'pass')])]));
+    await app.reports.tick();
+    for (const url of ['/report.json?service=s3-interface', '/?service=s3-interface']) {
+      const res = await app.inject({ url, headers: { accept: 'application/json' } });
+      assert.equal(res.statusCode, 200, `${url}: ${res.body}`);
+      assert.deepEqual(
+        (res.json() as Report).targets.map((t) => t.shortName),
+        ['s3'],
+        url,
+      );
+    }
+    // Without an interface endpoint beside it, the name selects nothing.
+    const { app: plain } = appWith(new FakeRunner([report([target('s3', 'pass', { type: 'Gateway' })])]));
+    await plain.reports.tick();
+    assert.equal((await plain.inject('/report.json?service=s3-interface')).statusCode, 400);
+  });
+
   it('rejects a ?service= name that matches no target with a one-line 400, and runs nothing for it', async () => {
     const runner = new FakeRunner([twoS3()]);
     const { app } = appWith(runner);
@@ -380,7 +406,7 @@ describe('token', () => {
     for (const url of ['/healthz', '/readyz', '/health']) {
       assert.equal((await app.inject(url)).statusCode, 200, url);
     }
-    for (const url of ['/report', '/report.json', '/metrics', '/findings/SG_OK', '/nope']) {
+    for (const url of ['/', '/report', '/report.json', '/metrics', '/findings/SG_OK', '/nope']) {
       const missing = await app.inject(url);
       assert.equal(missing.statusCode, 401, url);
       assert.equal(missing.headers['www-authenticate'], 'Bearer realm="vpce-doctor"');
