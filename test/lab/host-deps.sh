@@ -12,6 +12,7 @@ command -v nc >/dev/null || need+=(netcat-openbsd)
 command -v curl >/dev/null || need+=(curl)
 command -v pkill >/dev/null || need+=(procps)
 command -v setpriv >/dev/null || need+=(util-linux)
+command -v promtool >/dev/null || need+=(prometheus)
 command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
