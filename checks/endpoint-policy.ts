@@ -230,6 +230,7 @@ export const checkEndpointPolicy: Check = (input) => {
         evidence: {
           ...base,
           ...(nothing.statement ? { statement: statementLabel(nothing.statement) } : {}),
+          ...(needs.length > 0 ? { statementsToAdd: statements } : {}),
           needsEvaluated: needs.map((need) => ({
             action: need.action,
             resource: need.resource,

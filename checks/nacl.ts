@@ -104,26 +104,49 @@ function freeRuleNumber(acl: NetworkAcl, egress: boolean, denied: NetworkAclEntr
   return undefined;
 }
 
+/** An ACL entry a fix writes: created, or replaced when no free number precedes the deny. */
+interface AclEntryChange {
+  aclId: string;
+  egress: boolean;
+  ruleNumber: number;
+  replace: boolean;
+  from: number;
+  to: number;
+  cidr: string;
+  /** Why this number: `before rule 90`, `before the default deny`, `widens rule 100 from 1024-2048`. */
+  note: string;
+}
+
 /** An allow entry for `ports` to the peer, numbered just before the rule that denies them. */
-function allowBefore(leg: Leg, denied: NetworkAclEntry, ports: PortRange): string {
-  const direction = leg.egress ? '--egress' : '--ingress';
-  const entry = `--protocol tcp --port-range From=${ports.from},To=${ports.to} --cidr-block ${leg.peerCidr} --rule-action allow`;
-  const aclId = leg.acl.NetworkAclId;
+function entryBefore(leg: Leg, denied: NetworkAclEntry, ports: PortRange): AclEntryChange {
   const number = freeRuleNumber(leg.acl, leg.egress, denied);
-  if (number === undefined) {
-    return `aws ec2 replace-network-acl-entry --network-acl-id ${aclId} ${direction} --rule-number ${denied.RuleNumber} ${entry}`;
-  }
+  const base = {
+    aclId: leg.acl.NetworkAclId ?? '',
+    egress: leg.egress,
+    from: ports.from,
+    to: ports.to,
+    cidr: leg.peerCidr,
+  };
+  if (number === undefined) return { ...base, ruleNumber: denied.RuleNumber ?? 0, replace: true, note: '' };
   const before =
     denied.RuleNumber === DEFAULT_DENY_RULE_NUMBER
       ? 'before the default deny'
       : `before rule ${denied.RuleNumber}`;
-  return `aws ec2 create-network-acl-entry --network-acl-id ${aclId} ${direction} --rule-number ${number} ${entry} (${before})`;
+  return { ...base, ruleNumber: number, replace: false, note: before };
 }
 
-function legFix(leg: Leg): string {
+function changeCommand(change: AclEntryChange): string {
+  const direction = change.egress ? '--egress' : '--ingress';
+  const entry = `--protocol tcp --port-range From=${change.from},To=${change.to} --cidr-block ${change.cidr} --rule-action allow`;
+  const verb = change.replace ? 'replace-network-acl-entry' : 'create-network-acl-entry';
+  const note = change.note ? ` (${change.note})` : '';
+  return `aws ec2 ${verb} --network-acl-id ${change.aclId} ${direction} --rule-number ${change.ruleNumber} ${entry}${note}`;
+}
+
+function legChanges(leg: Leg): AclEntryChange[] {
   // Return traffic: open the ephemeral range AWS recommends for clients, not only the one port seen.
   const ports = leg.ephemeralSource ? ANY_CLIENT_EPHEMERAL : leg.ports;
-  return allowBefore(leg, leg.decision.deniedBy!, ports);
+  return [entryBefore(leg, leg.decision.deniedBy!, ports)];
 }
 
 /**
@@ -145,23 +168,35 @@ function widenable(leg: Leg): NetworkAclEntry | undefined {
 }
 
 /** Widen the rule that admits part of the range, or allow the dropped pieces before the rules that drop them. */
-function partialFix(leg: Leg): string {
+function partialChanges(leg: Leg): AclEntryChange[] {
   const byDefault = leg.coverage.denied.filter((d) => d.rule.RuleNumber === DEFAULT_DENY_RULE_NUMBER);
   const byRule = leg.coverage.denied.filter((d) => d.rule.RuleNumber !== DEFAULT_DENY_RULE_NUMBER);
-  const commands = byRule.map((d) => allowBefore(leg, d.rule, d.ports));
+  const changes = byRule.map((d) => entryBefore(leg, d.rule, d.ports));
   if (byDefault.length > 0) {
     const rule = widenable(leg);
     if (rule?.PortRange?.From !== undefined) {
-      const from = Math.min(rule.PortRange.From, leg.ports.from);
-      const to = Math.max(rule.PortRange.To ?? rule.PortRange.From, leg.ports.to);
-      commands.push(
-        `aws ec2 replace-network-acl-entry --network-acl-id ${leg.acl.NetworkAclId} ${leg.egress ? '--egress' : '--ingress'} --rule-number ${rule.RuleNumber} --protocol tcp --port-range From=${from},To=${to} --cidr-block ${rule.CidrBlock} --rule-action allow (widens rule ${rule.RuleNumber} from ${rule.PortRange.From}-${rule.PortRange.To ?? rule.PortRange.From})`,
-      );
+      changes.push({
+        aclId: leg.acl.NetworkAclId ?? '',
+        egress: leg.egress,
+        ruleNumber: rule.RuleNumber ?? 0,
+        replace: true,
+        from: Math.min(rule.PortRange.From, leg.ports.from),
+        to: Math.max(rule.PortRange.To ?? rule.PortRange.From, leg.ports.to),
+        cidr: rule.CidrBlock ?? leg.peerCidr,
+        note: `widens rule ${rule.RuleNumber} from ${rule.PortRange.From}-${rule.PortRange.To ?? rule.PortRange.From}`,
+      });
     } else {
-      commands.push(allowBefore(leg, byDefault[0]!.rule, leg.ports));
+      changes.push(entryBefore(leg, byDefault[0]!.rule, leg.ports));
     }
   }
-  return commands.join('; ');
+  return changes;
+}
+
+/** Each change once, in order: legs of several ENIs often need the same entry. */
+function uniqueChanges(changes: AclEntryChange[]): AclEntryChange[] {
+  const seen = new Map<string, AclEntryChange>();
+  for (const c of changes) seen.set(changeCommand(c), seen.get(changeCommand(c)) ?? c);
+  return [...seen.values()];
 }
 
 function legEvidence(leg: Leg) {
@@ -397,8 +432,12 @@ export const checkNacl: Check = (input) => {
       code: first.side === 'agent' ? 'NACL_AGENT_SUBNET_DENIED' : 'NACL_ENDPOINT_SUBNET_DENIED',
       status: 'fail',
       message: `${first.acl.NetworkAclId} (${first.side === 'agent' ? "agent's" : 'endpoint'} ${first.subnetId}) ${rule} — ${flowText}${ephemeral}`,
-      fix: [...new Set(members.map(legFix))].join('; '),
-      evidence: { legs: members.map(legEvidence), skippedSameSubnet: skipped },
+      fix: [...new Set(members.map((m) => legChanges(m).map(changeCommand).join('; ')))].join('; '),
+      evidence: {
+        legs: members.map(legEvidence),
+        skippedSameSubnet: skipped,
+        aclChanges: uniqueChanges(members.flatMap(legChanges)),
+      },
     });
   }
   for (const members of partial.values()) findings.push(partialFinding(members, skipped));
@@ -447,9 +486,10 @@ function partialFinding(members: Leg[], skipped: string[]): Finding {
     code: 'NACL_EPHEMERAL_PARTIAL',
     status: 'warn',
     message: `${first.acl.NetworkAclId} (${whose} ${first.subnetId}) admits ${flowText} only on ports ${rangesText(first.coverage.allowed)} of ${first.ephemeralSource}: connections whose source port falls in ${rangesText(dropped)} (${share}% of them) are dropped (${rules}) — intermittent failures${probeText}`,
-    fix: [...new Set(members.map(partialFix))].join('; '),
+    fix: [...new Set(members.map((m) => partialChanges(m).map(changeCommand).join('; ')))].join('; '),
     evidence: {
       legs: members.map(legEvidence),
+      aclChanges: uniqueChanges(members.flatMap(partialChanges)),
       droppedPorts: dropped.map(portsText),
       skippedSameSubnet: skipped,
       // When the probe's own port was admitted on every leg, a timeout it saw has another cause.

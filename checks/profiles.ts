@@ -73,12 +73,16 @@ function fallbackPath(input: CheckInput): Fallback {
   };
 }
 
-function createCommand(input: CheckInput, gateway: boolean): string {
+/** The route table of the agent's subnet: where a gateway endpoint goes. */
+function agentRouteTableId(input: CheckInput): string | undefined {
   const { context, inventory } = input;
-  const effective = inventory.routeTables.ok
-    ? effectiveRouteTable(inventory.routeTables.value, context.subnetId, context.vpcId)
+  return inventory.routeTables.ok
+    ? effectiveRouteTable(inventory.routeTables.value, context.subnetId, context.vpcId)?.table.RouteTableId
     : undefined;
-  return createEndpointCommand(input, gateway, effective?.table.RouteTableId);
+}
+
+function createCommand(input: CheckInput, gateway: boolean): string {
+  return createEndpointCommand(input, gateway, agentRouteTableId(input));
 }
 
 /** ENDPOINT_MISSING for a service a profile needs but the VPC has no endpoint for; PROFILE_OK otherwise. */
@@ -137,6 +141,8 @@ export const checkProfiles: Check = (input) => {
 
   const fallback = fallbackPath(input);
   evidence['fallback'] = fallback;
+  const routeTableId = agentRouteTableId(input);
+  if (routeTableId) evidence['routeTableId'] = routeTableId;
   let status: Status;
   let consequence: string;
   switch (fallback.path) {

@@ -352,7 +352,7 @@ function checkAddresses(input: CheckInput, agentGroups: SecurityGroup[], lists: 
   );
   const agentGroup = context.securityGroupIds[0] ?? 'sg-…';
   const label = `(${target.shortName}${target.endpointId ? ` via ${target.endpointId}` : ''})`;
-  return judge(input, flows, agentGroups, undefined, label, (port, ips) =>
+  const findings = judge(input, flows, agentGroups, undefined, label, (port, ips) =>
     prefixListId
       ? `aws ec2 authorize-security-group-egress --group-id ${agentGroup} --ip-permissions IpProtocol=tcp,FromPort=${port},ToPort=${port},PrefixListIds=[{PrefixListId=${prefixListId}}]`
       : ips
@@ -362,6 +362,12 @@ function checkAddresses(input: CheckInput, agentGroups: SecurityGroup[], lists: 
           )
           .join('; '),
   );
+  // The fix as code opens egress to the service's prefix list: the evidence names it.
+  return prefixListId
+    ? findings.map((f) =>
+        f.code === 'SG_AGENT_EGRESS_DENIED' ? { ...f, evidence: { ...f.evidence, prefixListId } } : f,
+      )
+    : findings;
 }
 
 /** Agent egress and endpoint ingress on the target's ports, through every security group involved. */

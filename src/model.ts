@@ -38,8 +38,21 @@ export interface Finding {
   status: Status;
   message: string;
   fix?: string;
+  /** The fix as code, where it is a change to AWS resources (src/fixes/): set when the report is assembled. */
+  fixes?: FixSet;
   evidence: Record<string, unknown>;
   durationMs?: number;
+}
+
+/**
+ * A fix as code, with the real ids: AWS CLI commands (one a line), a Terraform snippet, a
+ * CloudFormation fragment (resources to put under `Resources:`). A kind is absent when the fix
+ * is not a change that kind can express.
+ */
+export interface FixSet {
+  cli?: string;
+  terraform?: string;
+  cloudformation?: string;
 }
 
 /** Where a fact about the agent's own position came from. */
@@ -345,7 +358,7 @@ export interface TargetReport {
   endpointId?: string;
   endpointType: EndpointType;
   status: Status;
-  rootCause?: { code: string; message: string; fix?: string };
+  rootCause?: { code: string; message: string; fix?: string; fixes?: FixSet };
   required: boolean;
   probe?: ProbeSummary;
   findings: Finding[];

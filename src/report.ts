@@ -1,5 +1,6 @@
 // The report of DESIGN.md (schemaVersion 1), assembled from the verdicts. Pure.
 import { mergeFindings, reportGaps } from './aws/gap-findings.js';
+import { attachFixes } from './fixes/index.js';
 import type { AgentContext, ContextSource, Finding, Inventory, Report, TargetReport } from './model.js';
 import { overallStatus } from './verdict.js';
 
@@ -64,7 +65,7 @@ export function buildReport(parts: ReportParts): Report {
   // With nothing to check and nothing wrong, we could not decide anything: say so.
   const status =
     parts.targets.length === 0 && !statuses.includes('fail') ? 'unknown' : overallStatus(statuses);
-  return {
+  const report: Report = {
     schemaVersion: 1,
     tool: { name: 'vpce-doctor', version: parts.version },
     status,
@@ -82,6 +83,7 @@ export function buildReport(parts: ReportParts): Report {
     targets: parts.targets,
     summary,
   };
+  return attachFixes(report, parts.inventory);
 }
 
 /** The CLI's exit code for a report: 0 pass or warn, 1 fail, 3 unknown. */

@@ -1,0 +1,87 @@
+// Fixes as code: for each finding whose fix is a change to AWS resources, the AWS CLI commands,
+// a Terraform snippet and a CloudFormation fragment with the real ids, built from the finding's
+// code and evidence (and the snapshot, for the resources a fix rewrites). One row per code; a
+// code without a row has no fix that is a resource change (a restart, a DNS server outside AWS,
+// a probe symptom whose cause is another finding).
+import type { Finding, FixSet, Inventory, Report, TargetReport } from '../model.js';
+import { endpointPolicyFixes } from './endpoint-policy.js';
+import { createEndpointFixes, notAvailableFixes, privateDnsFixes, subnetInAzFixes } from './endpoints.js';
+import { iamFixes } from './iam.js';
+import { aclFixes } from './nacl.js';
+import { deleteRouteFixes, gatewayRouteFixes, pathFixes } from './routes.js';
+import type { FixBuilder, FixScope } from './scope.js';
+import { agentEgressFixes, endpointIngressFixes } from './security-groups.js';
+import { vpcDnsFixes } from './vpc.js';
+
+export type { FixScope } from './scope.js';
+
+export const FIX_BUILDERS: Record<string, FixBuilder> = {
+  AWS_PERMISSION_DENIED: iamFixes,
+  ENDPOINT_MISSING: createEndpointFixes,
+  ENDPOINT_NOT_AVAILABLE: notAvailableFixes,
+  ENDPOINT_PRIVATE_DNS_DISABLED: privateDnsFixes,
+  ENDPOINT_NOT_IN_AZ: subnetInAzFixes,
+  VPC_DNS_SUPPORT_DISABLED: vpcDnsFixes,
+  VPC_DNS_HOSTNAMES_DISABLED: vpcDnsFixes,
+  ENDPOINT_POLICY_DENIES: endpointPolicyFixes,
+  ENDPOINT_POLICY_ALLOWS_NOTHING: endpointPolicyFixes,
+  ROUTE_GATEWAY_MISSING: gatewayRouteFixes,
+  ROUTE_VIA_NAT: pathFixes,
+  ROUTE_NO_PATH: pathFixes,
+  ROUTE_IGW_NO_PUBLIC_IP: pathFixes,
+  ROUTE_VIA_OTHER_TARGET: pathFixes,
+  ROUTE_BLACKHOLE: deleteRouteFixes,
+  ROUTE_MORE_SPECIFIC_OVERRIDES: deleteRouteFixes,
+  SG_AGENT_EGRESS_DENIED: agentEgressFixes,
+  SG_ENDPOINT_INGRESS_DENIED: endpointIngressFixes,
+  NACL_AGENT_SUBNET_DENIED: aclFixes,
+  NACL_ENDPOINT_SUBNET_DENIED: aclFixes,
+  NACL_EPHEMERAL_PARTIAL: aclFixes,
+};
+
+/** The fix of one finding as code; undefined for a passing finding or a fix that is not a resource change. */
+export function buildFixes(finding: Finding, scope: FixScope): FixSet | undefined {
+  if (finding.status === 'pass' || finding.status === 'info') return undefined;
+  const builder = FIX_BUILDERS[finding.code];
+  if (builder) return builder(finding, scope);
+  // Any check left undecided by a call the agent's role may not make: the permission is the fix.
+  return finding.status === 'unknown' ? iamFixes(finding) : undefined;
+}
+
+function withFixes(finding: Finding, scope: FixScope): Finding {
+  const fixes = buildFixes(finding, scope);
+  return fixes ? { ...finding, fixes } : finding;
+}
+
+function targetWithFixes(target: TargetReport, scope: FixScope): TargetReport {
+  const inner: FixScope = {
+    ...scope,
+    target: {
+      service: target.service,
+      shortName: target.shortName,
+      endpointType: target.endpointType,
+      ...(target.endpointId ? { endpointId: target.endpointId } : {}),
+    },
+  };
+  const findings = target.findings.map((f) => withFixes(f, inner));
+  const root = target.rootCause;
+  // The root cause is one of the target's findings: it carries the same fixes.
+  const rootFixes = root
+    ? findings.find((f) => f.code === root.code && f.message === root.message)?.fixes
+    : undefined;
+  return {
+    ...target,
+    findings,
+    ...(root ? { rootCause: rootFixes ? { ...root, fixes: rootFixes } : root } : {}),
+  };
+}
+
+/** The report with `fixes` on every finding (and root cause) whose fix is a resource change. */
+export function attachFixes(report: Report, inventory?: Inventory): Report {
+  const scope: FixScope = { context: report.context, ...(inventory ? { inventory } : {}) };
+  return {
+    ...report,
+    findings: report.findings.map((f) => withFixes(f, scope)),
+    targets: report.targets.map((t) => targetWithFixes(t, scope)),
+  };
+}

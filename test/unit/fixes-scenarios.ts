@@ -1,0 +1,209 @@
+// Findings from the recorded describe-* fixtures, as the runner makes them: every check over a
+// scenario that breaks one thing, so the fixes are built from what the checks really emit.
+import { readFileSync } from 'node:fs';
+import type { NetworkAcl, RouteTable, Subnet, VpcEndpoint } from '@aws-sdk/client-ec2';
+import { CHECKS } from '../../checks/index.js';
+import { findingsForGaps } from '../../src/aws/gap-findings.js';
+import { buildFixes, type FixScope } from '../../src/fixes/index.js';
+import type { CheckInput, Finding, Target, TargetObservations } from '../../src/model.js';
+import {
+  endpoints,
+  gap,
+  input,
+  networkAcls,
+  resolved,
+  routeTables,
+  subnets,
+  target,
+} from '../fixtures/ec2/load.js';
+
+function fixture<T>(name: string): T {
+  return JSON.parse(readFileSync(new URL(`../fixtures/ec2/${name}.json`, import.meta.url), 'utf8')) as T;
+}
+
+const ephemeralAcls = fixture<{ NetworkAcls: NetworkAcl[] }>('describe-network-acls-ephemeral').NetworkAcls;
+const ephemeralSubnets = fixture<{ Subnets: Subnet[] }>('describe-subnets-ephemeral').Subnets;
+const publicTables = fixture<{ RouteTables: RouteTable[] }>('describe-route-tables-public').RouteTables;
+
+/** The ACLs and subnets of the ephemeral-range fixture beside the base VPC's. */
+const ephemeralInventory = {
+  networkAcls: {
+    ok: true as const,
+    value: [
+      ...networkAcls.filter((a) => !ephemeralAcls.some((e) => e.NetworkAclId === a.NetworkAclId)),
+      ...ephemeralAcls,
+    ],
+  },
+  subnets: { ok: true as const, value: [...subnets, ...ephemeralSubnets] },
+};
+
+/** subnet-0app on the public table (an internet gateway for the default route). */
+const publicInventory = {
+  routeTables: {
+    ok: true as const,
+    value: [...routeTables.filter((t) => t.RouteTableId !== 'rtb-0app'), ...publicTables],
+  },
+};
+
+function withPolicy(endpointId: string, policy: object): { ok: true; value: VpcEndpoint[] } {
+  return {
+    ok: true,
+    value: endpoints.map((e) =>
+      e.VpcEndpointId === endpointId ? { ...e, PolicyDocument: JSON.stringify(policy) } : e,
+    ),
+  };
+}
+
+const TEAM_BUCKET_ONLY = {
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Sid: 'TeamBucketOnly',
+      Effect: 'Allow',
+      Principal: '*',
+      Action: 's3:*',
+      Resource: ['arn:aws:s3:::team-bucket', 'arn:aws:s3:::team-bucket/*'],
+    },
+  ],
+};
+const DENY_ALL = {
+  Version: '2012-10-17',
+  Statement: [{ Sid: 'DenyAll', Effect: 'Deny', Principal: '*', Action: '*', Resource: '*' }],
+};
+
+const fargate = (shortName: string, endpointId?: string, extra: Partial<Target> = {}) =>
+  target(shortName, endpointId, { profiles: ['ecs-fargate'], origin: ['discovered', 'profile'], ...extra });
+
+export interface Scenario {
+  name: string;
+  input: CheckInput;
+}
+
+const scenario = (name: string, t: Target, options: Parameters<typeof input>[1] = {}): Scenario => ({
+  name,
+  input: input(t, options),
+});
+const seen = (addresses: string[]): TargetObservations => resolved(addresses);
+
+export const SCENARIOS: Scenario[] = [
+  scenario('endpoint SG admits only another CIDR', target('ecr.dkr', 'vpce-0ecr')),
+  scenario('agent SG allows no egress to the endpoint', target('ecr.dkr', 'vpce-0ecr'), {
+    context: { securityGroupIds: ['sg-0app-strict'] },
+  }),
+  scenario('agent SG egress misses the S3 prefix list', target('s3', 'vpce-0s3gw'), {
+    context: { securityGroupIds: ['sg-0edge-442'] },
+    observations: seen(['52.216.4.1']),
+  }),
+  scenario('agent SG egress misses a resolved public address', target('ec2'), {
+    context: { securityGroupIds: ['sg-0edge-442'] },
+    observations: seen(['54.239.28.85']),
+  }),
+  scenario('agent groups unknown: the endpoint SG admits a CIDR only', target('ecr.dkr', 'vpce-0ecr'), {
+    context: { securityGroupIds: [] },
+  }),
+  scenario('no ECR endpoint for a Fargate task, NAT carries it', fargate('ecr.dkr'), {
+    observations: seen(['54.239.28.85']),
+  }),
+  scenario('no S3 endpoint for a Fargate task in a dark subnet', fargate('s3'), {
+    context: { subnetId: 'subnet-0dark' },
+    observations: seen(['52.216.4.1']),
+  }),
+  scenario('no ECR endpoint in a dark subnet', fargate('ecr.api'), {
+    context: { subnetId: 'subnet-0dark' },
+    observations: seen(['54.239.28.85']),
+  }),
+  scenario('endpoint rejected by the service owner', target('ssm', 'vpce-0ssm')),
+  scenario(
+    'endpoint waiting for acceptance',
+    target('svc', 'vpce-0svc', { service: 'com.amazonaws.vpce.us-east-1.vpce-svc-0abc123' }),
+  ),
+  scenario('private DNS off', target('sts', 'vpce-0sts')),
+  scenario('endpoint in another AZ only', target('logs', 'vpce-0logs')),
+  scenario('VPC DNS attributes off', target('secretsmanager', 'vpce-0sm'), {
+    inventory: { dnsSupport: { ok: true, value: false }, dnsHostnames: { ok: true, value: false } },
+  }),
+  scenario('S3 gateway policy admits only the team bucket', fargate('s3', 'vpce-0s3gw'), {
+    inventory: { endpoints: withPolicy('vpce-0s3gw', TEAM_BUCKET_ONLY) },
+  }),
+  scenario('ECR policy denies everything', fargate('ecr.dkr', 'vpce-0ecr'), {
+    inventory: { endpoints: withPolicy('vpce-0ecr', DENY_ALL) },
+  }),
+  scenario('KMS policy denies everything, no calls known', target('kms', 'vpce-0kms'), {
+    inventory: { endpoints: withPolicy('vpce-0kms', DENY_ALL) },
+  }),
+  scenario('S3 gateway route missing in a main table, NAT carries it', target('s3', 'vpce-0s3gw'), {
+    context: { subnetId: 'subnet-0main', privateIp: '10.0.2.10' },
+    observations: seen(['52.216.4.1']),
+  }),
+  scenario('DynamoDB gateway route missing in a dark subnet', target('dynamodb', 'vpce-0ddb'), {
+    context: { subnetId: 'subnet-0dark' },
+    observations: seen(['52.94.0.10']),
+  }),
+  scenario('S3 route to a blackhole', target('s3', 'vpce-0s3gw'), {
+    context: { subnetId: 'subnet-0hole' },
+    observations: seen(['52.216.4.1']),
+  }),
+  scenario('a more specific route beats the S3 prefix list', target('s3', 'vpce-0s3gw'), {
+    observations: seen(['52.216.8.9', '52.216.4.1']),
+  }),
+  scenario('a more specific route covers the KMS ENIs', target('kms', 'vpce-0kms')),
+  scenario('no EC2 endpoint, NAT carries it', target('ec2'), { observations: seen(['54.239.28.85']) }),
+  scenario('no EC2 endpoint in an isolated subnet', target('ec2'), {
+    context: { subnetId: 'subnet-0dark' },
+    observations: seen(['54.239.28.85']),
+  }),
+  scenario('a Lambda function behind an internet gateway', target('ec2'), {
+    context: { publicIp: null, sources: { publicIp: 'lambda' } },
+    inventory: publicInventory,
+    observations: seen(['52.217.1.1']),
+  }),
+  scenario('S3 gateway route missing, no public IP', target('s3', 'vpce-0s3gw'), {
+    context: { publicIp: null, sources: { publicIp: 'imds' } },
+    inventory: publicInventory,
+    observations: seen(['52.217.1.1']),
+  }),
+  scenario('an agent with a public IP through the internet gateway', target('ec2'), {
+    context: { publicIp: '203.0.113.7', sources: { publicIp: 'ec2' } },
+    inventory: publicInventory,
+    observations: seen(['52.217.1.1']),
+  }),
+  scenario("the agent subnet's ACL drops the return traffic", target('secretsmanager', 'vpce-0sm'), {
+    context: { subnetId: 'subnet-0main', privateIp: '10.0.2.10' },
+  }),
+  scenario("the endpoint subnet's ACL drops the return traffic", target('secretsmanager', 'vpce-0sm'), {
+    context: { subnetId: 'subnet-0b', privateIp: '10.0.6.10', availabilityZone: 'us-east-1b' },
+  }),
+  scenario('part of the ephemeral range dropped', target('logs', 'vpce-0logs'), {
+    context: { subnetId: 'subnet-0partial', privateIp: '10.0.5.10' },
+    inventory: ephemeralInventory,
+  }),
+  scenario('security groups unreadable', target('secretsmanager', 'vpce-0sm'), {
+    inventory: { securityGroups: { ok: false, gap: gap('DescribeSecurityGroups') } },
+  }),
+  scenario('route tables unreadable', target('s3', 'vpce-0s3gw'), {
+    inventory: { routeTables: { ok: false, gap: gap('DescribeRouteTables') } },
+  }),
+];
+
+export interface Judged {
+  scenario: string;
+  finding: Finding;
+  scope: FixScope;
+}
+
+/** Every finding of every check over every scenario, and the inventory's gap findings. */
+export function judgeScenarios(): Judged[] {
+  return SCENARIOS.flatMap(({ name, input: i }) => {
+    const scope: FixScope = { context: i.context, target: i.target, inventory: i.inventory };
+    const findings = [...Object.values(CHECKS).flatMap((check) => check(i)), ...findingsForGaps(i.inventory)];
+    return findings.map((finding) => ({ scenario: name, finding, scope }));
+  });
+}
+
+/** The judged findings with the fixes the report would attach. */
+export function fixedScenarios(): Array<Judged & { fixed: Finding }> {
+  return judgeScenarios().map((j) => {
+    const fixes = buildFixes(j.finding, j.scope);
+    return { ...j, fixed: fixes ? { ...j.finding, fixes } : j.finding };
+  });
+}
