@@ -290,8 +290,9 @@ export function renderPlot(shortName: string, runs: readonly RunPoint[]): Markup
 }
 
 function historySection(targets: TargetReport[], runs: readonly RunPoint[]): Markup {
-  if (runs.length === 0) {
-    return html`<section id="history"><h2>History</h2><p class="muted">No runs recorded yet.</p></section>`;
+  if (runs.length === 0 || targets.length === 0) {
+    const why = runs.length === 0 ? 'No runs recorded yet.' : 'No services to plot.';
+    return html`<section id="history"><h2>History</h2><p class="muted">${why}</p></section>`;
   }
   const first = runs[0]!.finishedAt;
   const last = runs.at(-1)!.finishedAt;

@@ -192,7 +192,15 @@ describe('framework errors in the one-line shape', () => {
 
 describe('closed unless opened', () => {
   const NETWORK = '10.0.1.20';
-  const PROTECTED = ['/report', '/report.json', '/report.txt', '/report.md', '/metrics', '/findings/SG_OK'];
+  const PROTECTED = [
+    '/',
+    '/report',
+    '/report.json',
+    '/report.txt',
+    '/report.md',
+    '/metrics',
+    '/findings/SG_OK',
+  ];
   const HEALTH = ['/healthz', '/readyz', '/health'];
 
   async function ready(token?: string) {
