@@ -1,40 +1,45 @@
-// `vpce-doctor report | explain`: wires the runner to a terminal. Exit codes (DESIGN.md):
-// 0 pass or warn, 1 fail, 2 usage or configuration error (one line on stderr), 3 unknown.
-import { parseArgs } from 'node:util';
+// `vpce-doctor report | serve | explain | completion | help`: wires the runner to a terminal.
+// Exit codes (DESIGN.md): 0 pass or warn, 1 fail, 2 usage or configuration error (one line on
+// stderr), 3 unknown. Options, help and completion come from one table (cli-options.ts).
 import { createEc2ClientFactory } from './aws/ec2-client.js';
-import { explain, loadCatalogue } from './catalogue.js';
+import { loadCatalogue } from './catalogue.js';
+import {
+  COMMANDS,
+  commandSpec,
+  type FixFormat,
+  type Format,
+  type HelpDefaults,
+  nearest,
+  parseCommandArgs,
+  renderCommandHelp,
+  renderOverview,
+  UsageError,
+} from './cli-options.js';
+import { completionScript } from './completion.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { validateContextEnv } from './context/index.js';
 import { flowLogEvidenceFor } from './evidence.js';
 import type { Report } from './model.js';
 import { createProbes } from './probes.js';
 import { validProfileNames } from './profiles.js';
+import { renderJunit } from './render/junit.js';
 import { renderMarkdown } from './render/markdown.js';
+import { renderTerminalMarkdown } from './render/terminal-markdown.js';
 import { renderText, shouldColor } from './render/text.js';
 import { exitCodeFor } from './report.js';
 import { createRunner } from './runner.js';
 import { fullServiceName, unmatchedServices } from './targets.js';
 import { VERSION } from './version.js';
 
+export { UsageError } from './cli-options.js';
+
 export const EXIT = { ok: 0, fail: 1, usage: 2, unknown: 3 } as const;
 
-const USAGE = `usage: vpce-doctor report [--format text|json|markdown] [--config FILE] [--service NAME]... [--timeout-ms N]
-       vpce-doctor serve [--host H] [--port P] [--config FILE]
-       vpce-doctor explain CODE
-       vpce-doctor --version | --help`;
-
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
 export interface Io {
-  stdout: { write(text: string): unknown; isTTY?: boolean };
+  stdout: { write(text: string): unknown; isTTY?: boolean; columns?: number };
   stderr: { write(text: string): unknown };
   env: NodeJS.ProcessEnv;
 }
-
-const FORMATS = ['text', 'json', 'markdown'] as const;
-type Format = (typeof FORMATS)[number];
 
 export async function main(
   argv: string[],
@@ -43,29 +48,52 @@ export async function main(
   try {
     const [command, ...rest] = argv;
     switch (command) {
-      case 'report':
-        return await reportCommand(rest, io);
-      case 'serve':
-        return await serveCommand(rest, io);
-      case 'explain':
-        return explainCommand(rest, io);
       case '--version':
       case 'version':
         io.stdout.write(`${VERSION}\n`);
         return EXIT.ok;
       case '--help':
       case '-h':
-      case 'help':
-        io.stdout.write(`${USAGE}\n`);
+        io.stdout.write(renderOverview());
         return EXIT.ok;
       case undefined:
-        throw new UsageError('missing command (report, serve or explain)');
+        throw new UsageError(`missing command (${COMMANDS.map((c) => c.name).join(', ')})`);
+    }
+    const spec = commandSpec(command);
+    if (!spec) {
+      const near = nearest(
+        command,
+        COMMANDS.map((c) => c.name),
+      );
+      throw new UsageError(`unknown command '${command}'${near ? ` (did you mean ${near}?)` : ''}`);
+    }
+    const args = parseCommandArgs(spec, rest);
+    if (args.help) {
+      io.stdout.write(renderCommandHelp(spec, await helpDefaults()));
+      return EXIT.ok;
+    }
+    switch (spec.name) {
+      case 'report':
+        return await reportCommand(args.values, io);
+      case 'serve':
+        return await serveCommand(args.values, io);
+      case 'explain':
+        return explainCommand(args.positionals[0]!, args.values, io);
+      case 'completion':
+        return completionCommand(args.positionals[0]!, io);
       default:
-        throw new UsageError(`unknown command '${command}'`);
+        return await helpCommand(args.positionals[0], io);
     }
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError) {
-      io.stderr.write(`vpce-doctor: ${error.message}\n${error instanceof UsageError ? `${USAGE}\n` : ''}`);
+    if (error instanceof UsageError) {
+      const hint = error.command
+        ? `; see 'vpce-doctor ${error.command} --help'`
+        : "; see 'vpce-doctor --help'";
+      io.stderr.write(`vpce-doctor: ${error.message}${hint}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof ConfigError) {
+      io.stderr.write(`vpce-doctor: ${error.message}\n`);
       return EXIT.usage;
     }
     io.stderr.write(`vpce-doctor: internal error: ${(error as Error)?.message ?? String(error)}\n`);
@@ -73,20 +101,44 @@ export async function main(
   }
 }
 
-function parse(args: string[], options: NonNullable<Parameters<typeof parseArgs>[0]>['options']) {
-  try {
-    return parseArgs({ args, options: options ?? {}, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0]!);
+/** The serve defaults as the code applies them: help never states a default the code does not use. */
+async function helpDefaults(): Promise<HelpDefaults> {
+  const { readServeSettings } = await import('./server.js');
+  const s = readServeSettings({});
+  return {
+    host: s.host,
+    port: s.port,
+    intervalSeconds: s.intervalMs / 1000,
+    freshMinIntervalSeconds: s.freshMinIntervalMs / 1000,
+    unhealthyOn: s.unhealthyOn,
+    maxConnections: s.maxConnections,
+    logLevel: s.logLevel,
+  };
+}
+
+async function helpCommand(name: string | undefined, io: Io): Promise<number> {
+  if (name === undefined) {
+    io.stdout.write(renderOverview());
+    return EXIT.ok;
   }
+  const spec = commandSpec(name);
+  if (!spec) {
+    const near = nearest(
+      name,
+      COMMANDS.map((c) => c.name),
+    );
+    throw new UsageError(`no command '${name}'${near ? ` (did you mean ${near}?)` : ''}`);
+  }
+  io.stdout.write(renderCommandHelp(spec, await helpDefaults()));
+  return EXIT.ok;
 }
 
 function parseTimeout(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value))
-    throw new UsageError(`--timeout-ms: '${value}' is not a whole number of milliseconds`);
+    throw new UsageError(`--timeout-ms: '${value}' is not a whole number of milliseconds`, 'report');
   const ms = Number(value);
-  if (ms < 100 || ms > 600_000) throw new UsageError(`--timeout-ms: ${ms} is outside 100..600000`);
+  if (ms < 100 || ms > 600_000) throw new UsageError(`--timeout-ms: ${ms} is outside 100..600000`, 'report');
   return ms;
 }
 
@@ -101,24 +153,17 @@ function validateProfiles(config: Config): void {
   }
 }
 
-async function reportCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(args, {
-    format: { type: 'string', short: 'f' },
-    config: { type: 'string', short: 'c' },
-    service: { type: 'string', short: 's', multiple: true },
-    'timeout-ms': { type: 'string' },
-    fresh: { type: 'boolean' },
-  });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  const format = (values.format ?? 'text') as Format;
-  if (!FORMATS.includes(format))
-    throw new UsageError(`--format: '${values.format}' is not one of ${FORMATS.join(', ')}`);
+type Values = Record<string, string | string[] | true>;
+
+async function reportCommand(values: Values, io: Io): Promise<number> {
+  const format = (values['format'] ?? 'text') as Format;
+  const fixFormat = (values['fix-format'] ?? 'cli') as FixFormat;
   const timeoutMs = parseTimeout(values['timeout-ms'] as string | undefined);
-  const config = await loadConfig(io.env, values.config as string | undefined);
+  const config = await loadConfig(io.env, values['config'] as string | undefined);
   validateContextEnv(io.env);
   validateProfiles(config);
   if (timeoutMs !== undefined) config.timeouts.reportMs = timeoutMs;
-  const only = ((values.service as string[] | undefined) ?? [])
+  const only = ((values['service'] as string[] | undefined) ?? [])
     .flatMap((s) => s.split(','))
     .map((s) => s.trim())
     .filter(Boolean);
@@ -139,57 +184,76 @@ async function reportCommand(args: string[], io: Io): Promise<number> {
     const missing = unmatchedServices(runner.lastTargets(), only, report.context.region);
     if (missing.length > 0) {
       const names = missing.map((m) => fullServiceName(m, report.context.region)).join(', ');
-      throw new UsageError(`--service: no endpoint, profile or configured service matches ${names}`);
+      throw new UsageError(
+        `--service: no endpoint, profile or configured service matches ${names}`,
+        'report',
+      );
     }
   }
-  io.stdout.write(render(report, format, io));
+  io.stdout.write(render(report, format, fixFormat, io));
   return exitCodeFor(report);
 }
 
-async function serveCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(args, {
-    host: { type: 'string' },
-    port: { type: 'string', short: 'p' },
-    config: { type: 'string', short: 'c' },
-  });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+async function serveCommand(values: Values, io: Io): Promise<number> {
   const flags = {
-    ...(values.host !== undefined ? { host: values.host as string } : {}),
-    ...(values.port !== undefined ? { port: values.port as string } : {}),
+    ...(values['host'] !== undefined ? { host: values['host'] as string } : {}),
+    ...(values['port'] !== undefined ? { port: values['port'] as string } : {}),
   };
   if (flags.port !== undefined && !/^\d+$/.test(flags.port))
-    throw new UsageError(`--port: '${flags.port}' is not a TCP port (1..65535)`);
+    throw new UsageError(`--port: '${flags.port}' is not a TCP port (1..65535)`, 'serve');
   // The HTTP stack (fastify, prom-client) loads only for `serve`: a one-shot report starts faster.
   const { readServeSettings, serve } = await import('./server.js');
   const settings = readServeSettings(io.env, flags);
-  const config = await loadConfig(io.env, values.config as string | undefined);
+  const config = await loadConfig(io.env, values['config'] as string | undefined);
   validateContextEnv(io.env);
   validateProfiles(config);
   return serve({ config, env: io.env, settings });
 }
 
-function render(report: Report, format: Format, io: Io): string {
+function render(report: Report, format: Format, fixFormat: FixFormat, io: Io): string {
   switch (format) {
     case 'json':
       return `${JSON.stringify(report, null, 2)}\n`;
     case 'markdown':
       return renderMarkdown(report);
+    case 'junit':
+      return renderJunit(report, { fixFormat });
     default:
-      return renderText(report, { color: shouldColor(io.stdout, io.env) });
+      return renderText(report, { color: shouldColor(io.stdout, io.env), fixFormat });
   }
 }
 
-function explainCommand(args: string[], io: Io): number {
-  const { positionals } = parse(args, {});
-  if (positionals.length !== 1) throw new UsageError('explain takes exactly one finding code');
-  const text = explain(positionals[0]!);
-  if (!text) {
-    const codes = [...loadCatalogue().keys()];
-    const near = codes.filter((c) => c.includes(positionals[0]!.toUpperCase())).slice(0, 5);
+function explainCommand(code: string, values: Values, io: Io): number {
+  const catalogue = loadCatalogue();
+  const entry = catalogue.get(code.trim().toUpperCase());
+  if (!entry) {
+    const codes = [...catalogue.keys()];
+    const upper = code.toUpperCase();
+    const near = codes.filter((c) => c.includes(upper)).slice(0, 5);
+    const typo = nearest(upper, codes);
+    if (near.length === 0 && typo) near.push(typo);
     throw new UsageError(
-      `unknown finding code '${positionals[0]}'${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}`,
+      `unknown finding code '${code}'${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}`,
+      'explain',
     );
   }
-  io.stdout.write(text);
+  const markdown = `# ${entry.code}\n\n${entry.text}\n`;
+  if (values['format'] === 'markdown') {
+    io.stdout.write(markdown);
+    return EXIT.ok;
+  }
+  io.stdout.write(
+    renderTerminalMarkdown(markdown, {
+      color: shouldColor(io.stdout, io.env),
+      ...(io.stdout.columns ? { width: io.stdout.columns } : {}),
+    }),
+  );
+  return EXIT.ok;
+}
+
+function completionCommand(shell: string, io: Io): number {
+  const script = completionScript(shell, [...loadCatalogue().keys()]);
+  if (!script) throw new UsageError(`no completion for '${shell}' (bash or zsh)`, 'completion');
+  io.stdout.write(script);
   return EXIT.ok;
 }

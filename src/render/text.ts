@@ -4,6 +4,8 @@ import { countTargets, describePlace, nothingChecked } from './summary.js';
 
 export interface TextOptions {
   color: boolean;
+  /** Which of a failing finding's `fixes` to print (default cli). */
+  fixFormat?: 'cli' | 'terraform' | 'cloudformation';
 }
 
 const MARK: Record<string, string> = { pass: '✓', warn: '!', fail: '✗', unknown: '?', info: 'i' };
