@@ -259,8 +259,9 @@ export function renderPlot(shortName: string, runs: readonly RunPoint[]): Markup
     if (v === undefined) return;
     const joined = points[i - 1]?.latencyMs !== undefined;
     d += `${joined ? 'L' : 'M'}${xs[i]!.toFixed(1)} ${y(v).toFixed(1)}`;
-    const alone = !joined && points[i + 1]?.latencyMs === undefined;
-    if (alone || i === points.length - 1) {
+    // A dot where a stretch of measurements ends (the latest, or the last before a failure), so
+    // a stretch of runs close in time still shows.
+    if (points[i + 1]?.latencyMs === undefined) {
       dots.push(html`<circle class="dot" cx="${xs[i]!.toFixed(1)}" cy="${y(v).toFixed(1)}" r="2.5"/>`);
     }
   });
