@@ -77,11 +77,13 @@ function fill(tokens: Token[], width: number, first: string, rest: string, color
 export function renderTerminalMarkdown(markdown: string, options: TerminalMarkdownOptions): string {
   const width = Math.max(40, Math.min(options.width ?? 80, 100));
   const out: string[] = [];
-  let paragraph: string[] = [];
+  // The block being filled: a paragraph, or a list item with its bullet; markdown continues
+  // either on the following lines until a blank line (lazy continuation).
+  let block: { lines: string[]; first: string; rest: string } | undefined;
   const flush = () => {
-    if (paragraph.length === 0) return;
-    out.push(...fill(tokenize(paragraph.join(' ')), width, '', '', options.color));
-    paragraph = [];
+    if (!block) return;
+    out.push(...fill(tokenize(block.lines.join(' ')), width, block.first, block.rest, options.color));
+    block = undefined;
   };
   let fenced = false;
   for (const raw of markdown.split('\n')) {
@@ -111,18 +113,15 @@ export function renderTerminalMarkdown(markdown: string, options: TerminalMarkdo
       flush();
       const indent = ' '.repeat(2 + item[1]!.length);
       const bullet = /\d/.test(item[2]!) ? item[2]! : '•';
-      out.push(
-        ...fill(
-          tokenize(item[3]!),
-          width,
-          `${indent}${bullet} `,
-          `${indent}${' '.repeat(bullet.length + 1)}`,
-          options.color,
-        ),
-      );
+      block = {
+        lines: [item[3]!],
+        first: `${indent}${bullet} `,
+        rest: `${indent}${' '.repeat(bullet.length + 1)}`,
+      };
       continue;
     }
-    paragraph.push(line.trim());
+    if (block) block.lines.push(line.trim());
+    else block = { lines: [line.trim()], first: '', rest: '' };
   }
   flush();
   while (out[out.length - 1] === '') out.pop();
