@@ -14,6 +14,7 @@ command -v pkill >/dev/null || need+=(procps)
 command -v setpriv >/dev/null || need+=(util-linux)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v chromium >/dev/null || need+=(chromium)
+command -v zsh >/dev/null || need+=(zsh)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "vpce-doctor: missing ${need[*]} and not root to install them" >&2
