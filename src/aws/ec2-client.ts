@@ -4,8 +4,8 @@ export interface Ec2ClientOptions {
   /** Defaults to AWS_REGION, then AWS_DEFAULT_REGION (the JS SDK itself reads only AWS_REGION). */
   region?: string;
   /**
-   * Leave unset in production: the SDK itself honours AWS_ENDPOINT_URL_EC2 and
-   * AWS_ENDPOINT_URL (an integration test proves it against moto).
+   * Leave unset in production: the environment's AWS_ENDPOINT_URL_EC2 or AWS_ENDPOINT_URL is
+   * used (an integration test proves it against moto).
    */
   endpoint?: string;
   maxAttempts?: number;
@@ -14,13 +14,25 @@ export interface Ec2ClientOptions {
   env?: Record<string, string | undefined>;
 }
 
+/**
+ * The endpoint the environment configures for EC2, with the SDK's own precedence among
+ * variables (AWS_ENDPOINT_URL_EC2, then AWS_ENDPOINT_URL, none when
+ * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true). Read from the environment the caller was given,
+ * not only process.env, so a CLI run with an injected environment calls where that says.
+ */
+export function configuredEndpoint(env: Record<string, string | undefined>): string | undefined {
+  if (env['AWS_IGNORE_CONFIGURED_ENDPOINT_URLS']?.toLowerCase() === 'true') return undefined;
+  return env['AWS_ENDPOINT_URL_EC2'] || env['AWS_ENDPOINT_URL'] || undefined;
+}
+
 /** The EC2 client, created once at the edge and handed to whoever needs it. */
 export function createEc2Client(options: Ec2ClientOptions = {}): EC2Client {
   const env = options.env ?? process.env;
   const region = options.region ?? env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'];
+  const endpoint = options.endpoint ?? configuredEndpoint(env);
   return new EC2Client({
     ...(region ? { region } : {}),
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(endpoint ? { endpoint } : {}),
     // Standard, not adaptive: adaptive mode rate-limits the whole client on one throttle,
     // which a fleet sharing an account's buckets should not do.
     retryMode: 'standard',
@@ -34,8 +46,7 @@ export function createEc2Client(options: Ec2ClientOptions = {}): EC2Client {
 
 /**
  * One EC2 client per Region, made when first asked for: the Region may be learned only during
- * context discovery (IMDS, config), long after the edge wired the runner. Endpoint resolution
- * stays the SDK's own (AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL).
+ * context discovery (IMDS, config), long after the edge wired the runner.
  */
 export function createEc2ClientFactory(
   options: Omit<Ec2ClientOptions, 'region'> = {},

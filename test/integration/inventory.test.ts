@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { DescribeVpcsCommand } from '@aws-sdk/client-ec2';
-import { createEc2Client } from '../../src/aws/ec2-client.js';
+import { configuredEndpoint, createEc2Client } from '../../src/aws/ec2-client.js';
 import { loadInventory } from '../../src/aws/inventory.js';
 import type { Inventory, Part } from '../../src/model.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
@@ -55,6 +55,36 @@ describe('createEc2Client', () => {
       process.env['AWS_ENDPOINT_URL'] = saved['AWS_ENDPOINT_URL'];
       delete process.env['AWS_ENDPOINT_URL_EC2'];
     }
+  });
+
+  test('an injected environment decides the endpoint, whatever process.env says (a CLI run with its own env)', async () => {
+    const nowhere = `http://127.0.0.1:${await freePort()}`; // nothing listens
+    const ec2 = createEc2Client({ maxAttempts: 1, env: { ...process.env, AWS_ENDPOINT_URL: proxy.url } });
+    const saved = process.env['AWS_ENDPOINT_URL'];
+    try {
+      process.env['AWS_ENDPOINT_URL'] = nowhere;
+      await ec2.send(new DescribeVpcsCommand({}));
+      assert.equal(proxy.counts.get('DescribeVpcs'), 1, 'the request went where the injected env said');
+    } finally {
+      process.env['AWS_ENDPOINT_URL'] = saved;
+    }
+  });
+
+  test('AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true ignores the endpoint variables, as the SDK does', () => {
+    assert.equal(
+      configuredEndpoint({
+        AWS_ENDPOINT_URL: 'http://127.0.0.1:1',
+        AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true',
+      }),
+      undefined,
+    );
+    assert.equal(
+      configuredEndpoint({
+        AWS_ENDPOINT_URL: 'http://127.0.0.1:1',
+        AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:2',
+      }),
+      'http://127.0.0.1:2',
+    );
   });
 });
 

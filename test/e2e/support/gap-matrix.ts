@@ -7,11 +7,13 @@
 //   (d) when the action was called and denied, the report names it in an `unknown` finding.
 // The actions come from deploy/iam-policy.json (which test/integration/iam-calls.test.ts holds
 // equal to what the agent calls on the wire), not from a hand-picked list. The runs share the
-// scenario's lab (test/e2e/support/scenario-suite.ts) and go four at a time.
+// scenario's lab (test/e2e/support/scenario-suite.ts) and are the real CLI's, made one after
+// another in one process (support/gap-driver.ts) so Node and the SDK load once per scenario.
 import { readFileSync } from 'node:fs';
 import type { Finding, Report } from '../../../src/model.js';
 import { labExec, type Scenario, topology } from '../../lab/index.js';
 import { FAULT_PROXY_LOG } from '../../lab/lab.js';
+import type { DriverResult } from './gap-driver.js';
 
 const policy = JSON.parse(
   readFileSync(new URL('../../../deploy/iam-policy.json', import.meta.url), 'utf8'),
@@ -155,8 +157,7 @@ export const OBSERVED_CAUSES = new Set([
   'CONFIG_CONTRADICTS_PROBE',
 ]);
 
-const AGENT = ['node', 'bin/vpce-doctor.js', 'report', '--format', 'json'];
-const CONCURRENCY = 4;
+const AGENT = ['report', '--format', 'json'];
 
 /** One agent run: what it printed and how it exited. */
 export interface AgentRun {
@@ -179,20 +180,6 @@ export function summary(r: Report | undefined): string {
     ...r.targets.map((t) => `${t.shortName}=${t.status}${t.rootCause ? `(${t.rootCause.code})` : ''}`),
     ...r.findings.filter((f) => f.status !== 'pass').map((f) => `[${f.code}:${f.status}]`),
   ].join(' ');
-}
-
-async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        results[i] = await fn(items[i]!);
-      }
-    }),
-  );
-  return results;
 }
 
 type Calls = Map<string, Array<{ action: string; denied: boolean }>>;
@@ -226,40 +213,40 @@ export function matrixActions(scenario: Scenario): string[] {
   return EC2_ACTIONS.filter((a) => !(scenario.deny ?? []).includes(a));
 }
 
+const DRIVER = ['node', '--import', 'tsx', 'test/e2e/support/gap-driver.ts'];
+
 /** Runs the agent in the running lab once per action, that action denied on top of the scenario's. */
 export async function runGapMatrix(
   scenario: Scenario,
   ns: 'a' | 'b',
 ): Promise<{ rows: Map<string, GapRow>; calls: Calls }> {
   const stamp = Date.now().toString(36);
-  const runOne = async (action: string): Promise<GapRow> => {
+  const actions = matrixActions(scenario);
+  const runs = actions.map((action) => {
     const run = `${scenario.name}.${action}.${stamp}`;
-    const result = await labExec(AGENT, {
-      ns,
-      timeoutMs: 120_000,
-      env: { AWS_ENDPOINT_URL: topology.faultProxyUrl([...(scenario.deny ?? []), action], run) },
-    });
+    const env = { AWS_ENDPOINT_URL: topology.faultProxyUrl([...(scenario.deny ?? []), action], run) };
+    return { run, args: AGENT, env };
+  });
+  const result = await labExec(DRIVER, { ns, timeoutMs: 300_000, input: JSON.stringify(runs) });
+  let results: DriverResult[];
+  try {
+    results = JSON.parse(result.stdout) as DriverResult[];
+  } catch {
+    throw new Error(`the gap driver printed no results (exit ${result.code}): ${result.stderr.slice(-2000)}`);
+  }
+  const rows = new Map<string, GapRow>();
+  actions.forEach((action, i) => {
+    const r = results[i]!;
     let report: Report | undefined;
     try {
-      report = JSON.parse(result.stdout) as Report;
+      report = JSON.parse(r.stdout) as Report;
     } catch {
       report = undefined;
     }
-    return {
-      action,
-      run,
-      code: result.code,
-      ...(report ? { report } : {}),
-      stdout: result.stdout,
-      stderr: result.stderr,
-    };
-  };
-  const rows = new Map<string, GapRow>();
-  for (const row of await pool(matrixActions(scenario), CONCURRENCY, runOne)) rows.set(row.action, row);
+    rows.set(action, { action, ...r, ...(report ? { report } : {}) });
+  });
   return { rows, calls: proxyCalls() };
 }
-
-/** What is wrong with one row of the matrix against the undenied run (empty: honest). */
 export function gapRowProblems(row: GapRow, base: AgentRun, calls: Calls): string[] {
   const { action } = row;
   const r = row.report;
