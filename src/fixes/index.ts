@@ -11,7 +11,7 @@ import { aclFixes } from './nacl.js';
 import { deleteRouteFixes, gatewayRouteFixes, pathFixes } from './routes.js';
 import type { FixBuilder, FixScope } from './scope.js';
 import { agentEgressFixes, endpointIngressFixes } from './security-groups.js';
-import { vpcDnsFixes } from './vpc.js';
+import { amazonDnsFixes, vpcDnsFixes } from './vpc.js';
 
 export type { FixScope } from './scope.js';
 
@@ -23,6 +23,7 @@ export const FIX_BUILDERS: Record<string, FixBuilder> = {
   ENDPOINT_NOT_IN_AZ: subnetInAzFixes,
   VPC_DNS_SUPPORT_DISABLED: vpcDnsFixes,
   VPC_DNS_HOSTNAMES_DISABLED: vpcDnsFixes,
+  DHCP_CUSTOM_DNS: amazonDnsFixes,
   ENDPOINT_POLICY_DENIES: endpointPolicyFixes,
   ENDPOINT_POLICY_ALLOWS_NOTHING: endpointPolicyFixes,
   ROUTE_GATEWAY_MISSING: gatewayRouteFixes,

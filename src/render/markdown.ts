@@ -1,12 +1,38 @@
 // A report to paste into an incident channel or ticket.
-import type { Report, TargetReport } from '../model.js';
+import type { FixSet, Report, TargetReport } from '../model.js';
 import { countTargets, describePlace, nothingChecked } from './summary.js';
+import type { FixFormat } from './text.js';
+
+export interface MarkdownOptions {
+  /** Only this kind of fix as code; by default both snippets follow the `fix` line. */
+  fixFormat?: FixFormat;
+}
+
+const SNIPPETS: Array<{ kind: 'terraform' | 'cloudformation'; label: string; fence: string }> = [
+  { kind: 'terraform', label: 'Terraform', fence: 'hcl' },
+  { kind: 'cloudformation', label: 'CloudFormation', fence: 'yaml' },
+];
+
+/** The fix line, then the fix as code in fenced blocks nested under the list item. */
+function fixLines(item: { fix?: string; fixes?: FixSet }, options: MarkdownOptions): string[] {
+  const lines = item.fix ? [`  - fix: \`${item.fix}\``] : [];
+  for (const { kind, label, fence } of SNIPPETS) {
+    const snippet = item.fixes?.[kind];
+    if (!snippet || (options.fixFormat && options.fixFormat !== kind)) continue;
+    const code = snippet
+      .trimEnd()
+      .split('\n')
+      .map((line) => (line ? `    ${line}` : ''));
+    lines.push(`  - ${label}:`, '', `    \`\`\`${fence}`, ...code, '    ```', '');
+  }
+  return lines;
+}
 
 const MARK: Record<string, string> = { pass: '✅', warn: '⚠️', fail: '❌', unknown: '❔', info: 'ℹ️' };
 
 const cell = (text: string | undefined): string => (text ?? '').replaceAll('|', '\\|').replaceAll('\n', ' ');
 
-export function renderMarkdown(report: Report): string {
+export function renderMarkdown(report: Report, options: MarkdownOptions = {}): string {
   const c = report.context;
   const place = describePlace(report);
   const lines = [
@@ -42,7 +68,7 @@ export function renderMarkdown(report: Report): string {
     lines.push('', '#### Causes and fixes', '');
     for (const f of global) {
       lines.push(`- ${MARK[f.status]} **${f.code}**: ${f.message}`);
-      if (f.fix) lines.push(`  - fix: \`${f.fix}\``);
+      lines.push(...fixLines(f, options));
     }
     for (const group of causes.values()) {
       const first = group[0]!;
@@ -50,7 +76,7 @@ export function renderMarkdown(report: Report): string {
       lines.push(
         `- ${MARK[first.status]} **${group.map((t) => t.shortName).join(', ')}** — \`${root.code}\`: ${root.message}`,
       );
-      if (root.fix) lines.push(`  - fix: \`${root.fix}\``);
+      lines.push(...fixLines(root, options));
     }
   }
   lines.push('', summaryLine(report));

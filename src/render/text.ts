@@ -1,11 +1,41 @@
 // The table an on-call engineer reads at 3 a.m.: one line per service, then causes and fixes.
-import type { Finding, Report, TargetReport } from '../model.js';
+import type { Finding, FixSet, Report, TargetReport } from '../model.js';
 import { countTargets, describePlace, nothingChecked } from './summary.js';
+
+/** Which form of the fix the report shows: the `fix` line (cli, the default), or its code. */
+export type FixFormat = 'cli' | 'terraform' | 'cloudformation';
 
 export interface TextOptions {
   color: boolean;
-  /** Which of a failing finding's `fixes` to print (default cli). */
-  fixFormat?: 'cli' | 'terraform' | 'cloudformation';
+  /** Which of a failing finding's `fixes` to print (default cli: the `fix` line). */
+  fixFormat?: FixFormat;
+}
+
+const FIX_LABEL: Record<Exclude<FixFormat, 'cli'>, string> = {
+  terraform: 'Terraform',
+  cloudformation: 'CloudFormation',
+};
+
+/**
+ * The fix in the format asked for. A finding without a snippet of that kind keeps its `fix`
+ * line and says there is none: its fix is not a resource change (a restart, a DNS server
+ * outside AWS), and a snippet is never invented for it.
+ */
+export function fixLines(item: { fix?: string; fixes?: FixSet }, format: FixFormat = 'cli'): string[] {
+  if (format === 'cli') return item.fix ? [`  fix: ${item.fix}`] : [];
+  const snippet = item.fixes?.[format];
+  if (snippet) {
+    return [
+      `  fix (${FIX_LABEL[format]}):`,
+      ...snippet
+        .trimEnd()
+        .split('\n')
+        .map((line) => (line ? `    ${line}` : '')),
+    ];
+  }
+  return item.fix
+    ? [`  fix: ${item.fix}`, `  (no ${FIX_LABEL[format]} for this fix: it is not a resource change)`]
+    : [];
 }
 
 const MARK: Record<string, string> = { pass: '✓', warn: '!', fail: '✗', unknown: '?', info: 'i' };
@@ -132,7 +162,7 @@ export function renderText(report: Report, options: TextOptions = { color: false
 
   const problems: string[] = [];
   for (const finding of report.findings.filter((f) => f.status !== 'pass' && f.status !== 'info')) {
-    problems.push(...explainFinding(`${MARK[finding.status]} ${finding.code}`, finding, options.color));
+    problems.push(...explainFinding(`${MARK[finding.status]} ${finding.code}`, finding, options));
   }
   // One cause shared by many services (an ACL, the agent's SG) is printed once, naming them all.
   const causes = new Map<string, TargetReport[]>();
@@ -158,7 +188,7 @@ export function renderText(report: Report, options: TextOptions = { color: false
           .map((t) => t.shortName)
           .join(', ')})`,
       );
-    if (root.fix) problems.push(`  fix: ${root.fix}`);
+    problems.push(...fixLines(root, options.fixFormat));
   }
   // Undecided for the same reason (one denied call), many services: one line.
   const undecided = new Map<string, string[]>();
@@ -192,8 +222,10 @@ export function renderText(report: Report, options: TextOptions = { color: false
   return `${lines.join('\n')}\n`;
 }
 
-function explainFinding(title: string, finding: Finding, color: boolean): string[] {
-  const out = [paint(title, finding.status, color), `  ${finding.message}`];
-  if (finding.fix) out.push(`  fix: ${finding.fix}`);
-  return out;
+function explainFinding(title: string, finding: Finding, options: TextOptions): string[] {
+  return [
+    paint(title, finding.status, options.color),
+    `  ${finding.message}`,
+    ...fixLines(finding, options.fixFormat),
+  ];
 }

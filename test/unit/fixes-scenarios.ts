@@ -5,7 +5,14 @@ import type { NetworkAcl, RouteTable, Subnet, VpcEndpoint } from '@aws-sdk/clien
 import { CHECKS } from '../../checks/index.js';
 import { findingsForGaps } from '../../src/aws/gap-findings.js';
 import { buildFixes, type FixScope } from '../../src/fixes/index.js';
-import type { CheckInput, Finding, Target, TargetObservations } from '../../src/model.js';
+import type {
+  CheckInput,
+  DnsObservation,
+  Finding,
+  Resolver,
+  Target,
+  TargetObservations,
+} from '../../src/model.js';
 import {
   endpoints,
   gap,
@@ -73,6 +80,17 @@ const DENY_ALL = {
 
 const fargate = (shortName: string, endpointId?: string, extra: Partial<Target> = {}) =>
   target(shortName, endpointId, { profiles: ['ecs-fargate'], origin: ['discovered', 'profile'], ...extra });
+
+const CUSTOM_RESOLVER: Resolver = { address: '10.0.3.53', source: 'resolv.conf' };
+const AMAZON_RESOLVER: Resolver = { address: '10.0.0.2', source: 'vpc-base-2' };
+const answer = (resolver: Resolver, addresses: string[]): DnsObservation => ({
+  resolver,
+  hostname: 'secretsmanager.us-east-1.amazonaws.com',
+  outcome: 'answer',
+  addresses,
+  transport: 'udp',
+  durationMs: 1,
+});
 
 export interface Scenario {
   name: string;
@@ -177,6 +195,33 @@ export const SCENARIOS: Scenario[] = [
     context: { subnetId: 'subnet-0partial', privateIp: '10.0.5.10' },
     inventory: ephemeralInventory,
   }),
+  scenario(
+    'custom DNS servers that do not forward to AmazonProvidedDNS',
+    target('secretsmanager', 'vpce-0sm'),
+    {
+      context: { resolvers: [CUSTOM_RESOLVER, AMAZON_RESOLVER] },
+      inventory: {
+        dhcpOptions: {
+          ok: true,
+          value: {
+            DhcpOptionsId: 'dopt-0custom',
+            DhcpConfigurations: [
+              { Key: 'domain-name-servers', Values: [{ Value: '10.0.3.53' }] },
+              { Key: 'domain-name', Values: [{ Value: 'corp.example.com' }] },
+            ],
+          },
+        },
+      },
+      observations: {
+        dns: [
+          { ...answer(CUSTOM_RESOLVER, ['52.94.1.1']) },
+          { ...answer(AMAZON_RESOLVER, ['10.0.11.23', '10.0.12.23']) },
+        ],
+        tcp: [],
+        tls: [],
+      },
+    },
+  ),
   scenario('security groups unreadable', target('secretsmanager', 'vpce-0sm'), {
     inventory: { securityGroups: { ok: false, gap: gap('DescribeSecurityGroups') } },
   }),
