@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { labDown, labUp, readState, setTlsFaults, waitForFreeLab } from '../lab/index.js';
 import { labEnv } from '../lab/lab.js';
+import { attributes, CHROMIUM, launchChromium } from '../support/chromium.js';
 import { waitFor } from '../support/wait.js';
 
 const run = promisify(execFile);
@@ -38,35 +39,16 @@ async function status(path: string): Promise<number> {
 }
 
 /** Chromium started inside the agent's namespace: it reaches the lab's addresses and nothing else. */
-async function launchInLab(dir: string): Promise<BrowserContext> {
+function launchInLab(dir: string): Promise<BrowserContext> {
   const wrapper = join(dir, 'chromium-in-lab');
-  writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${NS} /usr/bin/chromium "$@"\n`, { mode: 0o755 });
-  const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+  writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${NS} ${CHROMIUM} "$@"\n`, { mode: 0o755 });
+  return launchChromium({
+    dir,
+    address: '10.0.1.10',
     executablePath: wrapper,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    colorScheme: 'dark',
     extraHTTPHeaders: { Authorization: `Bearer ${TOKEN}` },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 10.0.1.10',
-    ],
   });
-  await context.route('**/*', (route) =>
-    route.request().url().startsWith(`${BASE}/`) ? route.continue() : route.abort(),
-  );
-  return context;
 }
-
-const attr = (page: Page, selector: string, name: string) =>
-  page.$$eval(selector, (nodes, n) => nodes.map((node) => node.getAttribute(n) ?? ''), name);
 
 describe('the status page of vpce-doctor serve in the lab, in Chromium', () => {
   let server: ChildProcess;
@@ -123,10 +105,10 @@ describe('the status page of vpce-doctor serve in the lab, in Chromium', () => {
     );
     assert.equal(await page.getAttribute('#overall', 'data-status'), 'pass', logs.slice(-2000));
     assert.equal(await page.$('#attention'), null);
-    const services = await attr(page, '#services tbody tr', 'data-service');
+    const services = await attributes(page, '#services tbody tr', 'data-service');
     assert.ok(services.includes('secretsmanager'), services.join(', '));
-    assert.ok((await attr(page, '#services tbody tr', 'data-status')).every((s) => s === 'pass'));
-    assert.deepEqual(await attr(page, '#history svg.plot g.series', 'data-service'), services);
+    assert.ok((await attributes(page, '#services tbody tr', 'data-status')).every((s) => s === 'pass'));
+    assert.deepEqual(await attributes(page, '#history svg.plot g.series', 'data-service'), services);
     assert.match((await page.textContent('#context')) ?? '', /10\.0\.1\.10[\s\S]*us-east-1a/);
     await page.screenshot({ path: join(dir, 'healthy.png'), fullPage: true });
     assert.ok(statSync(join(dir, 'healthy.png')).size > 20_000);
@@ -153,8 +135,8 @@ describe('the status page of vpce-doctor serve in the lab, in Chromium', () => {
         (await first.locator('pre.fix').textContent()) ?? '',
         /secretsmanager\.us-east-1\.amazonaws\.com/,
       );
-      assert.equal((await attr(page, '#services tbody tr', 'data-service'))[0], 'secretsmanager');
-      const strip = await attr(page, '#history svg.plot[data-service="secretsmanager"] rect', 'class');
+      assert.equal((await attributes(page, '#services tbody tr', 'data-service'))[0], 'secretsmanager');
+      const strip = await attributes(page, '#history svg.plot[data-service="secretsmanager"] rect', 'class');
       assert.equal(strip.at(-1), 'st fail');
       assert.ok(strip.includes('st pass'), 'the runs before the fault passed');
       await page.screenshot({ path: join(dir, 'broken.png'), fullPage: true });

@@ -1,20 +1,19 @@
 // The status page in a real browser: Debian's Chromium, headless, driven by playwright-core,
 // loads `/` from the app served on 127.0.0.1 (its runner hands out canned reports), and the test
 // reads the rendered DOM — a healthy run, then a broken one — and saves a screenshot of each.
-// Chromium may reach 127.0.0.1 only: every other request is aborted and every other name is
-// unresolvable, and its background services are off.
+// Chromium may reach 127.0.0.1 only (test/support/chromium.ts).
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { buildApp } from '../../src/app.js';
 import type { Report, TargetReport } from '../../src/model.js';
+import { attributes, launchChromium } from '../support/chromium.js';
 import { FakeRunner, report, target } from '../unit/app-fixtures.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'status-page-token-0123456789abcdef';
 
 function healthyReport(): Report {
@@ -34,40 +33,11 @@ function brokenReport(): Report {
   return report([target('secretsmanager', 'pass'), ecr, target('s3', 'pass', { type: 'Gateway' })]);
 }
 
-/** Chromium as the brief for these tests fixes it: no GPU, no QUIC, nothing in the background. */
-async function launch(dir: string): Promise<BrowserContext> {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: bash test/lab/host-deps.sh installs it`);
-  const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    colorScheme: 'dark',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-    ],
-  });
-  await context.route('**/*', (route) =>
-    new URL(route.request().url()).hostname === '127.0.0.1' ? route.continue() : route.abort(),
-  );
-  return context;
-}
-
 async function serve(reports: Report[], token?: string): Promise<{ app: FastifyInstance; base: string }> {
   const app = buildApp({ runner: new FakeRunner(reports), version: '9.9.9', ...(token ? { token } : {}) });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   return { app, base };
 }
-
-const attr = (page: Page, selector: string, name: string) =>
-  page.$$eval(selector, (nodes, n) => nodes.map((node) => node.getAttribute(n) ?? ''), name);
 
 describe('the status page in Chromium', () => {
   let dir: string;
@@ -78,7 +48,7 @@ describe('the status page in Chromium', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vpce-status-page-'));
-    browser = await launch(dir);
+    browser = await launchChromium({ dir, address: '127.0.0.1' });
     browser.on('console', (message) => {
       if (/Content Security Policy|Refused to/i.test(message.text())) refused.push(message.text());
     });
@@ -103,8 +73,8 @@ describe('the status page in Chromium', () => {
     assert.equal(await page.getAttribute('#overall', 'data-status'), 'pass');
     assert.equal((await page.textContent('#overall .verdict'))?.trim(), '✓ PASS');
     assert.equal(await page.$('#attention'), null, 'nothing needs attention');
-    assert.deepEqual(await attr(page, '#services tbody tr', 'data-status'), ['pass', 'pass', 'pass']);
-    assert.deepEqual(await attr(page, '#history svg.plot g.series', 'data-service'), [
+    assert.deepEqual(await attributes(page, '#services tbody tr', 'data-status'), ['pass', 'pass', 'pass']);
+    assert.deepEqual(await attributes(page, '#history svg.plot g.series', 'data-service'), [
       'ecr.dkr',
       's3',
       'secretsmanager',
@@ -152,17 +122,17 @@ describe('the status page in Chromium', () => {
       (await first.locator('dl.phases').textContent()) ?? '',
       /dns\s*private 1\.1 ms\s*tcp\s*timeout/,
     );
-    assert.deepEqual(await attr(page, '#services tbody tr', 'data-service'), [
+    assert.deepEqual(await attributes(page, '#services tbody tr', 'data-service'), [
       'ecr.dkr',
       's3',
       'secretsmanager',
     ]);
-    assert.deepEqual(await attr(page, '#history svg.plot g.series', 'data-service'), [
+    assert.deepEqual(await attributes(page, '#history svg.plot g.series', 'data-service'), [
       'ecr.dkr',
       's3',
       'secretsmanager',
     ]);
-    assert.deepEqual(await attr(page, '#history svg.plot[data-service="ecr.dkr"] rect', 'class'), [
+    assert.deepEqual(await attributes(page, '#history svg.plot[data-service="ecr.dkr"] rect', 'class'), [
       'st pass',
       'st pass',
       'st pass',
