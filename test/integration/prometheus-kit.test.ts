@@ -3,18 +3,22 @@
 // parsed by promtool, and every metric the rules and the dashboard name one the agent really
 // exposes — read from /metrics of the app after a run, not from a list kept by hand.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { FastifyInstance } from 'fastify';
 import { parse } from 'yaml';
 import { buildApp } from '../../src/app.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { Finding } from '../../src/model.js';
 import { readServeSettings } from '../../src/server.js';
+import { freePort } from '../support/moto.js';
+import { waitFor } from '../support/wait.js';
 import { FakeRunner, report, target } from '../unit/app-fixtures.js';
 
 const run = promisify(execFile);
@@ -61,8 +65,8 @@ const dns = (code: string, status: Finding['status']): Finding => ({
   evidence: {},
 });
 
-/** Sample names on /metrics after a failed run and a report with every kind of service in it. */
-async function scrapeNames(): Promise<Set<string>> {
+/** The app after a failed run and a report with every kind of service in it, metrics included. */
+async function kitApp(): Promise<FastifyInstance> {
   const metrics = createMetrics({ version: '9.9.9', processMetrics: false });
   metrics.observeEc2Call('DescribeVpcEndpoints');
   metrics.observeEc2Call('DescribeFlowLogs', 'UnauthorizedOperation');
@@ -84,11 +88,17 @@ async function scrapeNames(): Promise<Set<string>> {
   });
   const runner = new FakeRunner([r]);
   const app = buildApp({ runner, version: '9.9.9', metrics });
+  runner.failWith = new Error('a run that ends in an internal error');
+  await app.reports.tick();
+  runner.failWith = undefined;
+  await app.reports.tick();
+  return app;
+}
+
+/** Sample names on the app's /metrics. */
+async function scrapeNames(): Promise<Set<string>> {
+  const app = await kitApp();
   try {
-    runner.failWith = new Error('a run that ends in an internal error');
-    await app.reports.tick();
-    runner.failWith = undefined;
-    await app.reports.tick();
     const res = await app.inject('/metrics');
     assert.equal(res.statusCode, 200);
     return new Set(
@@ -263,6 +273,162 @@ describe('Grafana dashboard (deploy/grafana/vpce-doctor-fleet.json)', () => {
     );
     const { stdout } = await run(promtool, ['check', 'rules', file]);
     assert.match(stdout, new RegExp(`SUCCESS: ${rules.length} rules found`));
+  });
+});
+
+interface PromResponse<T> {
+  status: string;
+  data: T;
+  error?: string;
+}
+interface Sample {
+  metric: Record<string, string>;
+}
+interface RulesData {
+  groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }>;
+}
+interface AlertsData {
+  alerts: Array<{ labels: Record<string, string>; state: string }>;
+}
+
+/** Grafana's variables as one sidecar's job and every VPC, subnet, AZ and service. */
+const asGrafanaWould = (expr: string): string =>
+  expr
+    .replace(/\$__rate_interval|\$__interval|\$__range/g, '1m')
+    .replace(/\$\{?job\}?/g, 'vpce-doctor')
+    .replace(/\$\{?\w+\}?/g, '.*');
+
+describe('a real Prometheus scraping the app (rules loaded, dashboard queried)', () => {
+  let app: FastifyInstance;
+  let prometheus: ChildProcess | undefined;
+  let base: string;
+  let stderr = '';
+
+  const api = async <T>(path: string): Promise<T> => {
+    const body = (await (await fetch(`${base}${path}`)).json()) as PromResponse<T>;
+    assert.equal(body.status, 'success', `${path}: ${body.error}`);
+    return body.data;
+  };
+  const query = (expr: string) =>
+    api<{ result: Sample[] }>(`/api/v1/query?query=${encodeURIComponent(expr)}`).then((d) => d.result);
+
+  before(async () => {
+    app = await kitApp();
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const agent = `127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    const config = join(scratch, 'prometheus.yml');
+    // JSON is YAML: one scrape of the agent every second, the rules evaluated as often.
+    writeFileSync(
+      config,
+      JSON.stringify({
+        global: { scrape_interval: '1s', evaluation_interval: '1s' },
+        rule_files: [ALERTS],
+        scrape_configs: [{ job_name: 'vpce-doctor', static_configs: [{ targets: [agent] }] }],
+      }),
+    );
+    const binary = (await run('sh', ['-c', 'command -v prometheus'])).stdout.trim();
+    prometheus = spawn(
+      binary,
+      [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${join(scratch, 'tsdb')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    prometheus.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    // Three scrapes, so that rate() over the dashboard's window has points to work with.
+    await waitFor(
+      `Prometheus to scrape ${agent} three times (its log: ${stderr})`,
+      async () => ((await query('count_over_time(vpce_doctor_build_info[1m])'))[0] ? true : undefined),
+      30_000,
+      250,
+    );
+    await waitFor(
+      'three scrapes',
+      async () =>
+        (await query('count_over_time(up{job="vpce-doctor"}[1m]) >= 3 and up{job="vpce-doctor"} == 1'))[0]
+          ? true
+          : undefined,
+      30_000,
+      250,
+    );
+  });
+
+  after(async () => {
+    if (prometheus && prometheus.exitCode === null) {
+      const exited = new Promise((resolve) => prometheus?.once('exit', resolve));
+      prometheus.kill('SIGTERM');
+      await exited;
+    }
+    await app?.close();
+  });
+
+  it('loads every alert rule and evaluates it without error', async () => {
+    const names = alertRules().map((r) => r.alert);
+    const rules = await waitFor(
+      'every rule evaluated',
+      async () => {
+        const all = (await api<RulesData>('/api/v1/rules')).groups.flatMap((g) => g.rules);
+        return all.length === names.length && all.every((r) => r.health !== 'unknown') ? all : undefined;
+      },
+      15_000,
+      250,
+    );
+    for (const rule of rules) assert.equal(rule.health, 'ok', `${rule.name}: ${rule.lastError}`);
+  });
+
+  it('holds the alerts the exposed report calls for, pending their for: duration', async () => {
+    const wanted = [
+      'VpceDoctorServiceFailing ecr.dkr',
+      'VpceDoctorServiceFailing logs',
+      'VpceDoctorServiceUnknown sts',
+      'VpceDoctorDnsNotPrivate logs',
+    ];
+    const alerts = await waitFor(
+      'the pending alerts',
+      async () => {
+        const found = (await api<AlertsData>('/api/v1/alerts')).alerts;
+        const keys = found.map((a) => `${a.labels['alertname']} ${a.labels['service'] ?? ''}`.trim());
+        return wanted.every((w) => keys.includes(w)) ? keys : undefined;
+      },
+      15_000,
+      250,
+    );
+    assert.deepEqual(
+      [...alerts].sort(),
+      [...wanted].sort(),
+      'no other alert: the report is fresh and scraped',
+    );
+  });
+
+  it('answers every dashboard query with data', async () => {
+    const d = dashboard();
+    for (const { panel, expr } of panelQueries(d)) {
+      const result = await query(asGrafanaWould(expr));
+      assert.ok(result.length > 0, `${panel}: no data for ${asGrafanaWould(expr)}`);
+    }
+  });
+
+  it('fills every dashboard variable with the values the app exposes', async () => {
+    const expected: Record<string, string> = {
+      job: 'vpce-doctor',
+      vpc: 'vpc-0a1b',
+      subnet: 'subnet-0c2d',
+      az: 'us-east-1a',
+      service: 'ecr.dkr',
+    };
+    const d = dashboard();
+    for (const v of d.templating.list.filter((x) => x.type === 'query')) {
+      const query_ = typeof v.query === 'string' ? v.query : (v.query?.query ?? '');
+      const [, selector, label] = /^label_values\((.+),\s*(\w+)\)$/.exec(query_.trim()) ?? [];
+      const values = (await query(asGrafanaWould(selector!))).map((sample) => sample.metric[label!]);
+      assert.ok(values.includes(expected[v.name]), `$${v.name}: ${values.join(', ')}`);
+    }
   });
 });
 
