@@ -19,6 +19,9 @@ import { judgeTarget } from '../../src/runner.js';
 import { fixedScenarios, SCENARIOS } from './fixes-scenarios.js';
 
 type Kind = keyof FixSet;
+
+/** A reference as hcl2json writes it: `${aws_security_group.x.id}`. */
+const expression = (text: string): string => `\${${text}}`;
 const KINDS: Kind[] = ['cli', 'terraform', 'cloudformation'];
 
 /**
@@ -178,7 +181,7 @@ const EXPECTED: Expectation[] = [
         {
           referenced_security_group_id: 'sg-0app',
           from_port: 443,
-          security_group_id: '${aws_security_group.ecr_dkr_endpoint.id}',
+          security_group_id: expression('aws_security_group.ecr_dkr_endpoint.id'),
         },
       ],
       [
@@ -188,7 +191,7 @@ const EXPECTED: Expectation[] = [
           service_name: 'com.amazonaws.us-east-1.ecr.dkr',
           vpc_endpoint_type: 'Interface',
           subnet_ids: ['subnet-0app'],
-          security_group_ids: ['${aws_security_group.ecr_dkr_endpoint.id}'],
+          security_group_ids: [expression('aws_security_group.ecr_dkr_endpoint.id')],
           private_dns_enabled: true,
         },
       ],
@@ -481,7 +484,7 @@ const EXPECTED: Expectation[] = [
     scenario: 'security groups unreadable',
     code: 'AWS_PERMISSION_DENIED',
     kinds: KINDS,
-    terraform: [['aws_iam_role_policy', { role: '${var.agent_role_name}' }]],
+    terraform: [['aws_iam_role_policy', { role: expression('var.agent_role_name') }]],
     cloudformation: [['AWS::IAM::RolePolicy', { RoleName: { Ref: 'AgentRoleName' } }]],
     cli: [['iam put-role-policy', { '--role-name': '$role' }]],
   },
@@ -489,7 +492,7 @@ const EXPECTED: Expectation[] = [
     scenario: 'security groups unreadable',
     code: 'SG_UNKNOWN',
     kinds: KINDS,
-    terraform: [['aws_iam_role_policy', { role: '${var.agent_role_name}' }]],
+    terraform: [['aws_iam_role_policy', { role: expression('var.agent_role_name') }]],
   },
 ];
 
@@ -790,10 +793,8 @@ describe('each snippet kind is valid and names the real ids', () => {
 
   it('the policy added to the S3 gateway keeps its statement and adds the one the layer bucket needs', async () => {
     const fixes = findingOf('S3 gateway policy admits only the team bucket', 'ENDPOINT_POLICY_DENIES').fixes!;
-    const [[, body]] = (await terraformResources(fixes.terraform!)) as Array<
-      [string, Record<string, unknown>]
-    >;
-    const policy = String(body!['policy']);
+    const body = (await terraformResources(fixes.terraform!))[0]?.[1] ?? {};
+    const policy = String(body['policy']);
     assert.match(policy, /TeamBucketOnly/);
     assert.match(policy, /starport-layer-bucket/);
     const flags = cliCommands(fixes.cli!)[0]![1];
