@@ -1,7 +1,9 @@
 // The Prometheus kit in deploy/: the alert rules checked and unit-tested with promtool (Debian's
 // prometheus package, installed by test/lab/host-deps.sh), the Grafana dashboard's queries
 // parsed by promtool, and every metric the rules and the dashboard name one the agent really
-// exposes — read from /metrics of the app after a run, not from a list kept by hand.
+// exposes — read from /metrics of the app after a run, not from a list kept by hand. Then a real
+// Prometheus on loopback scrapes the app every second: the rules evaluate, the alerts the report
+// calls for are pending, and every panel and variable of the dashboard gets data.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
