@@ -82,6 +82,7 @@ const ConfigSchema = Type.Object(
           dnsMs: Type.Optional(Millis),
           tcpMs: Type.Optional(Millis),
           tlsMs: Type.Optional(Millis),
+          httpMs: Type.Optional(Millis),
         },
         { additionalProperties: false },
       ),
@@ -148,6 +149,8 @@ export interface Timeouts {
   dnsMs: number;
   tcpMs: number;
   tlsMs: number;
+  /** The L7 canary's request, from the end of the TLS handshake to the end of the answer. */
+  httpMs: number;
 }
 
 export interface Config {
@@ -165,7 +168,7 @@ export interface Config {
   source?: string;
 }
 
-/** Each phase's default fits inside the report's: 3 + 5 + 1.5 + 1 + 2 s < 15 s. */
+/** Each phase's default fits inside the report's: 3 + 5 + 1.5 + 1 + 2 + 2 s < 15 s. */
 export const DEFAULT_TIMEOUTS: Timeouts = {
   reportMs: 15_000,
   contextMs: 3_000,
@@ -173,6 +176,7 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
   dnsMs: 1_500,
   tcpMs: 1_000,
   tlsMs: 2_000,
+  httpMs: 2_000,
 };
 
 /** Validates a parsed document; the error names the first offending field. */

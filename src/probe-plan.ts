@@ -71,6 +71,8 @@ export interface ProbeTimeouts {
   dnsMs: number;
   tcpMs: number;
   tlsMs: number;
+  /** The L7 canary's request once TLS is up (config `timeouts.httpMs`). */
+  httpMs: number;
 }
 
 /** The resolvers the workload itself uses: resolv.conf, or AmazonProvidedDNS when resolv.conf names none. */
@@ -238,7 +240,7 @@ async function runCanary(
   const probeHttps = probes.probeHttps.bind(probes);
   const { protocol: _protocol, ...request } = canaryRequest(target.shortName);
   const observation = await sockets(() =>
-    probeHttps(first.address, first.port, target.hostname, request, { timeoutMs: timeouts.tlsMs, signal }),
+    probeHttps(first.address, first.port, target.hostname, request, { timeoutMs: timeouts.httpMs, signal }),
   );
   return { http: [observation] };
 }

@@ -12,13 +12,13 @@ import { judgeTarget } from '../../src/runner.js';
 import { sdkNameVariants } from '../../src/sdk-names.js';
 import { context, inventory, target } from '../fixtures/ec2/load.js';
 
-const TIMEOUTS = { dnsMs: 500, tcpMs: 500, tlsMs: 500 };
+const TIMEOUTS = { dnsMs: 500, tcpMs: 500, tlsMs: 500, httpMs: 700 };
 const AWS_BODY =
   '<ErrorResponse><Error><Type>Sender</Type><Code>MissingAuthenticationToken</Code><Message>Request is missing Authentication Token</Message></Error><RequestId>r</RequestId></ErrorResponse>';
 
 interface Recorded {
   queries: Array<{ resolver: string; hostname: string }>;
-  https: Array<{ address: string; hostname: string; method: string; path: string }>;
+  https: Array<{ address: string; hostname: string; method: string; path: string; timeoutMs: number }>;
 }
 
 /** Fake probes: DNS answers from `names` (else NXDOMAIN), TCP connects, TLS fails on `badTls`. */
@@ -59,8 +59,14 @@ function fakeProbes(
     },
   };
   if (options.canary !== false) {
-    probes.probeHttps = async (address, port, hostname, request): Promise<HttpObservation> => {
-      recorded.https.push({ address, hostname, method: request.method, path: request.path });
+    probes.probeHttps = async (address, port, hostname, request, probeOptions): Promise<HttpObservation> => {
+      recorded.https.push({
+        address,
+        hostname,
+        method: request.method,
+        path: request.path,
+        timeoutMs: probeOptions.timeoutMs,
+      });
       return {
         address,
         port,
@@ -93,14 +99,14 @@ const observe = (t: ReturnType<typeof target>, probes: Probes, canary?: boolean)
   );
 
 describe('the L7 canary in the probe plan', () => {
-  it('sends one request, to the first ENI whose TLS passed, with the service protocol', async () => {
+  it('sends one request, to the first ENI whose TLS passed, with the service protocol and timeouts.httpMs', async () => {
     const sm = target('secretsmanager', 'vpce-0sm');
     const enis = interfaceAddresses(inventory(), sm);
     assert.ok(enis.length >= 2, `fixture has ${enis.length} ENIs`);
     const { probes, recorded } = fakeProbes({}, { badTls: [enis[0]!] });
     const { observations } = await observe(sm, probes);
     assert.deepEqual(recorded.https, [
-      { address: enis[1], hostname: sm.hostname, method: 'POST', path: '/' },
+      { address: enis[1], hostname: sm.hostname, method: 'POST', path: '/', timeoutMs: TIMEOUTS.httpMs },
     ]);
     assert.equal(observations.http?.length, 1);
   });
