@@ -7,7 +7,7 @@
 // a DNS answer or an AWS error chose. The `html` tag below escapes whatever it interpolates
 // unless it is markup this file built, so forgetting to escape takes effort.
 import { createHash } from 'node:crypto';
-import type { RunPoint } from '../history.js';
+import type { RunPoint, ServicePoint } from '../history.js';
 import type { Finding, Report, Status, TargetReport } from '../model.js';
 import { countTargets, describePlace, nothingChecked } from './summary.js';
 
@@ -242,14 +242,24 @@ export function renderPlot(shortName: string, runs: readonly RunPoint[]): Markup
   const max = values.length > 0 ? Math.max(...values) : 0;
   const y = (v: number): number => top + latency - (max > 0 ? (v / max) * latency : 0);
   const stripY = top + latency + 4;
+  // One rectangle per stretch of runs with the same status and cause, not one per run: a page of
+  // 30 services × 120 runs stays small, and a hover names the stretch.
+  const leftEdge = (i: number): number => (i === 0 ? left : (xs[i - 1]! + xs[i]!) / 2);
+  const rightEdge = (i: number): number => (i === xs.length - 1 ? width - right : (xs[i]! + xs[i + 1]!) / 2);
+  const same = (a: ServicePoint | undefined, b: ServicePoint | undefined): boolean =>
+    a !== undefined && b !== undefined && a.status === b.status && a.code === b.code;
   const rects: Markup[] = [];
+  let stretch = 0;
   points.forEach((p, i) => {
-    if (!p) return;
-    const x = xs[i]!;
-    const from = i === 0 ? left : (xs[i - 1]! + x) / 2;
-    const to = i === xs.length - 1 ? width - right : (x + xs[i + 1]!) / 2;
+    if (!same(points[i - 1], p)) stretch = i;
+    if (!p || same(p, points[i + 1])) return;
+    const from = leftEdge(stretch);
+    const to = rightEdge(i);
+    const n = i - stretch + 1;
     rects.push(
-      html`<rect class="st ${p.status}" x="${from.toFixed(1)}" y="${stripY}" width="${Math.max(1, to - from).toFixed(1)}" height="${strip}"><title>${utc(runs[i]!.finishedAt)} UTC ${WORD[p.status]}${p.code ? ` ${p.code}` : ''}</title></rect>`,
+      html`<rect class="st ${p.status}" x="${from.toFixed(1)}" y="${stripY}" width="${Math.max(1, to - from).toFixed(1)}" height="${strip}"><title>${
+        n === 1 ? utc(runs[i]!.finishedAt) : `${utc(runs[stretch]!.finishedAt)}–${utc(runs[i]!.finishedAt)}`
+      } UTC: ${WORD[p.status]}${p.code ? ` ${p.code}` : ''} (${n} run${n === 1 ? '' : 's'})</title></rect>`,
     );
   });
   let d = '';

@@ -81,9 +81,11 @@ describe('the status page in Chromium', () => {
     ]);
     assert.deepEqual(
       await page.$$eval('#history svg.plot g.series', (series) =>
-        series.map((g) => g.querySelectorAll('rect').length),
+        series.map((g) =>
+          [...g.querySelectorAll('rect title')].map((t) => /\((\d+) runs?\)/.exec(t.textContent ?? '')?.[1]),
+        ),
       ),
-      [3, 3, 3],
+      [['3'], ['3'], ['3']],
     );
     // The style block ran under the CSP: large verdict, dark background for a dark system.
     const style = await page.$eval('#overall .verdict', (node) => {
@@ -134,10 +136,12 @@ describe('the status page in Chromium', () => {
     ]);
     assert.deepEqual(await attributes(page, '#history svg.plot[data-service="ecr.dkr"] rect', 'class'), [
       'st pass',
-      'st pass',
-      'st pass',
       'st fail',
     ]);
+    assert.match(
+      (await page.textContent('#history svg.plot[data-service="ecr.dkr"] rect.fail title')) ?? '',
+      /UTC: FAIL SG_ENDPOINT_INGRESS_DENIED \(1 run\)$/,
+    );
     // The red the strip is drawn in is the page's fail colour: the SVG is styled by the page.
     assert.equal(
       await page.$eval(

@@ -226,8 +226,20 @@ describe('the status page renderer', () => {
     const plots = [...page.matchAll(/<svg class="plot" data-service="([^"]+)"/g)].map((m) => m[1]);
     assert.deepEqual(plots, ['ecr.dkr', 'new', 'secretsmanager']);
     const ecr = renderPlot('ecr.dkr', history.runs()).text;
-    assert.equal((ecr.match(/<rect /g) ?? []).length, HISTORY_RUNS);
-    assert.equal((ecr.match(/<rect class="st fail"/g) ?? []).length, HISTORY_RUNS / 10);
+    // One rectangle per stretch of equal runs; together they cover every kept run, no more.
+    const stretches = [...ecr.matchAll(/<rect class="st (\w+)"[^>]*><title>[^<]*\((\d+) runs?\)<\/title>/g)];
+    assert.equal(stretches.length, (HISTORY_RUNS / 10) * 2);
+    assert.deepEqual(
+      stretches.slice(0, 2).map((m) => [m[1], m[2]]),
+      [
+        ['fail', '1'],
+        ['pass', '9'],
+      ],
+    );
+    assert.equal(
+      stretches.reduce((sum, m) => sum + Number(m[2]), 0),
+      HISTORY_RUNS,
+    );
     // The latency line breaks where the connection did not complete: one segment per gap.
     const d = /<path class="latency" d="([^"]+)"/.exec(ecr)![1]!;
     assert.equal((d.match(/M/g) ?? []).length, HISTORY_RUNS / 10);
