@@ -33,6 +33,9 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/dist/cli ./dist/cli
 COPY bin ./bin
 COPY docs ./docs
+# `vpce-doctor` on PATH, so `aws ecs execute-command … --command "vpce-doctor report"` finds it.
+# Node follows the link to bin/vpce-doctor.js, whose import of ../dist/cli/cli.js then resolves.
+RUN ["node", "-e", "require('node:fs').symlinkSync('/app/bin/vpce-doctor.js', '/usr/local/bin/vpce-doctor')"]
 # The `node` user of the Node images, by number so Kubernetes' runAsNonRoot can verify it.
 USER 1000:1000
 EXPOSE 9077
@@ -42,3 +45,17 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.VPCE_DOCTOR_PORT||9077)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["node", "/app/bin/vpce-doctor.js"]
 CMD ["serve"]
+# OCI labels (https://github.com/opencontainers/image-spec/blob/main/annotations.md), last so a
+# new revision changes no layer. deploy/image/build-local.sh passes the version from package.json
+# and the git commit; by hand:
+#   docker build --build-arg VERSION="$(node -p "require('./package.json').version")" \
+#     --build-arg REVISION="$(git rev-parse HEAD)" -t vpce-doctor .
+ARG VERSION=unknown
+ARG REVISION=unknown
+ARG SOURCE=https://github.com/vpce-doctor/vpce-doctor
+LABEL org.opencontainers.image.title="vpce-doctor" \
+      org.opencontainers.image.description="Can this subnet reach its AWS services through VPC endpoints, and if not, why" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}"

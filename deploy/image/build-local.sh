@@ -129,10 +129,15 @@ if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then
   cache_args+=(--build-arg "NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt")
 fi
 
-echo "building $tag on $base (storage: $driver)" >&2
+# The image's OCI labels: the version it ships and the commit it was built from.
+version="$("$node_bin" -p "require('$repo/package.json').version")"
+revision="$(git -C "$repo" rev-parse HEAD 2>/dev/null || echo unknown)"
+label_args=(--build-arg "VERSION=$version" --build-arg "REVISION=$revision")
+
+echo "building $tag on $base (storage: $driver; version $version, revision $revision)" >&2
 # --format docker: the OCI image format has no HEALTHCHECK. --pull never: the base is local.
 podman build --isolation chroot --format docker --layers --pull=never \
-  --build-arg "NODE_IMAGE=$base" "${cache_args[@]}" -t "$tag" "$repo" >&2
+  --build-arg "NODE_IMAGE=$base" "${cache_args[@]}" "${label_args[@]}" -t "$tag" "$repo" >&2
 
 # Keep the cache, drop the rest: tag the build stage (cached: seconds), so that pruning the
 # untagged leftovers of earlier builds (an old base, old images) leaves the npm ci layer alone.

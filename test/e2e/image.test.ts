@@ -23,6 +23,7 @@ interface ImageConfig {
   Env: string[];
   Entrypoint: string[];
   Cmd: string[];
+  Labels?: Record<string, string>;
 }
 interface ImageInspect {
   Config: ImageConfig;
@@ -157,6 +158,27 @@ describe('the container image', {
     ]) {
       assert.equal(existsSync(`${rootfs}${path}`), false, `${path} is in the image`);
     }
+  });
+
+  it('has `vpce-doctor` on PATH for ECS Exec, run as the image user', async () => {
+    const { stdout } = await run(
+      chroot,
+      [`--userspec=${inspect.Config.User}`, rootfs, 'vpce-doctor', '--version'],
+      {
+        env: agentEnv,
+      },
+    );
+    const { version } = JSON.parse(readFileSync(`${REPO}/package.json`, 'utf8')) as { version: string };
+    assert.equal(stdout.trim(), version);
+  });
+
+  it('carries the OCI labels: source, version from package.json, revision the commit built', async () => {
+    const labels = inspect.Config.Labels ?? {};
+    const { version } = JSON.parse(readFileSync(`${REPO}/package.json`, 'utf8')) as { version: string };
+    const head = (await run('git', ['-C', REPO, 'rev-parse', 'HEAD'])).stdout.trim();
+    assert.equal(labels['org.opencontainers.image.version'], version);
+    assert.equal(labels['org.opencontainers.image.revision'], head);
+    assert.match(labels['org.opencontainers.image.source'] ?? '', /^https:\/\//);
   });
 
   it('answers /healthz with 200 without any AWS credentials', async () => {
