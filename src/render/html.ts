@@ -8,7 +8,7 @@
 // unless it is markup this file built, so forgetting to escape takes effort.
 import { createHash } from 'node:crypto';
 import type { RunPoint, ServicePoint } from '../history.js';
-import type { Finding, Report, Status, TargetReport } from '../model.js';
+import type { Finding, FixSet, Report, Status, TargetReport } from '../model.js';
 import { countTargets, describePlace, nothingChecked } from './summary.js';
 
 export interface HtmlOptions {
@@ -172,7 +172,9 @@ function phasesOf(target: TargetReport): Phase[] {
 }
 
 /** What a target that is not passing shows as its cause: the root cause, else what left it undecided. */
-function causeOf(target: TargetReport): { code: string; message: string; fix?: string } | undefined {
+function causeOf(
+  target: TargetReport,
+): { code: string; message: string; fix?: string; fixes?: FixSet } | undefined {
   if (target.rootCause) return target.rootCause;
   if (target.status === 'pass' || target.status === 'info') return undefined;
   const finding = target.findings.find((f) => f.status === target.status);
@@ -181,6 +183,7 @@ function causeOf(target: TargetReport): { code: string; message: string; fix?: s
     code: finding.code,
     message: target.status === 'unknown' ? `could not decide: ${finding.message}` : finding.message,
     ...(finding.fix ? { fix: finding.fix } : {}),
+    ...(finding.fixes ? { fixes: finding.fixes } : {}),
   };
 }
 
@@ -188,11 +191,23 @@ function findingItem(f: Finding): Markup {
   return html`<li class="${f.status}"><span class="badge">${MARK[f.status]}</span> <code>${f.code}</code> ${f.message}</li>`;
 }
 
-function causeBlock(cause: { code: string; message: string; fix?: string }): Markup {
+/** The fix in words or as a command, then the same change as Terraform and CloudFormation, folded. */
+function fixBlock(fix: string | undefined, fixes: FixSet | undefined): Markup {
+  const asCode: Array<[string, string | undefined]> = [
+    ['Terraform', fixes?.terraform],
+    ['CloudFormation', fixes?.cloudformation],
+  ];
+  return html`${fix ? html`<p class="fix-label muted">Fix</p><pre class="fix">${fix}</pre>` : ''}${asCode.map(
+    ([kind, code]) =>
+      code ? html`<details class="fix-as-code"><summary>${kind}</summary><pre>${code}</pre></details>` : '',
+  )}`;
+}
+
+function causeBlock(cause: { code: string; message: string; fix?: string; fixes?: FixSet }): Markup {
   return html`<div class="cause">
 <p class="code"><a href="/findings/${encodeURIComponent(cause.code)}">${cause.code}</a></p>
 <p class="message">${cause.message}</p>
-${cause.fix ? html`<p class="fix-label muted">Fix</p><pre class="fix">${cause.fix}</pre>` : ''}
+${fixBlock(cause.fix, cause.fixes)}
 </div>`;
 }
 
@@ -220,7 +235,7 @@ function problemCard(f: Finding): Markup {
   return html`<article class="problem ${f.status}" data-code="${f.code}">
 <h3><span class="badge">${MARK[f.status]} ${WORD[f.status]}</span> ${f.code}</h3>
 <p class="message">${f.message}</p>
-${f.fix ? html`<p class="fix-label muted">Fix</p><pre class="fix">${f.fix}</pre>` : ''}
+${fixBlock(f.fix, f.fixes)}
 </article>`;
 }
 

@@ -168,6 +168,27 @@ describe('the status page renderer', () => {
     assert.match(row.slice(0, row.indexOf('</tr>')), /<td class="t">AWS answered 21\.0 ms<\/td>/);
   });
 
+  it('folds the fix as Terraform and CloudFormation under the fix, escaped', () => {
+    const broken = target('ecr.dkr', 'fail');
+    broken.rootCause = {
+      ...broken.rootCause!,
+      fixes: {
+        terraform: 'resource "aws_vpc_security_group_ingress_rule" "x" {\n  security_group_id = "sg-0ep"\n}',
+        cloudformation: 'Ingress:\n  Type: AWS::EC2::SecurityGroupIngress',
+      },
+    };
+    const page = renderHtml(report([broken]), [], options);
+    assert.match(
+      page,
+      /<details class="fix-as-code"><summary>Terraform<\/summary><pre>resource &quot;aws_vpc_security_group_ingress_rule&quot; &quot;x&quot; \{\n {2}security_group_id = &quot;sg-0ep&quot;\n\}<\/pre><\/details>/,
+    );
+    assert.match(
+      page,
+      /<summary>CloudFormation<\/summary><pre>Ingress:\n {2}Type: AWS::EC2::SecurityGroupIngress<\/pre>/,
+    );
+    assert.ok(!renderHtml(report([target('ecr.dkr', 'fail')]), [], options).includes('fix-as-code'));
+  });
+
   it('says no runs are recorded yet when the history is empty, and draws no plot', () => {
     const page = renderHtml(report([target('sts', 'pass')]), [], options);
     assert.match(
