@@ -73,103 +73,90 @@ export function createMetrics(options: MetricsOptions): Metrics {
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
   let inventoryFetchedAt: number | undefined;
+  const gauge = (name: string, help: string, labelNames: string[] = []) =>
+    new Gauge({ name, help, labelNames, registers });
+  const counter = (name: string, help: string, labelNames: string[] = []) =>
+    new Counter({ name, help, labelNames, registers });
 
-  new Gauge({
-    name: 'vpce_doctor_build_info',
-    help: 'Always 1; the version label says which vpce-doctor is running.',
-    labelNames: ['version'],
-    registers,
-  }).set({ version: options.version }, 1);
+  gauge('vpce_doctor_build_info', 'Always 1; the version label says which vpce-doctor is running.', [
+    'version',
+  ]).set({ version: options.version }, 1);
 
-  const contextInfo = new Gauge({
-    name: 'vpce_doctor_context_info',
-    help: 'Always 1; where the agent found itself in the latest report (empty label: not found).',
-    labelNames: ['vpc_id', 'subnet_id', 'availability_zone'],
-    registers,
-  });
-  const reportStatus = new Gauge({
-    name: 'vpce_doctor_report_status',
-    help: 'Overall status of the latest report: 1 for the current status, 0 for the other three.',
-    labelNames: ['status'],
-    registers,
-  });
-  const status = new Gauge({
-    name: 'vpce_doctor_status',
-    help: 'Status of each service in the latest report: 1 for the current status, 0 for the other three.',
-    labelNames: ['service', 'status'],
-    registers,
-  });
-  const targetInfo = new Gauge({
-    name: 'vpce_doctor_target_info',
-    help: 'Always 1; the endpoint each service is checked through and whether a profile or the configuration requires it.',
-    labelNames: ['service', 'endpoint_type', 'endpoint_id', 'required'],
-    registers,
-  });
-  const rootCause = new Gauge({
-    name: 'vpce_doctor_target_root_cause',
-    help: 'Always 1; the root-cause finding code of each service that does not pass, with its status.',
-    labelNames: ['service', 'code', 'status'],
-    registers,
-  });
-  const dnsPrivateGauge = new Gauge({
-    name: 'vpce_doctor_dns_private',
-    help: "1 when the workload's resolver answered with the interface endpoint's own addresses, 0 when it did not; absent when undecided or not an interface endpoint.",
-    labelNames: ['service'],
-    registers,
-  });
-  const probePhaseSeconds = new Gauge({
-    name: 'vpce_doctor_probe_phase_duration_seconds',
-    help: 'Time of each probe phase in the latest run: dns (query), tcp (slowest connect on 443), tls (slowest handshake); absent when the phase did not succeed.',
-    labelNames: ['service', 'phase'],
-    registers,
-  });
+  const contextInfo = gauge(
+    'vpce_doctor_context_info',
+    'Always 1; where the agent found itself in the latest report (empty label: not found).',
+    ['vpc_id', 'subnet_id', 'availability_zone'],
+  );
+  const reportStatus = gauge(
+    'vpce_doctor_report_status',
+    'Overall status of the latest report: 1 for the current status, 0 for the other three.',
+    ['status'],
+  );
+  const status = gauge(
+    'vpce_doctor_status',
+    'Status of each service in the latest report: 1 for the current status, 0 for the other three.',
+    ['service', 'status'],
+  );
+  const targetInfo = gauge(
+    'vpce_doctor_target_info',
+    'Always 1; the endpoint each service is checked through and whether a profile or the configuration requires it.',
+    ['service', 'endpoint_type', 'endpoint_id', 'required'],
+  );
+  const rootCause = gauge(
+    'vpce_doctor_target_root_cause',
+    'Always 1; the root-cause finding code of each service that does not pass, with its status.',
+    ['service', 'code', 'status'],
+  );
+  const dnsPrivateGauge = gauge(
+    'vpce_doctor_dns_private',
+    "1 when the workload's resolver answered with the interface endpoint's own addresses, 0 when it did not; absent when undecided or not an interface endpoint.",
+    ['service'],
+  );
+  const probePhaseSeconds = gauge(
+    'vpce_doctor_probe_phase_duration_seconds',
+    'Time of each probe phase in the latest run: dns (query), tcp (slowest connect on 443), tls (slowest handshake); absent when the phase did not succeed.',
+    ['service', 'phase'],
+  );
   const reportSeconds = new Histogram({
     name: 'vpce_doctor_report_duration_seconds',
     help: 'Wall time of a whole run, from context discovery to the report.',
     buckets: RUN_BUCKETS,
     registers,
   });
-  const phaseSeconds = new Gauge({
-    name: 'vpce_doctor_report_phase_duration_seconds',
-    help: 'Time each phase of the latest run (context, inventory, probes, checks) took.',
-    labelNames: ['phase'],
-    registers,
-  });
-  const runs = new Counter({
-    name: 'vpce_doctor_runs_total',
-    help: 'Runs finished, by what started them (schedule or a ?fresh=1 request).',
-    labelNames: ['trigger'],
-    registers,
-  });
-  const runErrors = new Counter({
-    name: 'vpce_doctor_run_errors_total',
-    help: 'Runs that ended in an internal error (no report).',
-    labelNames: ['trigger'],
-    registers,
-  });
-  const rateLimited = new Counter({
-    name: 'vpce_doctor_fresh_rate_limited_total',
-    help: 'Requests for ?fresh=1 answered with the cached report because a fresh run happened too recently.',
-    registers,
-  });
-  const ec2Calls = new Counter({
-    name: 'vpce_doctor_ec2_api_calls_total',
-    help: 'EC2 API calls made, by action (each call counted once, after the SDK retries).',
-    labelNames: ['action'],
-    registers,
-  });
-  const ec2Errors = new Counter({
-    name: 'vpce_doctor_ec2_api_errors_total',
-    help: 'EC2 API calls that failed after retries, by action and error code.',
-    labelNames: ['action', 'error_code'],
-    registers,
-  });
-  const gaps = new Gauge({
-    name: 'vpce_doctor_inventory_gaps',
-    help: 'Describe calls missing from the latest inventory (value 1), with the IAM action and why.',
-    labelNames: ['action', 'kind', 'error_code'],
-    registers,
-  });
+  const phaseSeconds = gauge(
+    'vpce_doctor_report_phase_duration_seconds',
+    'Time each phase of the latest run (context, inventory, probes, checks) took.',
+    ['phase'],
+  );
+  const runs = counter(
+    'vpce_doctor_runs_total',
+    'Runs finished, by what started them (schedule or a ?fresh=1 request).',
+    ['trigger'],
+  );
+  const runErrors = counter(
+    'vpce_doctor_run_errors_total',
+    'Runs that ended in an internal error (no report).',
+    ['trigger'],
+  );
+  const rateLimited = counter(
+    'vpce_doctor_fresh_rate_limited_total',
+    'Requests for ?fresh=1 answered with the cached report because a fresh run happened too recently.',
+  );
+  const ec2Calls = counter(
+    'vpce_doctor_ec2_api_calls_total',
+    'EC2 API calls made, by action (each call counted once, after the SDK retries).',
+    ['action'],
+  );
+  const ec2Errors = counter(
+    'vpce_doctor_ec2_api_errors_total',
+    'EC2 API calls that failed after retries, by action and error code.',
+    ['action', 'error_code'],
+  );
+  const gaps = gauge(
+    'vpce_doctor_inventory_gaps',
+    'Describe calls missing from the latest inventory (value 1), with the IAM action and why.',
+    ['action', 'kind', 'error_code'],
+  );
   new Gauge({
     name: 'vpce_doctor_inventory_age_seconds',
     help: 'Age of the control-plane snapshot the latest report used, now (NaN: no snapshot read).',
@@ -181,11 +168,10 @@ export function createMetrics(options: MetricsOptions): Metrics {
       );
     },
   });
-  const lastReport = new Gauge({
-    name: 'vpce_doctor_last_report_timestamp_seconds',
-    help: 'Unix time the latest report finished; time() minus it is the report age.',
-    registers,
-  });
+  const lastReport = gauge(
+    'vpce_doctor_last_report_timestamp_seconds',
+    'Unix time the latest report finished; time() minus it is the report age.',
+  );
 
   function observeTarget(target: TargetReport): void {
     const service = target.shortName;
