@@ -37,10 +37,9 @@ describe('the npm package', () => {
       cwd: REPO,
       maxBuffer: 16 * 1024 * 1024,
     });
-    const [{ filename, files }] = JSON.parse(packed.stdout) as Array<{
-      filename: string;
-      files: Array<{ path: string }>;
-    }>;
+    const [{ filename, files }] = JSON.parse(packed.stdout) as [
+      { filename: string; files: Array<{ path: string }> },
+    ];
     const paths = files.map((f) => f.path);
     for (const needed of ['bin/vpce-doctor.js', 'dist/cli/cli.js', 'docs/findings.md', 'package.json']) {
       assert.ok(paths.includes(needed), `${needed} is not in the package`);
