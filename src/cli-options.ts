@@ -425,7 +425,7 @@ function editDistance(a: string, b: string): number {
 /** Help fits a 100-column terminal: the right column wraps under itself. */
 const HELP_WIDTH = 100;
 const NBSP = '\u00a0';
-/** A note that wraps as one word: `(default 8080)` never splits across lines. */
+/** A note that wraps as one word: `(default 9077)` never splits across lines. */
 const keep = (text: string) => text.replaceAll(' ', NBSP);
 
 function table(rows: Array<[string, string]>): string[] {

@@ -16,7 +16,7 @@ import { waitFor } from '../support/wait.js';
 
 const run = promisify(execFile);
 const NS = 'vdl-agent-a';
-const BASE = 'http://10.0.1.10:8080';
+const BASE = 'http://10.0.1.10:9077';
 /** At least 32 characters: serve refuses a shorter token at start. */
 const TOKEN = 'e2e-status-page-token-0123456789abcdef';
 
@@ -61,7 +61,7 @@ describe('the status page of vpce-doctor serve in the lab, in Chromium', () => {
     if (busy) throw new Error(busy);
     await labUp('healthy');
     const state = readState()!;
-    server = spawn('ip', ['netns', 'exec', NS, 'node', 'bin/vpce-doctor.js', 'serve', '--port', '8080'], {
+    server = spawn('ip', ['netns', 'exec', NS, 'node', 'bin/vpce-doctor.js', 'serve', '--port', '9077'], {
       cwd: new URL('../..', import.meta.url).pathname,
       env: labEnv(state, { VPCE_DOCTOR_INTERVAL_SECONDS: '2', VPCE_DOCTOR_TOKEN: TOKEN, LOG_LEVEL: 'info' }),
       stdio: ['ignore', 'pipe', 'pipe'],
