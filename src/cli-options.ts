@@ -59,7 +59,7 @@ export interface CommandSpec {
   options: OptionSpec[];
   env: EnvSpec[];
   exits: Array<[number, string]>;
-  examples?: string[];
+  examples?: string[] | ((d: HelpDefaults) => string[]);
 }
 
 const HELP_OPTION: OptionSpec = { name: 'help', short: 'h', help: 'print this help and exit' };
@@ -247,7 +247,10 @@ export const COMMANDS: CommandSpec[] = [
       [2, 'usage or configuration error, or the port cannot be bound (one line on stderr)'],
       [3, 'an internal error (the line on stderr says which)'],
     ],
-    examples: ['vpce-doctor serve --port 9101', 'curl localhost:PORT/report'],
+    examples: (d) => [
+      'vpce-doctor serve --host 127.0.0.1          # only the task itself can reach the API',
+      `curl localhost:${d.port}/report                  # from the task, during an incident`,
+    ],
   },
   {
     name: 'explain',
@@ -488,7 +491,8 @@ export function renderCommandHelp(spec: CommandSpec, d: HelpDefaults): string {
     );
   }
   lines.push('', 'exit codes:', ...table(spec.exits.map(([code, what]) => [String(code), what])));
-  if (spec.examples) lines.push('', 'examples:', ...spec.examples.map((e) => `  ${e}`));
+  const examples = typeof spec.examples === 'function' ? spec.examples(d) : spec.examples;
+  if (examples) lines.push('', 'examples:', ...examples.map((e) => `  ${e}`));
   return `${lines.join('\n')}\n`;
 }
 

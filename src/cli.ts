@@ -158,6 +158,12 @@ type Values = Record<string, string | string[] | true>;
 async function reportCommand(values: Values, io: Io): Promise<number> {
   const format = (values['format'] ?? 'text') as Format;
   const fixFormat = (values['fix-format'] ?? 'cli') as FixFormat;
+  if (values['fix-format'] !== undefined && (format === 'json' || format === 'markdown')) {
+    throw new UsageError(
+      `--fix-format is for --format text or junit (${format === 'json' ? "the JSON carries every kind in each finding's fixes" : 'markdown shows the CLI line'})`,
+      'report',
+    );
+  }
   const timeoutMs = parseTimeout(values['timeout-ms'] as string | undefined);
   const config = await loadConfig(io.env, values['config'] as string | undefined);
   validateContextEnv(io.env);

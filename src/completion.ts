@@ -106,8 +106,8 @@ export function zshCompletion(codes: readonly string[]): string {
     return `    ${spec.name})\n      _arguments -s \\\n        ${args.join(' \\\n        ')}\n      ;;`;
   });
   return `#compdef vpce-doctor
-# zsh completion for vpce-doctor: vpce-doctor completion zsh > "\${fpath[1]}/_vpce-doctor"
-# (or, in ~/.zshrc after compinit: source <(vpce-doctor completion zsh))
+# zsh completion for vpce-doctor: vpce-doctor completion zsh > ~/.zfunc/_vpce-doctor, with
+# fpath=(~/.zfunc $fpath) before compinit in ~/.zshrc (or, after compinit: source <(vpce-doctor completion zsh))
 _vpce_doctor() {
   local -a commands
   commands=(

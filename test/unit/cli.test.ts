@@ -74,6 +74,11 @@ describe('the CLI contract', () => {
       ['report', '--fix-format', 'pulumi'],
       /--fix-format: 'pulumi' is not one of cli, terraform, cloudformation/,
     ],
+    [
+      'a fix format beside the JSON, which carries every kind',
+      ['report', '--format', 'json', '--fix-format', 'terraform'],
+      /--fix-format is for --format text or junit \(the JSON carries every kind/,
+    ],
     ['a misspelt command', ['reprot'], /unknown command 'reprot' \(did you mean report\?\)/],
     ['help for an unknown command', ['help', 'diagnose'], /no command 'diagnose'/],
     ['completion for another shell', ['completion', 'fish'], /no completion for 'fish' \(bash or zsh\)/],
