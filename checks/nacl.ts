@@ -14,6 +14,7 @@ import {
   type PortRange,
   portCount,
 } from '../src/eval/nacl.js';
+import type { AclChange } from '../src/fixes/nacl.js';
 import { endpointEnis, targetEndpoint, workloadAddresses } from '../src/inventory-view.js';
 import type {
   AgentContext,
@@ -104,21 +105,8 @@ function freeRuleNumber(acl: NetworkAcl, egress: boolean, denied: NetworkAclEntr
   return undefined;
 }
 
-/** An ACL entry a fix writes: created, or replaced when no free number precedes the deny. */
-interface AclEntryChange {
-  aclId: string;
-  egress: boolean;
-  ruleNumber: number;
-  replace: boolean;
-  from: number;
-  to: number;
-  cidr: string;
-  /** Why this number: `before rule 90`, `before the default deny`, `widens rule 100 from 1024-2048`. */
-  note: string;
-}
-
 /** An allow entry for `ports` to the peer, numbered just before the rule that denies them. */
-function entryBefore(leg: Leg, denied: NetworkAclEntry, ports: PortRange): AclEntryChange {
+function entryBefore(leg: Leg, denied: NetworkAclEntry, ports: PortRange): AclChange {
   const number = freeRuleNumber(leg.acl, leg.egress, denied);
   const base = {
     aclId: leg.acl.NetworkAclId ?? '',
@@ -135,7 +123,7 @@ function entryBefore(leg: Leg, denied: NetworkAclEntry, ports: PortRange): AclEn
   return { ...base, ruleNumber: number, replace: false, note: before };
 }
 
-function changeCommand(change: AclEntryChange): string {
+function changeCommand(change: AclChange): string {
   const direction = change.egress ? '--egress' : '--ingress';
   const entry = `--protocol tcp --port-range From=${change.from},To=${change.to} --cidr-block ${change.cidr} --rule-action allow`;
   const verb = change.replace ? 'replace-network-acl-entry' : 'create-network-acl-entry';
@@ -143,7 +131,7 @@ function changeCommand(change: AclEntryChange): string {
   return `aws ec2 ${verb} --network-acl-id ${change.aclId} ${direction} --rule-number ${change.ruleNumber} ${entry}${note}`;
 }
 
-function legChanges(leg: Leg): AclEntryChange[] {
+function legChanges(leg: Leg): AclChange[] {
   // Return traffic: open the ephemeral range AWS recommends for clients, not only the one port seen.
   const ports = leg.ephemeralSource ? ANY_CLIENT_EPHEMERAL : leg.ports;
   return [entryBefore(leg, leg.decision.deniedBy!, ports)];
@@ -168,7 +156,7 @@ function widenable(leg: Leg): NetworkAclEntry | undefined {
 }
 
 /** Widen the rule that admits part of the range, or allow the dropped pieces before the rules that drop them. */
-function partialChanges(leg: Leg): AclEntryChange[] {
+function partialChanges(leg: Leg): AclChange[] {
   const byDefault = leg.coverage.denied.filter((d) => d.rule.RuleNumber === DEFAULT_DENY_RULE_NUMBER);
   const byRule = leg.coverage.denied.filter((d) => d.rule.RuleNumber !== DEFAULT_DENY_RULE_NUMBER);
   const changes = byRule.map((d) => entryBefore(leg, d.rule, d.ports));
@@ -193,8 +181,8 @@ function partialChanges(leg: Leg): AclEntryChange[] {
 }
 
 /** Each change once, in order: legs of several ENIs often need the same entry. */
-function uniqueChanges(changes: AclEntryChange[]): AclEntryChange[] {
-  const seen = new Map<string, AclEntryChange>();
+function uniqueChanges(changes: AclChange[]): AclChange[] {
+  const seen = new Map<string, AclChange>();
   for (const c of changes) seen.set(changeCommand(c), seen.get(changeCommand(c)) ?? c);
   return [...seen.values()];
 }

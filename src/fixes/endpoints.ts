@@ -127,31 +127,60 @@ export function privateDnsFixes(finding: Finding, scope: FixScope): FixSet | und
   });
 }
 
+/** What an endpoint can gain: a subnet (an ENI in its AZ) or a route table (a gateway route). */
+const ASSOCIATIONS = {
+  subnet: {
+    flag: '--add-subnet-ids',
+    resource: 'aws_vpc_endpoint_subnet_association',
+    argument: 'subnet_id',
+    what: 'subnets',
+    add: (s: EndpointShape, id: string): EndpointShape => ({
+      ...s,
+      subnetIds: [...new Set([...s.subnetIds, id])],
+    }),
+  },
+  routeTable: {
+    flag: '--add-route-table-ids',
+    resource: 'aws_vpc_endpoint_route_table_association',
+    argument: 'route_table_id',
+    what: 'route tables',
+    add: (s: EndpointShape, id: string): EndpointShape => ({
+      ...s,
+      routeTableIds: [...new Set([...s.routeTableIds, id])],
+    }),
+  },
+};
+
+/**
+ * The endpoint gains a subnet or a route table: modify-vpc-endpoint, a Terraform association
+ * resource; CloudFormation has no association resource, so the endpoint's own list carries it.
+ */
+export function associationFixes(
+  scope: FixScope,
+  endpointId: string,
+  kind: keyof typeof ASSOCIATIONS,
+  id: string,
+): FixSet | undefined {
+  const a = ASSOCIATIONS[kind];
+  const endpoint = endpointOf(scope, endpointId);
+  const rewritten = endpoint
+    ? rewrittenEndpoint(endpoint, scope, (s) => a.add(s, id), `with ${id} added to its ${a.what}`)
+    : {};
+  return fixSet({
+    cli: awsCommand('ec2', 'modify-vpc-endpoint', ['--vpc-endpoint-id', endpointId, a.flag, id]),
+    terraform: writeHcl([
+      writeResource(a.resource, hclName(endpointId, id), { vpc_endpoint_id: endpointId, [a.argument]: id }),
+    ]),
+    ...(rewritten.cloudformation ? { cloudformation: rewritten.cloudformation } : {}),
+  });
+}
+
 /** ENDPOINT_NOT_IN_AZ, where the service is offered in the agent's AZ: an ENI in the agent's subnet. */
 export function subnetInAzFixes(finding: Finding, scope: FixScope): FixSet | undefined {
   const id = text(finding.evidence, 'endpointId');
   const subnet = scope.context.subnetId;
   if (!id || !subnet || finding.evidence['serviceOfferedInAgentAz'] === false) return undefined;
-  const endpoint = endpointOf(scope, id);
-  const rewritten = endpoint
-    ? rewrittenEndpoint(
-        endpoint,
-        scope,
-        (s) => ({ ...s, subnetIds: [...new Set([...s.subnetIds, subnet])] }),
-        `with ${subnet} added to its subnets`,
-      )
-    : {};
-  return fixSet({
-    cli: awsCommand('ec2', 'modify-vpc-endpoint', ['--vpc-endpoint-id', id, '--add-subnet-ids', subnet]),
-    terraform: writeHcl([
-      writeResource('aws_vpc_endpoint_subnet_association', hclName(id, subnet), {
-        vpc_endpoint_id: id,
-        subnet_id: subnet,
-      }),
-    ]),
-    // CloudFormation has no subnet association resource: the endpoint's SubnetIds carry it.
-    ...(rewritten.cloudformation ? { cloudformation: rewritten.cloudformation } : {}),
-  });
+  return associationFixes(scope, id, 'subnet', subnet);
 }
 
 /** ENDPOINT_NOT_AVAILABLE: accept a pending connection (service owner), or recreate a dead endpoint. */

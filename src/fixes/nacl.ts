@@ -5,14 +5,17 @@ import { awsCommand, writeCli } from './write-cli.js';
 import { hclName, writeHcl, writeResource } from './write-hcl.js';
 import { logicalId, writeCfn } from './write-yaml.js';
 
-interface AclChange {
+/** An ACL entry a fix writes (the nacl check puts them in its evidence as `aclChanges`). */
+export interface AclChange {
   aclId: string;
   egress: boolean;
   ruleNumber: number;
+  /** Replaces rule `ruleNumber` (no free number precedes the deny, or a rule is widened) instead of adding one. */
   replace: boolean;
   from: number;
   to: number;
   cidr: string;
+  /** Why this number: `before rule 90`, `before the default deny`, `widens rule 100 from 1024-2048`. */
   note: string;
 }
 

@@ -1,45 +1,15 @@
 // Routes: a gateway endpoint on the agent subnet's route table, a missing endpoint created, and
 // the route that takes the traffic away deleted.
 import type { Finding, FixSet } from '../model.js';
-import { createEndpointFixes, rewrittenEndpoint } from './endpoints.js';
-import { endpointOf, type FixScope, fixSet, records, text } from './scope.js';
+import { associationFixes, createEndpointFixes } from './endpoints.js';
+import { type FixScope, fixSet, records, text } from './scope.js';
 import { awsCommand } from './write-cli.js';
-import { hclName, writeHcl, writeResource } from './write-hcl.js';
-
-/** The gateway endpoint on the route table: modify-vpc-endpoint --add-route-table-ids. */
-function associationFixes(endpointId: string, table: string, scope: FixScope): FixSet | undefined {
-  const endpoint = endpointOf(scope, endpointId);
-  const rewritten = endpoint
-    ? rewrittenEndpoint(
-        endpoint,
-        scope,
-        (s) => ({ ...s, routeTableIds: [...new Set([...s.routeTableIds, table])] }),
-        `with ${table} added to its route tables`,
-      )
-    : {};
-  return fixSet({
-    cli: awsCommand('ec2', 'modify-vpc-endpoint', [
-      '--vpc-endpoint-id',
-      endpointId,
-      '--add-route-table-ids',
-      table,
-    ]),
-    terraform: writeHcl([
-      writeResource('aws_vpc_endpoint_route_table_association', hclName(endpointId, table), {
-        vpc_endpoint_id: endpointId,
-        route_table_id: table,
-      }),
-    ]),
-    // CloudFormation has no route table association resource: the endpoint's RouteTableIds carry it.
-    ...(rewritten.cloudformation ? { cloudformation: rewritten.cloudformation } : {}),
-  });
-}
 
 /** ROUTE_GATEWAY_MISSING: the route table the agent's subnet uses, added to the gateway endpoint. */
 export function gatewayRouteFixes(finding: Finding, scope: FixScope): FixSet | undefined {
   const endpointId = text(finding.evidence, 'endpointId');
   const table = text(finding.evidence, 'routeTable');
-  return endpointId && table ? associationFixes(endpointId, table, scope) : undefined;
+  return endpointId && table ? associationFixes(scope, endpointId, 'routeTable', table) : undefined;
 }
 
 /**
@@ -52,7 +22,7 @@ export function pathFixes(finding: Finding, scope: FixScope): FixSet | undefined
   const table = text(finding.evidence, 'routeTable');
   if (!target || !table) return undefined;
   if (target.endpointType === 'Gateway' && target.endpointId)
-    return associationFixes(target.endpointId, table, scope);
+    return associationFixes(scope, target.endpointId, 'routeTable', table);
   if (target.endpointType === 'none') return createEndpointFixes(finding, scope);
   return undefined;
 }
