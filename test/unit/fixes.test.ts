@@ -68,6 +68,8 @@ const NO_FIX_AS_CODE: Record<string, string> = {
     'never for Terraform/CloudFormation: deleting a route is removing its resource',
   ROUTE_VIA_OTHER_TARGET: 'only for an interface endpoint, whose ENIs the local route reaches',
   ROUTE_VIA_NAT: 'only for an interface endpoint, whose ENIs the local route reaches',
+  ROUTE_NO_PATH:
+    'only for an interface endpoint\u2019s ENIs outside every route: their addresses are wrong, not a route',
   ENDPOINT_POLICY_DENIES: 'only for an explicit Deny: which statement to narrow is the owner\u2019s call',
 };
 
