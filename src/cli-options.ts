@@ -302,8 +302,15 @@ export const COMMANDS: CommandSpec[] = [
   },
 ];
 
-export function commandSpec(name: string): CommandSpec | undefined {
-  return COMMANDS.find((c) => c.name === name);
+/** The command named, or a usage error suggesting the one a typo meant. */
+export function requireCommand(name: string, problem: string): CommandSpec {
+  const spec = COMMANDS.find((c) => c.name === name);
+  if (spec) return spec;
+  const near = nearest(
+    name,
+    COMMANDS.map((c) => c.name),
+  );
+  throw new UsageError(`${problem} '${name}'${near ? ` (did you mean ${near}?)` : ''}`);
 }
 
 export type OptionValues = Record<string, string | string[] | true>;

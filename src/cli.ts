@@ -5,7 +5,6 @@ import { createEc2ClientFactory } from './aws/ec2-client.js';
 import { loadCatalogue } from './catalogue.js';
 import {
   COMMANDS,
-  commandSpec,
   type FixFormat,
   type Format,
   type HelpDefaults,
@@ -13,6 +12,7 @@ import {
   parseCommandArgs,
   renderCommandHelp,
   renderOverview,
+  requireCommand,
   UsageError,
 } from './cli-options.js';
 import { completionScript } from './completion.js';
@@ -59,14 +59,7 @@ export async function main(
       case undefined:
         throw new UsageError(`missing command (${COMMANDS.map((c) => c.name).join(', ')})`);
     }
-    const spec = commandSpec(command);
-    if (!spec) {
-      const near = nearest(
-        command,
-        COMMANDS.map((c) => c.name),
-      );
-      throw new UsageError(`unknown command '${command}'${near ? ` (did you mean ${near}?)` : ''}`);
-    }
+    const spec = requireCommand(command, 'unknown command');
     const args = parseCommandArgs(spec, rest);
     if (args.help) {
       io.stdout.write(renderCommandHelp(spec, await helpDefaults()));
@@ -121,15 +114,7 @@ async function helpCommand(name: string | undefined, io: Io): Promise<number> {
     io.stdout.write(renderOverview());
     return EXIT.ok;
   }
-  const spec = commandSpec(name);
-  if (!spec) {
-    const near = nearest(
-      name,
-      COMMANDS.map((c) => c.name),
-    );
-    throw new UsageError(`no command '${name}'${near ? ` (did you mean ${near}?)` : ''}`);
-  }
-  io.stdout.write(renderCommandHelp(spec, await helpDefaults()));
+  io.stdout.write(renderCommandHelp(requireCommand(name, 'no command'), await helpDefaults()));
   return EXIT.ok;
 }
 

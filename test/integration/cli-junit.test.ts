@@ -2,7 +2,7 @@
 // that runs moto), which rejects what is not well-formed, then checked against the JUnit shape
 // CI systems read (testsuites > testsuite > testcase with failure | error | system-out).
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -26,22 +26,11 @@ def node(e):
 json.dump(node(ET.fromstring(sys.stdin.buffer.read())), sys.stdout)
 `;
 
-/** Parses with expat; rejects (with the parser's message) anything that is not well-formed XML. */
-function parseXml(xml: string): Promise<XmlNode> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('python3', ['-c', TO_JSON], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      err += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(err))));
-    child.stdin.end(xml);
-  });
+/** Parses with expat; throws (with the parser's message) on anything that is not well-formed XML. */
+function parseXml(xml: string): XmlNode {
+  const parsed = spawnSync('python3', ['-c', TO_JSON], { input: xml, encoding: 'utf8' });
+  if (parsed.status !== 0) throw new Error(`not well-formed XML: ${parsed.stderr}`);
+  return JSON.parse(parsed.stdout) as XmlNode;
 }
 
 /** What every JUnit consumer relies on; returns the test cases. */
@@ -80,7 +69,7 @@ const byName = (cases: XmlNode[], name: string) => cases.find((c) => c.attrib['n
 describe('report --format junit', () => {
   it('one test case per service: failure with the root cause and its fix, error for unknown, warn passes with system-out', async () => {
     const cases = assertJunitShape(
-      await parseXml(
+      parseXml(
         renderJunit(
           report([
             target('secretsmanager', 'pass'),
@@ -119,7 +108,7 @@ describe('report --format junit', () => {
   });
 
   it('a run that checked nothing is an error naming why, never an empty green suite', async () => {
-    const cases = assertJunitShape(await parseXml(renderJunit(blind())));
+    const cases = assertJunitShape(parseXml(renderJunit(blind())));
     assert.equal(cases.length, 1);
     const error = byName(cases, 'context').children[0]!;
     assert.equal(error.tag, 'error');
@@ -133,7 +122,7 @@ describe('report --format junit', () => {
     failing.shortName = `ecr.dkr"><x a='`;
     failing.service = 'com.amazonaws.us-east-1.ecr.dkr & <more>';
     failing.rootCause = { code: 'SG_ENDPOINT_INGRESS_DENIED', message: hostile, fix: `echo "${hostile}"` };
-    const cases = assertJunitShape(await parseXml(renderJunit(report([failing]))));
+    const cases = assertJunitShape(parseXml(renderJunit(report([failing]))));
     const c = cases[1]!;
     assert.equal(c.attrib['name'], failing.shortName);
     assert.equal(c.attrib['classname'], failing.service);
@@ -150,7 +139,7 @@ describe('report --format junit', () => {
       terraform,
     };
     const render = async (fixFormat: 'cli' | 'terraform' | 'cloudformation') =>
-      byName(assertJunitShape(await parseXml(renderJunit(report([failing]), { fixFormat }))), 'ecr.dkr')
+      byName(assertJunitShape(parseXml(renderJunit(report([failing]), { fixFormat }))), 'ecr.dkr')
         .children[0]!.text;
     assert.match(await render('terraform'), new RegExp(`fix: ${terraform.replace(/[{}]/g, '\\$&')}$`));
     assert.match(await render('cloudformation'), /fix: aws ec2 authorize-security-group-ingress/);
@@ -185,7 +174,7 @@ describe('report --format junit', () => {
       },
     ).catch((error: { code: number; stdout: string; stderr: string }) => error);
     assert.equal((result as { code?: number }).code, 3, result.stderr);
-    const cases = assertJunitShape(await parseXml(result.stdout));
+    const cases = assertJunitShape(parseXml(result.stdout));
     const error = byName(cases, 'context').children[0]!;
     assert.equal(error.tag, 'error');
     assert.match(error.text, /CONTEXT_UNRESOLVED/);
