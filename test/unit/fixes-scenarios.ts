@@ -143,6 +143,19 @@ export const SCENARIOS: Scenario[] = [
   scenario('S3 gateway policy admits only the team bucket', fargate('s3', 'vpce-0s3gw'), {
     inventory: { endpoints: withPolicy('vpce-0s3gw', TEAM_BUCKET_ONLY) },
   }),
+  scenario(
+    "a configured caller's call the S3 policy does not admit",
+    target('s3', 'vpce-0s3gw', {
+      actions: [
+        {
+          action: 's3:PutObject',
+          resource: 'arn:aws:s3:::data-lake/*',
+          principal: 'arn:aws:iam::111122223333:role/app',
+        },
+      ],
+    }),
+    { inventory: { endpoints: withPolicy('vpce-0s3gw', TEAM_BUCKET_ONLY) } },
+  ),
   scenario('ECR policy denies everything', fargate('ecr.dkr', 'vpce-0ecr'), {
     inventory: { endpoints: withPolicy('vpce-0ecr', DENY_ALL) },
   }),
