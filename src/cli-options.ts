@@ -99,8 +99,14 @@ const CONTEXT_ENV: EnvSpec[] = [
   {
     name: 'AWS_ENDPOINT_URL',
     default: 'SDK default',
-    help: 'another endpoint for every AWS API; AWS_ENDPOINT_URL_EC2, _CLOUDWATCH_LOGS and _STS for one',
+    help: 'another endpoint for every AWS API; AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS, AWS_ENDPOINT_URL_STS for one service',
   },
+  {
+    name: 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
+    default: 'false',
+    help: 'true: ignore the AWS_ENDPOINT_URL* variables',
+  },
+
   { name: 'AWS_EC2_METADATA_DISABLED', default: 'false', help: 'true: do not ask IMDS where the agent runs' },
   { name: 'AWS_EC2_METADATA_SERVICE_ENDPOINT', default: 'http://169.254.169.254', help: 'where IMDS is' },
   {

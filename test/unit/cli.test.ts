@@ -201,20 +201,27 @@ describe("each command's --help", () => {
     });
   }
 
-  it('report and serve between them document every VPCE_DOCTOR_* variable the code reads (the Lambda-only ones aside)', async () => {
+  it('report and serve between them name every environment variable the code reads (the Lambda-only ones aside)', async () => {
     const root = fileURLToPath(new URL('../../src/', import.meta.url));
     const read = new Set<string>();
     for (const file of await readdir(root, { recursive: true })) {
       if (!file.endsWith('.ts')) continue;
-      for (const m of (await readFile(join(root, file), 'utf8')).matchAll(/\bVPCE_DOCTOR_[A-Z_]+[A-Z]\b/g)) {
-        read.add(m[0]);
+      const text = await readFile(join(root, file), 'utf8');
+      // env['X'], env.X, and our own variables wherever they are named (seconds(env, 'VPCE_…')).
+      for (const m of text.matchAll(
+        /\benv(?:\[['"]([A-Z][A-Z0-9_]+)['"]\]|\.([A-Z][A-Z0-9_]+))|\b(VPCE_DOCTOR_[A-Z_]+[A-Z])\b/g,
+      )) {
+        read.add((m[1] ?? m[2] ?? m[3])!);
       }
     }
-    const lambdaOnly = new Set(['VPCE_DOCTOR_LOG_GROUP', 'VPCE_DOCTOR_FAIL_ON']);
+    const lambdaOnly = new Set(['VPCE_DOCTOR_LOG_GROUP', 'VPCE_DOCTOR_FAIL_ON', 'AWS_LAMBDA_FUNCTION_NAME']);
     const help = (await run(['report', '--help'])).stdout + (await run(['serve', '--help'])).stdout;
-    const missing = [...read].filter((v) => !lambdaOnly.has(v) && !help.includes(`  ${v} `));
+    const named = new Set(help.match(/\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b|\b(?:TERM|NO_COLOR)\b/g));
+    const missing = [...read].filter((v) => !lambdaOnly.has(v) && !named.has(v));
     assert.deepEqual(missing, []);
-    assert.ok(read.has('VPCE_DOCTOR_PORT'), 'the scan found the variables');
+    for (const sure of ['VPCE_DOCTOR_PORT', 'AWS_REGION', 'LOG_LEVEL', 'NO_COLOR']) {
+      assert.ok(read.has(sure), `the scan found ${sure}`);
+    }
   });
 
   it("serve's help states the defaults the code applies, not literals", async () => {
