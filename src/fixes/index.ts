@@ -1,8 +1,9 @@
 // Fixes as code: for each finding whose fix is a change to AWS resources, the AWS CLI commands,
 // a Terraform snippet and a CloudFormation fragment with the real ids, built from the finding's
 // code and evidence (and the snapshot, for the resources a fix rewrites). One row per code; a
-// code without a row has no fix that is a resource change (a restart, a DNS server outside AWS,
-// a probe symptom whose cause is another finding).
+// failing code without a row has no fix that is a resource change (a DNS server or proxy outside
+// AWS, a probe symptom whose cause is another finding: test/unit/fixes.test.ts says why for
+// each), and any `unknown` finding whose input was a denied call gets the IAM permission.
 import type { Finding, FixSet, Inventory, Report, TargetReport } from '../model.js';
 import { endpointPolicyFixes } from './endpoint-policy.js';
 import { createEndpointFixes, notAvailableFixes, privateDnsFixes, subnetInAzFixes } from './endpoints.js';
