@@ -20,7 +20,7 @@ function sourceFiles(dir: string): string[] {
 
 // Environment variable names share the AWS_ prefix with finding codes.
 const ENV_VARIABLE =
-  /^AWS_(REGION|DEFAULT_REGION|LAMBDA_\w+|EC2_METADATA_\w+|SDK_\w+|ENDPOINT_URL\w*|PROFILE|ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN)$/;
+  /^AWS_(REGION|DEFAULT_REGION|LAMBDA_\w+|EC2_METADATA_\w+|SDK_\w+|ENDPOINT_URL\w*|IGNORE_CONFIGURED_ENDPOINT_URLS|PROFILE|ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN)$/;
 
 function codesInSource(): Map<string, string> {
   const codes = new Map<string, string>();
