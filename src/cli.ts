@@ -181,7 +181,7 @@ async function reportCommand(values: Values, io: Io): Promise<number> {
       );
     }
   }
-  io.stdout.write(render(report, format, fixFormat, io));
+  io.stdout.write(renderReport(report, format, fixFormat, io));
   return exitCodeFor(report);
 }
 
@@ -201,7 +201,8 @@ async function serveCommand(values: Values, io: Io): Promise<number> {
   return serve({ config, env: io.env, settings });
 }
 
-function render(report: Report, format: Format, fixFormat: FixFormat, io: Io): string {
+/** The report in the format and fix form asked for (exported for the CLI's tests). */
+export function renderReport(report: Report, format: Format, fixFormat: FixFormat, io: Io): string {
   switch (format) {
     case 'json':
       return `${JSON.stringify(report, null, 2)}\n`;

@@ -7,14 +7,13 @@
 //           read "nothing to see" into an undecided check, and the exit code (3) says the same.
 // Findings about the agent itself (where it runs, AWS access) are one more test case, classname
 // `vpce-doctor`, name `context`, so that a run that checked nothing is never an empty, green suite.
-import type { Finding, Report, Status, TargetReport } from '../model.js';
+import type { Report, Status, TargetReport } from '../model.js';
 import { describePlace } from './summary.js';
-
-export type JunitFixFormat = 'cli' | 'terraform' | 'cloudformation';
+import { type FixFormat, fixLines } from './text.js';
 
 export interface JunitOptions {
-  /** Which of a failing finding's fixes to print (`fixes` in the report); the CLI line otherwise. */
-  fixFormat?: JunitFixFormat;
+  /** Which form of each fix to print, as the text report does (default cli: the `fix` line). */
+  fixFormat?: FixFormat;
 }
 
 interface Case {
@@ -46,24 +45,15 @@ const attr = (text: string): string => escapeXml(text).replaceAll('\n', '&#10;')
 
 const time = (ms: number | undefined): string => ((ms ?? 0) / 1000).toFixed(3);
 
-type WithFixes = Finding & { fixes?: Partial<Record<JunitFixFormat, string>> };
-
-function fixOf(finding: WithFixes | undefined, fallback: string | undefined, format?: JunitFixFormat) {
-  return (format && finding?.fixes?.[format]) || fallback;
-}
-
 function targetCase(target: TargetReport, options: JunitOptions): Case {
-  const root = target.rootCause;
-  const rootFinding = root ? (target.findings.find((f) => f.code === root.code) as WithFixes) : undefined;
   const undecided = target.findings.find((f) => f.status === 'unknown');
-  const decided = root ?? (target.status === 'unknown' ? undecided : undefined);
-  const fix = fixOf(rootFinding, decided?.fix, options.fixFormat);
+  const decided = target.rootCause ?? (target.status === 'unknown' ? undecided : undefined);
   const probe = target.probe;
   const lines = [
     `${target.status}: ${target.shortName} (${target.hostname}) through ${target.endpointId ?? 'no endpoint'} (${target.endpointType})`,
     ...(probe ? [`dns ${probe.dns} · tcp ${probe.tcp} · tls ${probe.tls}`] : []),
     ...(decided ? [`${decided.code}: ${decided.message}`] : []),
-    ...(fix ? [`fix: ${fix}`] : []),
+    ...(decided ? fixLines(decided, options.fixFormat).map((line) => line.slice(2)) : []),
   ];
   const ms = (probe?.dnsMs ?? 0) + (probe?.tcpMs ?? 0) + (probe?.tlsMs ?? 0);
   return {
@@ -84,10 +74,7 @@ function contextCase(report: Report, options: JunitOptions): Case {
   const first = findings.find((f) => f.status === worst);
   const lines = [
     `${worst}: ${describePlace(report).text}`,
-    ...findings.flatMap((f) => [
-      `${f.status} ${f.code}: ${f.message}`,
-      ...(fixOf(f, f.fix, options.fixFormat) ? [`  fix: ${fixOf(f, f.fix, options.fixFormat)}`] : []),
-    ]),
+    ...findings.flatMap((f) => [`${f.status} ${f.code}: ${f.message}`, ...fixLines(f, options.fixFormat)]),
     ...(report.targets.length === 0 ? ['no services were checked'] : []),
   ];
   return {

@@ -6,8 +6,8 @@ import { execFile, spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { Finding } from '../../src/model.js';
 import { renderJunit } from '../../src/render/junit.js';
+import type { FixFormat } from '../../src/render/text.js';
 import { blind, report, target } from '../unit/app-fixtures.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -131,18 +131,23 @@ describe('report --format junit', () => {
     assert.ok(c.children[0]!.text.includes(`fix: echo "${expected}"`));
   });
 
-  it('prints the fix kind --fix-format asks for, the CLI line when the finding has no such kind', async () => {
+  it('prints the fix in the form --fix-format asks for, the CLI line when the finding has no such form', async () => {
     const failing = target('ecr.dkr', 'fail');
-    const terraform = 'resource "aws_vpc_security_group_ingress_rule" "vpce_doctor" {}';
-    (failing.findings[1] as Finding & { fixes?: Record<string, string> }).fixes = {
-      cli: failing.rootCause!.fix!,
-      terraform,
-    };
-    const render = async (fixFormat: 'cli' | 'terraform' | 'cloudformation') =>
+    const terraform =
+      'resource "aws_vpc_security_group_ingress_rule" "vpce_doctor" {\n  security_group_id = "sg-0ep"\n}';
+    failing.rootCause!.fixes = { cli: failing.rootCause!.fix!, terraform };
+    const render = (fixFormat: FixFormat) =>
       byName(assertJunitShape(parseXml(renderJunit(report([failing]), { fixFormat }))), 'ecr.dkr')
         .children[0]!.text;
-    assert.match(await render('terraform'), new RegExp(`fix: ${terraform.replace(/[{}]/g, '\\$&')}$`));
-    assert.match(await render('cloudformation'), /fix: aws ec2 authorize-security-group-ingress/);
+    assert.match(
+      render('terraform'),
+      /\nfix \(Terraform\):\n {2}resource "aws_vpc_security_group_ingress_rule" "vpce_doctor" \{\n {4}security_group_id = "sg-0ep"\n {2}\}$/,
+    );
+    assert.match(
+      render('cloudformation'),
+      /\nfix: aws ec2 authorize-security-group-ingress .*\n\(no CloudFormation for this fix/,
+    );
+    assert.match(render('cli'), /\nfix: aws ec2 authorize-security-group-ingress [^\n]*$/);
   });
 
   it('the CLI writes it and exits 3 when it cannot decide (no EC2 API): a pipeline sees the error', async () => {

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type Io, main } from '../../src/cli.js';
+import { type Io, main, renderReport } from '../../src/cli.js';
 import { COMMANDS, type CommandSpec } from '../../src/cli-options.js';
+import { report, target } from './app-fixtures.js';
 
 async function run(
   argv: string[],
@@ -244,5 +245,27 @@ describe("each command's --help", () => {
     for (const spec of COMMANDS)
       assert.match(overview.stdout, new RegExp(`\\n  ${spec.name} +${spec.summary.slice(0, 20)}`));
     assert.equal((await run(['help'])).stdout, overview.stdout);
+  });
+});
+
+describe('report --fix-format', () => {
+  const io: Io = { stdout: { write: () => true }, stderr: { write: () => true }, env: {} };
+  const failing = target('ecr.dkr', 'fail');
+  failing.rootCause!.fixes = {
+    cli: failing.rootCause!.fix!,
+    terraform: 'resource "aws_vpc_security_group_ingress_rule" "x" {}',
+    cloudformation: 'Type: AWS::EC2::SecurityGroupIngress',
+  };
+  const failed = report([failing]);
+
+  it('reaches the text and junit renderers: the snippet asked for replaces the CLI line', () => {
+    for (const format of ['text', 'junit'] as const) {
+      const cli = renderReport(failed, format, 'cli', io);
+      assert.match(cli, /fix: aws ec2 authorize-security-group-ingress/);
+      const terraform = renderReport(failed, format, 'terraform', io);
+      assert.match(terraform, /fix \(Terraform\):\n\s+resource &quot;|fix \(Terraform\):\n\s+resource "/);
+      assert.doesNotMatch(terraform, /fix: aws ec2/);
+      assert.match(renderReport(failed, format, 'cloudformation', io), /AWS::EC2::SecurityGroupIngress/);
+    }
   });
 });
