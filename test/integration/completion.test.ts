@@ -1,7 +1,7 @@
 // `vpce-doctor completion bash|zsh`, run by the shells themselves. bash: the script is sourced
 // and its function called as bash's programmable completion calls it (COMP_WORDS, COMP_CWORD),
-// and COMPREPLY is what a user would be offered. zsh: the script must parse (`zsh -n`), and its
-// dispatch is run with zsh's completion builtins (_arguments, _describe) recording their specs.
+// and COMPREPLY is what a user would be offered. zsh: an interactive zsh in a pseudo-terminal
+// with compinit and the script on fpath is sent a line and a Tab; the matches it adds are read.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -89,70 +89,80 @@ describe('bash completion', () => {
   });
 });
 
+/**
+ * Types a line into an interactive zsh (in a pseudo-terminal, through zsh/zpty) with the real
+ * completion system loaded and the script on fpath, presses Tab, and prints every match zsh's
+ * completion functions add (compadd, wrapped), one per line between << >>.
+ */
+const ZSH_TYPE_AND_TAB = `
+zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z 'PS1= PROMPT= RPROMPT='
+zpty -w z "fpath=($1 \\$fpath); autoload -U compinit; compinit -u -D"
+zpty -w z '_capture() { compadd() { builtin compadd -O __hits "$@"; local h; for h in $__hits; do print -r -- "<<$h>>"; done; builtin compadd "$@" } }'
+zpty -w z 'compprefuncs=( _capture ); bindkey "^I" complete-word'
+zpty -w z 'print READY'
+zpty -r z line '*READY*'
+zpty -r z line '*READY*'
+zpty -w -n z "$2"$'\t'
+zpty -w z $'C-u'
+zpty -w z 'print DONE'
+out=""
+while zpty -r z line; do out+="$line"; [[ "$out" == *$'\n'DONE* ]] && break; done
+print -r -- "$out" | grep -ao '<<[^>]*>>'
+zpty -d z
+`;
+
 describe('zsh completion', () => {
-  let path = '';
+  let dir = '';
+  let driver = '';
   before(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'vpce-doctor-completion-'));
-    path = join(dir, '_vpce-doctor');
-    await writeFile(path, await script('zsh'));
+    dir = await mkdtemp(join(tmpdir(), 'vpce-doctor-completion-'));
+    await writeFile(join(dir, '_vpce-doctor'), await script('zsh'));
+    driver = join(dir, 'type-and-tab.zsh');
+    await writeFile(driver, ZSH_TYPE_AND_TAB);
   });
 
   it('parses (zsh -n)', async () => {
-    await run('zsh', ['-n', path]);
+    await run('zsh', ['-n', join(dir, '_vpce-doctor')]);
   });
 
-  /** The specs the script hands zsh's completion functions for the words typed so far. */
-  async function dispatch(words: string[]): Promise<string[]> {
-    const quoted = words.map((w) => `'${w}'`).join(' ');
+  it('registers itself with compdef when sourced after compinit', async () => {
     const { stdout } = await run('zsh', [
       '-f',
       '-c',
-      [
-        'compdef() { print -r -- "compdef $*" }',
-        '_arguments() { print -rl -- "_arguments" "$@" }',
-        // _describe's last argument names the array of `name:description` entries.
-        `_describe() { local name=$argv[-1]; print -rl -- _describe "\${(@P)name}" }`,
-        `source '${path}'`,
-        `words=(${quoted}); CURRENT=${words.length}; PREFIX='${words.at(-1)}'`,
-        '_vpce_doctor',
-      ].join('\n'),
-    ]);
-    return stdout.split('\n').filter((line) => line && !line.startsWith('compdef '));
-  }
-
-  it('registers itself with compdef when sourced', async () => {
-    const { stdout } = await run('zsh', [
-      '-f',
-      '-c',
-      `compdef() { print -r -- "compdef $*" }; source '${path}'`,
+      `compdef() { print -r -- "compdef $*" }; source '${join(dir, '_vpce-doctor')}'`,
     ]);
     assert.equal(stdout.trim(), 'compdef _vpce_doctor vpce-doctor');
   });
 
-  it('describes every command at the first word', async () => {
-    const out = await dispatch(['vpce-doctor', '']);
-    assert.equal(out[0], '_describe');
-    assert.deepEqual(
-      out.slice(1).map((line) => line.split(':')[0]),
-      COMMANDS.map((c) => c.name),
-    );
-  });
+  /** What zsh offers after the line typed so far. */
+  async function complete(line: string): Promise<string[]> {
+    const { stdout } = await run('zsh', ['-f', driver, dir, line], { timeout: 30_000 });
+    return [
+      ...new Set(
+        stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.slice(2, -2)),
+      ),
+    ].sort();
+  }
 
-  it("gives each command's options with their values, and explain the finding codes", async () => {
-    const report = await dispatch(['vpce-doctor', 'report', '--']);
-    assert.equal(report[0], '_arguments');
-    assert.ok(
-      report.some((s) => s.includes('--format=[') && s.endsWith(`:format:(${FORMATS.join(' ')})`)),
-      report.join('\n'),
-    );
-    assert.ok(
-      report.some((s) => s.startsWith('--fix-format=[') && s.endsWith(`:kind:(${FIX_FORMATS.join(' ')})`)),
-    );
-    assert.ok(report.some((s) => s.includes('--config=[') && s.endsWith(':file:_files')));
-    const explain = await dispatch(['vpce-doctor', 'explain', 'SG']);
-    const codes = explain.find((s) => s.startsWith('1:code:('));
-    assert.equal(codes, `1:code:(${[...loadCatalogue().keys()].join(' ')})`);
-    const completion = await dispatch(['vpce-doctor', 'completion', '']);
-    assert.ok(completion.includes('1:shell:(bash zsh)'), completion.join('\n'));
-  });
+  const codes = [...loadCatalogue().keys()];
+  const cases: Array<[string, string, string[]]> = [
+    ['the commands', 'vpce-doctor ', COMMANDS.map((c) => c.name)],
+    ['the values of --format', 'vpce-doctor report --format ', [...FORMATS]],
+    ['--format=VALUE after another option', 'vpce-doctor report -s ecr.dkr --format=j', ['json', 'junit']],
+    ['the values of --fix-format', 'vpce-doctor report --fix-format ', [...FIX_FORMATS]],
+    ['an option from its start', 'vpce-doctor report --fix', ['--fix-format']],
+    ['the options of serve', 'vpce-doctor serve --', ['--config', '--help', '--host', '--port']],
+    ['finding codes for explain', 'vpce-doctor explain SG_', codes.filter((c) => c.startsWith('SG_'))],
+    ['the shells', 'vpce-doctor completion ', ['bash', 'zsh']],
+  ];
+  for (const [what, line, expected] of cases) {
+    it(`offers ${what}`, async () => {
+      assert.deepEqual(await complete(line), [...expected].sort());
+    });
+  }
 });
