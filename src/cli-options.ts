@@ -353,7 +353,7 @@ export function parseCommandArgs(spec: CommandSpec, args: string[]): ParsedArgs 
     if (!option) throw unknownOption(spec, long ? `--${name}` : `-${name}`);
     let value: string | undefined;
     if (long && eq !== -1) value = arg.slice(eq + 1);
-    else if (!long && arg.length > 2) value = arg.slice(2);
+    else if (!long && arg.length > 2) value = arg.slice(arg[2] === '=' ? 3 : 2);
     if (!option.value) {
       if (value !== undefined) throw new UsageError(`${flag(option)} takes no value`, spec.name);
       values[option.name] = true;

@@ -248,6 +248,22 @@ describe("each command's --help", () => {
   });
 });
 
+describe('option forms', () => {
+  it('takes --name value, --name=value, -x value, -xvalue and -x=value alike', async () => {
+    for (const argv of [
+      ['--format', 'markdown'],
+      ['--format=markdown'],
+      ['-f', 'markdown'],
+      ['-fmarkdown'],
+      ['-f=markdown'],
+    ]) {
+      const result = await run(['explain', 'SG_OK', ...argv]);
+      assert.equal(result.code, 0, `${argv.join(' ')}: ${result.stderr}`);
+      assert.match(result.stdout, /^# SG_OK\n/, argv.join(' '));
+    }
+  });
+});
+
 describe('report --fix-format', () => {
   const io: Io = { stdout: { write: () => true }, stderr: { write: () => true }, env: {} };
   const failing = target('ecr.dkr', 'fail');
