@@ -522,7 +522,7 @@ export function renderOverview(): string {
     'options:',
     ...table([
       ['-h, --help', 'print this help; `vpce-doctor COMMAND --help` for a command'],
-      ['    --version', 'print the version'],
+      ['    --version', 'print the version (also `vpce-doctor version`)'],
     ]),
     '',
     'exit codes (report): 0 pass or warn, 1 fail, 2 usage or configuration error, 3 unknown',
