@@ -139,7 +139,7 @@ export const COMMANDS: CommandSpec[] = [
         name: 'fix-format',
         value: 'KIND',
         choices: FIX_FORMATS,
-        help: 'the fix the text report shows for each failure: an AWS CLI command, Terraform or CloudFormation',
+        help: 'the fix the text and junit reports show for each failure: an AWS CLI command, Terraform or CloudFormation (markdown shows all three unless one is asked for)',
         default: () => 'cli',
       },
       {

@@ -142,10 +142,10 @@ type Values = Record<string, string | string[] | true>;
 
 async function reportCommand(values: Values, io: Io): Promise<number> {
   const format = (values['format'] ?? 'text') as Format;
-  const fixFormat = (values['fix-format'] ?? 'cli') as FixFormat;
-  if (values['fix-format'] !== undefined && (format === 'json' || format === 'markdown')) {
+  const fixFormat = values['fix-format'] as FixFormat | undefined;
+  if (fixFormat !== undefined && format === 'json') {
     throw new UsageError(
-      `--fix-format is for --format text or junit (${format === 'json' ? "the JSON carries every kind in each finding's fixes" : 'markdown shows the CLI line'})`,
+      "--fix-format is for --format text, markdown or junit (the JSON carries every kind in each finding's fixes)",
       'report',
     );
   }
@@ -201,17 +201,26 @@ async function serveCommand(values: Values, io: Io): Promise<number> {
   return serve({ config, env: io.env, settings });
 }
 
-/** The report in the format and fix form asked for (exported for the CLI's tests). */
-export function renderReport(report: Report, format: Format, fixFormat: FixFormat, io: Io): string {
+/**
+ * The report in the format and fix form asked for (exported for the CLI's tests). Text and junit
+ * show one kind (the CLI line unless asked); markdown shows the CLI line and every snippet unless
+ * one kind is asked for.
+ */
+export function renderReport(
+  report: Report,
+  format: Format,
+  fixFormat: FixFormat | undefined,
+  io: Io,
+): string {
   switch (format) {
     case 'json':
       return `${JSON.stringify(report, null, 2)}\n`;
     case 'markdown':
-      return renderMarkdown(report);
+      return renderMarkdown(report, fixFormat ? { fixFormat } : {});
     case 'junit':
-      return renderJunit(report, { fixFormat });
+      return renderJunit(report, { fixFormat: fixFormat ?? 'cli' });
     default:
-      return renderText(report, { color: shouldColor(io.stdout, io.env), fixFormat });
+      return renderText(report, { color: shouldColor(io.stdout, io.env), fixFormat: fixFormat ?? 'cli' });
   }
 }
 

@@ -78,7 +78,7 @@ describe('the CLI contract', () => {
     [
       'a fix format beside the JSON, which carries every kind',
       ['report', '--format', 'json', '--fix-format', 'terraform'],
-      /--fix-format is for --format text or junit \(the JSON carries every kind/,
+      /--fix-format is for --format text, markdown or junit \(the JSON carries every kind/,
     ],
     ['a misspelt command', ['reprot'], /unknown command 'reprot' \(did you mean report\?\)/],
     ['help for an unknown command', ['help', 'diagnose'], /no command 'diagnose'/],
@@ -283,5 +283,14 @@ describe('report --fix-format', () => {
       assert.doesNotMatch(terraform, /fix: aws ec2/);
       assert.match(renderReport(failed, format, 'cloudformation', io), /AWS::EC2::SecurityGroupIngress/);
     }
+  });
+
+  it('narrows markdown to the kind asked for; without one, markdown shows every snippet', () => {
+    const all = renderReport(failed, 'markdown', undefined, io);
+    assert.match(all, /```hcl[\s\S]*aws_vpc_security_group_ingress_rule/);
+    assert.match(all, /```yaml[\s\S]*AWS::EC2::SecurityGroupIngress/);
+    const terraform = renderReport(failed, 'markdown', 'terraform', io);
+    assert.match(terraform, /aws_vpc_security_group_ingress_rule/);
+    assert.doesNotMatch(terraform, /AWS::EC2::SecurityGroupIngress/);
   });
 });
