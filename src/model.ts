@@ -254,6 +254,11 @@ export interface TlsObservation {
   authorizationError?: string;
   /** What went wrong in words: the handshake error, the name check's message, or the deadline. */
   detail?: string;
+  /**
+   * A resumed session (src/net/tls.ts): the listener answered and TLS completed, and the
+   * certificate facts are those its full handshake verified, at most one inventory TTL ago.
+   */
+  resumed?: boolean;
   durationMs: number;
 }
 

@@ -24,6 +24,7 @@ import type {
 } from './model.js';
 import type { CanaryRequest } from './net/https-canary.js';
 import { ipInCidr, isLinkLocalIpv4, isLoopbackIpv4 } from './net/ip.js';
+import { type TlsSessionCache, tlsSessionKey } from './net/tls.js';
 import { sdkNameVariants, servedPrivateNames } from './sdk-names.js';
 import { followAnswer, isEndpointService } from './targets.js';
 
@@ -42,7 +43,7 @@ export interface Probes {
     address: string,
     port: number,
     servername: string,
-    options: { timeoutMs: number; signal?: AbortSignal },
+    options: { timeoutMs: number; signal?: AbortSignal; sessions?: TlsSessionCache },
   ): Promise<TlsObservation>;
   /** The L7 canary (src/net/https-canary.ts); without it the canary does not run. */
   probeHttps?(
@@ -50,7 +51,7 @@ export interface Probes {
     port: number,
     hostname: string,
     request: CanaryRequest,
-    options: { timeoutMs: number; signal?: AbortSignal },
+    options: { timeoutMs: number; signal?: AbortSignal; session?: Buffer },
   ): Promise<HttpObservation>;
   /** The signed canary (src/aws/sts-canary.ts): run only when the configuration asks. */
   callerIdentity?(
@@ -65,6 +66,8 @@ export interface ObserveOptions {
   canary?: boolean;
   /** One signed sts:GetCallerIdentity on the STS target (default false). */
   signed?: boolean;
+  /** TLS sessions the handshakes resume and keep (src/net/tls.ts says what that can hide). */
+  sessions?: TlsSessionCache;
 }
 
 export interface ProbeTimeouts {
@@ -183,7 +186,11 @@ export async function observeTarget(
     tls = await Promise.all(
       connected.map((o) =>
         sockets(() =>
-          probes.probeTls(o.address, o.port, target.hostname, { timeoutMs: timeouts.tlsMs, signal }),
+          probes.probeTls(o.address, o.port, target.hostname, {
+            timeoutMs: timeouts.tlsMs,
+            signal,
+            ...(options.sessions ? { sessions: options.sessions } : {}),
+          }),
         ),
       ),
     );
@@ -239,8 +246,14 @@ async function runCanary(
   if (!probes.probeHttps) return {};
   const probeHttps = probes.probeHttps.bind(probes);
   const { protocol: _protocol, ...request } = canaryRequest(target.shortName);
+  // The TLS probe's session for this ENI and name, when it kept one: the handshake resumes.
+  const session = options.sessions?.get(tlsSessionKey(first.address, first.port, target.hostname))?.session;
   const observation = await sockets(() =>
-    probeHttps(first.address, first.port, target.hostname, request, { timeoutMs: timeouts.httpMs, signal }),
+    probeHttps(first.address, first.port, target.hostname, request, {
+      timeoutMs: timeouts.httpMs,
+      signal,
+      ...(session ? { session } : {}),
+    }),
   );
   return { http: [observation] };
 }

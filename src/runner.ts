@@ -17,14 +17,14 @@ import type {
   TargetObservations,
   TargetReport,
 } from './model.js';
+import { createTlsSessionCache } from './net/tls.js';
 import { createPool, observeTarget, type Probes } from './probe-plan.js';
-
-const MAX_OPEN_SOCKETS = 256;
-
 import { summarizeObservations } from './probe-summary.js';
 import { buildReport } from './report.js';
 import { buildTargets, fullServiceName } from './targets.js';
 import { decideTarget } from './verdict.js';
+
+const MAX_OPEN_SOCKETS = 256;
 
 export interface RunnerDeps {
   /**
@@ -39,8 +39,14 @@ export interface RunnerDeps {
   probes: Probes;
   version: string;
   clock?: () => number;
-  /** Replaces context discovery (tests, or a caller that already knows where it runs). */
-  discover?: (signal: AbortSignal) => Promise<{ context?: AgentContext; findings: Finding[] }>;
+  /**
+   * Replaces context discovery (tests, or a caller that already knows where it runs). `onVpc`,
+   * when called as soon as the VPC and Region are known, starts the inventory beside the rest.
+   */
+  discover?: (
+    signal: AbortSignal,
+    hooks: { onVpc: (vpcId: string, region: string) => void },
+  ) => Promise<{ context?: AgentContext; findings: Finding[] }>;
   /** Extra evidence for failing targets after the verdicts (flow-log REJECT records): I/O, so injected. */
   flowLogEvidence?: EvidenceSource;
 }
@@ -61,7 +67,7 @@ export interface RunOptions {
   only?: string[];
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** Ignore the inventory cache. */
+  /** Ignore the inventory cache, the discovered context and the TLS sessions. */
   fresh?: boolean;
   /** Workload profiles for this run only, added to the configured ones (a Lambda event's). */
   profiles?: string[];
@@ -96,9 +102,40 @@ export function createRunner(deps: RunnerDeps): Runner {
   const { config } = deps;
   const caches = new Map<string, InventoryCache>();
   let targetsOfLastRun: Target[] = [];
+  // What does not change between runs, kept as long as the inventory (docs/caches.md): the
+  // discovered context, and TLS sessions so warm handshakes resume instead of re-verifying.
+  let discoveredAt: { result: Discovered; at: number } | undefined;
+  const sessions = createTlsSessionCache({ ttlMs: config.inventoryTtlMs, clock });
+
+  /** The context of a run: the cached one while it is younger than the inventory TTL. */
+  async function discover(
+    signal: AbortSignal,
+    fresh: boolean,
+    onVpc: (vpcId: string, region: string) => void,
+  ): Promise<Discovered & { cached: boolean }> {
+    if (!fresh && discoveredAt && clock() - discoveredAt.at <= config.inventoryTtlMs)
+      return { ...copyDiscovered(discoveredAt.result), cached: true };
+    // Aged from its start: the inventory it asks for loads after, so the context expires first
+    // and its rediscovery reloads the inventory with it (below), never the other way round.
+    const at = clock();
+    const result = deps.discover
+      ? await deps.discover(signal, { onVpc })
+      : await discoverContext({
+          ec2For,
+          env: deps.env,
+          signal: unlimitedListeners(
+            AbortSignal.any([signal, AbortSignal.timeout(config.timeouts.contextMs)]),
+          ),
+          config: config.context,
+          onVpc,
+        });
+    // Only a context found is kept: a failed discovery is retried on the next run.
+    discoveredAt = result.context ? { result: copyDiscovered(result), at } : undefined;
+    return { ...result, cached: false };
+  }
 
   function cacheFor(vpcId: string, region: string): InventoryCache {
-    const key = `${region}/${vpcId}`;
+    const key = cacheKey(vpcId, region);
     let cache = caches.get(key);
     if (!cache) {
       cache = createInventoryCache({
@@ -127,18 +164,19 @@ export function createRunner(deps: RunnerDeps): Runner {
     const phases = new Phases(clock);
     const findings: Finding[] = [];
 
-    const discovered = await phases.time('context', () =>
-      deps.discover
-        ? deps.discover(signal)
-        : discoverContext({
-            ec2For,
-            env: deps.env,
-            signal: unlimitedListeners(
-              AbortSignal.any([signal, AbortSignal.timeout(config.timeouts.contextMs)]),
-            ),
-            config: config.context,
-          }),
-    );
+    if (options.fresh) sessions.clear();
+    // A context discovered anew comes with an inventory loaded anew: the two refresh together.
+    const reloaded = { signal, maxAgeMs: 0 };
+    // The inventory starts as soon as discovery knows the VPC: the rest of discovery (the
+    // agent's security groups, the resolvers) overlaps it instead of running before it.
+    let early: { key: string; snapshot: Promise<Awaited<ReturnType<InventoryCache['get']>>> } | undefined;
+    const onVpc = (vpcId: string, region: string) => {
+      if (early || signal.aborted) return;
+      const snapshot = cacheFor(vpcId, region).get(reloaded);
+      snapshot.catch(() => {}); // awaited below when discovery agrees; dropped otherwise
+      early = { key: cacheKey(vpcId, region), snapshot };
+    };
+    const discovered = await phases.time('context', () => discover(signal, options.fresh === true, onVpc));
     findings.push(...discovered.findings);
     const context = discovered.context;
     if (!context) {
@@ -159,8 +197,10 @@ export function createRunner(deps: RunnerDeps): Runner {
     const cache = cacheFor(context.vpcId, context.region);
     let snapshot: Awaited<ReturnType<InventoryCache['get']>>;
     try {
-      snapshot = await phases.time('inventory', () =>
-        cache.get({ signal, ...(options.fresh ? { maxAgeMs: 0 } : {}) }),
+      const started = early?.key === cacheKey(context.vpcId, context.region) ? early.snapshot : undefined;
+      snapshot = await phases.time(
+        'inventory',
+        () => started ?? cache.get(discovered.cached && !options.fresh ? { signal } : reloaded),
       );
     } catch (error) {
       if (!signal.aborted) throw error;
@@ -199,6 +239,7 @@ export function createRunner(deps: RunnerDeps): Runner {
           observeTarget(target, context, inventory, deps.probes, config.timeouts, signal, sockets, {
             canary: config.canary?.l7 ?? true,
             signed: config.canary?.signed ?? false,
+            sessions,
           }),
         ),
       ),
@@ -240,6 +281,15 @@ export function createRunner(deps: RunnerDeps): Runner {
   }
 
   return { run, lastTargets: () => targetsOfLastRun };
+}
+
+type Discovered = { context?: AgentContext; findings: Finding[] };
+
+const cacheKey = (vpcId: string, region: string): string => `${region}/${vpcId}`;
+
+/** Each run gets its own copy: the runner fills in the AZ and configured resolvers on it. */
+function copyDiscovered(result: Discovered): Discovered {
+  return structuredClone(result);
 }
 
 /** A signal many concurrent requests listen on: Node warns past 10 listeners, which here is normal. */

@@ -43,6 +43,13 @@ export interface DiscoverDeps {
   signal: AbortSignal;
   config?: Partial<AgentContext> & { lambda?: { subnetIds: string[]; securityGroupIds: string[] } };
   timeouts?: Partial<DiscoverTimeouts>;
+  /**
+   * Called once, as soon as the VPC and the Region are both known, while discovery goes on
+   * (the first reader of a fact wins, so neither changes after): the caller can start what needs
+   * only those, the inventory, instead of waiting for the security groups and the resolvers.
+   * Discovery may still end without a context (a missing address): the caller then drops it.
+   */
+  onVpc?: (vpcId: string, region: string) => void;
 }
 
 export interface DiscoverResult {
@@ -193,6 +200,14 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
     return client;
   };
 
+  let announced = false;
+  const announceVpc = () => {
+    const { vpcId, region } = facts.values;
+    if (announced || !deps.onVpc || vpcId === undefined || region === undefined) return;
+    announced = true;
+    deps.onVpc(vpcId, region);
+  };
+
   // An AZ comes as a name (us-east-1a) or an id (use1-az1): each form fills its own fact, and
   // the report shows the name when any step finds it.
   const setAz = (value: string | undefined, source: ContextSource) => {
@@ -221,6 +236,7 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
   facts.set('securityGroupIds', pinned.securityGroupIds, 'env');
   facts.set('region', env['AWS_REGION'] || env['AWS_DEFAULT_REGION'], 'env');
   tried.push({ step: 'config/env', outcome: `found ${Object.keys(facts.sources).join(', ') || 'nothing'}` });
+  announceVpc();
 
   // 2. ECS task metadata v4: AZ and the task's address, never a subnet id.
   const ecsUri = env['ECS_CONTAINER_METADATA_URI_V4'];
@@ -319,6 +335,8 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
     }
   }
 
+  announceVpc();
+
   // 5. Our own address, looked up in EC2: the ENI says subnet, VPC, AZ and security groups.
   const ec2Ready = () => facts.has('region');
   // VPCs often share a CIDR, so an address can be on several ENIs: one in another VPC, subnet
@@ -413,6 +431,8 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
     }
   }
 
+  announceVpc();
+
   // 6. The subnet says the VPC and the AZ when nothing else did.
   const subnetId = facts.values.subnetId;
   if (subnetId && facts.missing(['vpcId', 'availabilityZone']).length > 0 && ec2Ready()) {
@@ -428,6 +448,7 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
     }
   }
 
+  announceVpc();
   const missing = ESSENTIAL.filter((e) => !facts.has(e.key));
   if (missing.length > 0 || ambiguous) {
     findings.push(unresolvedFinding(missing, facts, tried, ambiguous));

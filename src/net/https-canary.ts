@@ -22,6 +22,8 @@ export interface HttpsCanaryOptions {
   ca?: string | Buffer;
   /** Stop reading the body after this many bytes (default 16 KiB). */
   maxBytes?: number;
+  /** A TLS session the TLS probe kept for this ENI and name (src/net/tls.ts): resumed, not re-verified. */
+  session?: Buffer;
 }
 
 export const CANARY_MAX_BYTES = 16 * 1024;
@@ -115,6 +117,7 @@ export function probeHttps(
       // Verified as the TLS probe trusts: the default store (NODE_EXTRA_CA_CERTS included) or `ca`.
       rejectUnauthorized: true,
       ...(options.ca !== undefined ? { ca: options.ca } : {}),
+      ...(options.session ? { session: options.session } : {}),
     });
     if (deadline.signal.aborted) {
       onAbort();

@@ -1,6 +1,16 @@
 // A TLS handshake to one address with SNI = the service hostname. Verification is switched off
 // in the handshake and done here, so a bad certificate becomes a named outcome with the
 // certificate's names as evidence instead of an opaque socket error.
+//
+// Warm runs resume sessions (TLS session resumption): a resumed handshake still proves the ENI
+// answers on the port and completes TLS with our SNI, at a fraction of the CPU, but the server
+// sends no certificate: the chain and names are those the session's full handshake verified
+// (kept beside the session, as the certificate is not sent again).
+// So a session is kept only after a handshake that passed every check, forgotten after any
+// other outcome, and never older than the cache's TTL (the inventory's): a certificate replaced
+// behind a server that still accepts our ticket is seen at the next full handshake, at most one
+// TTL later. A server with new ticket keys (another host, an inspecting proxy) refuses the ticket
+// and gets a full, fully checked handshake at once.
 import net from 'node:net';
 import tls from 'node:tls';
 import type { TlsObservation } from '../model.js';
@@ -12,7 +22,74 @@ export interface TlsProbeOptions {
   signal?: AbortSignal;
   /** Trust only these roots. Default: Node's store plus NODE_EXTRA_CA_CERTS. */
   ca?: string | Buffer;
+  /** Sessions to resume and to keep (see the top of this file); none: every handshake is full. */
+  sessions?: TlsSessionCache;
 }
+
+/** A session of a handshake that passed, with the certificate names that handshake verified. */
+export interface TlsSession {
+  session: Buffer;
+  certNames: string[];
+}
+
+/** Sessions of verified handshakes, per address, port and SNI name, each for at most `ttlMs`. */
+export interface TlsSessionCache {
+  get(key: string): TlsSession | undefined;
+  keep(key: string, session: TlsSession): void;
+  forget(key: string): void;
+  clear(): void;
+  readonly size: number;
+}
+
+export interface TlsSessionCacheOptions {
+  /** How long a full handshake's verification stands in for the resumed ones after it. */
+  ttlMs: number;
+  clock?: () => number;
+  /** At most this many sessions (about 2 KB each, the peer certificate included); the oldest go first. */
+  maxEntries?: number;
+}
+
+export const TLS_SESSIONS_MAX = 4096;
+
+export function tlsSessionKey(address: string, port: number, servername: string): string {
+  return `${address}:${port}/${servername}`;
+}
+
+export function createTlsSessionCache(options: TlsSessionCacheOptions): TlsSessionCache {
+  const clock = options.clock ?? Date.now;
+  const maxEntries = options.maxEntries ?? TLS_SESSIONS_MAX;
+  // Insertion order is age order: keep() re-inserts, so the first key is the oldest.
+  const kept = new Map<string, TlsSession & { at: number }>();
+  return {
+    get(key) {
+      const entry = kept.get(key);
+      if (!entry) return undefined;
+      if (clock() - entry.at > options.ttlMs) {
+        kept.delete(key);
+        return undefined;
+      }
+      return { session: entry.session, certNames: entry.certNames };
+    },
+    keep(key, session) {
+      kept.delete(key);
+      kept.set(key, { ...session, at: clock() });
+      while (kept.size > maxEntries) kept.delete(kept.keys().next().value as string);
+    },
+    forget: (key) => {
+      kept.delete(key);
+    },
+    clear: () => kept.clear(),
+    get size() {
+      return kept.size;
+    },
+  };
+}
+
+/**
+ * How long a passed handshake's socket stays open for the session ticket: TLS 1.3 servers send
+ * it after the handshake, about one round trip later. The observation does not wait for it.
+ */
+const SESSION_TICKET_WAIT_MS = 250;
 
 /** The DNS names a certificate answers for: its SAN DNS entries, else its subject CN. Pure. */
 export function certificateNames(
@@ -45,17 +122,54 @@ export function probeTls(
   if (family === 0) throw new TypeError(`probeTls needs an IP address, not "${address}"`);
   const started = process.hrtime.bigint();
   const deadline = armDeadline(options.timeoutMs, options.signal);
+  const sessions = options.sessions;
+  const key = tlsSessionKey(address, port, servername);
+  const resumable = sessions?.get(key);
   return new Promise((resolve) => {
     let socket: tls.TLSSocket | undefined;
     let done = false;
+    let ticket: Buffer | undefined;
     const finish = (observation: Omit<TlsObservation, 'address' | 'port' | 'servername' | 'durationMs'>) => {
       if (done) return;
       done = true;
       deadline.signal.removeEventListener('abort', onAbort);
       deadline.dispose();
-      socket?.on('error', () => {});
-      socket?.destroy();
-      resolve({ address, port, servername, durationMs: elapsedMs(started), ...observation });
+      const passed = observation.outcome === 'ok';
+      if (!passed) sessions?.forget(key);
+      const resumed = socket?.isSessionReused() === true;
+      resolve({
+        address,
+        port,
+        servername,
+        durationMs: elapsedMs(started),
+        ...observation,
+        ...(resumed ? { resumed } : {}),
+      });
+      const open = socket;
+      open?.on('error', () => {});
+      if (!passed || !sessions || !open) {
+        open?.destroy();
+        return;
+      }
+      const certNames = observation.certNames;
+      // A resumed session stays as it was kept: its age is still that of its full handshake.
+      if (resumed) {
+        open.destroy();
+        return;
+      }
+      if (ticket) {
+        sessions.keep(key, { session: ticket, certNames });
+        open.destroy();
+        return;
+      }
+      const wait = setTimeout(() => open.destroy(), SESSION_TICKET_WAIT_MS);
+      wait.unref();
+      open.once('session', (late: Buffer) => {
+        clearTimeout(wait);
+        sessions.keep(key, { session: late, certNames });
+        open.destroy();
+      });
+      open.once('close', () => clearTimeout(wait));
     };
     const onAbort = () =>
       finish({
@@ -79,10 +193,19 @@ export function probeTls(
       // Name checking is ours (below), so `authorized` speaks for the chain alone.
       checkServerIdentity: () => undefined,
       ...(options.ca !== undefined ? { ca: options.ca } : {}),
+      ...(resumable ? { session: resumable.session } : {}),
     });
     socket = connecting;
     deadline.signal.addEventListener('abort', onAbort, { once: true });
+    // TLS 1.2 sends the ticket before the handshake ends; TLS 1.3 after (handled in finish).
+    if (sessions) connecting.once('session', (s: Buffer) => (ticket ??= s));
     connecting.once('secureConnect', () => {
+      if (resumable && connecting.isSessionReused() && connecting.authorized) {
+        // No certificate on the wire: the names are the full handshake's, checked then for this
+        // same name (the key holds it).
+        finish({ outcome: 'ok', certNames: [...resumable.certNames] });
+        return;
+      }
       const cert = connecting.getPeerCertificate();
       const certNames = certificateNames(cert && Object.keys(cert).length > 0 ? cert : undefined);
       if (!connecting.authorized) {

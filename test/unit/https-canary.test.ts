@@ -16,6 +16,7 @@ import { checkHttp } from '../../checks/http.js';
 import { canaryRequest, classifyCanary, escapeBytes } from '../../src/eval/l7-canary.js';
 import type { Finding, HttpObservation, Target, TargetObservations } from '../../src/model.js';
 import { CANARY_MAX_BYTES, probeHttps } from '../../src/net/https-canary.js';
+import { createTlsSessionCache, probeTls, tlsSessionKey } from '../../src/net/tls.js';
 import { decideTarget } from '../../src/verdict.js';
 
 const NAME = 'sts.us-east-1.amazonaws.com';
@@ -85,6 +86,8 @@ describe('the L7 canary over loopback TLS', () => {
     silent: 0,
   };
   let hugeBytesWritten = 0;
+  /** Per request, whether the server resumed the TLS session (the canary's own view has no such field). */
+  const resumedOnServer: boolean[] = [];
 
   const track = (server: net.Server) => {
     server.on('connection', (socket: net.Socket) => {
@@ -105,6 +108,7 @@ describe('the L7 canary over loopback TLS', () => {
     const answer = (behaviour: Behaviour): RequestListener => {
       return (req, res) => {
         req.resume();
+        resumedOnServer.push((req.socket as tls.TLSSocket).isSessionReused());
         if (behaviour === 'xml') {
           res.writeHead(403, {
             'content-type': 'text/xml',
@@ -193,6 +197,25 @@ describe('the L7 canary over loopback TLS', () => {
     const [finding] = checkHttp(input([o]));
     assert.equal(finding?.code, 'L7_AWS_OK');
     assert.equal(finding?.status, 'pass');
+  });
+
+  it("resumes the TLS probe's session for the same ENI and name, and still gets the answer", async () => {
+    const sessions = createTlsSessionCache({ ttlMs: 60_000 });
+    const key = tlsSessionKey('127.0.0.1', ports.xml, NAME);
+    const full = await probeTls('127.0.0.1', ports.xml, NAME, { timeoutMs: 2000, ca: pem.ca, sessions });
+    assert.equal(full.outcome, 'ok');
+    for (let i = 0; i < 100 && !sessions.get(key); i += 1) await new Promise((r) => setTimeout(r, 10));
+    const session = sessions.get(key)?.session;
+    assert.ok(session, 'the TLS probe kept a session');
+    const { protocol: _p, ...request } = canaryRequest('sts');
+    const o = await probeHttps('127.0.0.1', ports.xml, NAME, request, {
+      timeoutMs: 2000,
+      ca: pem.ca,
+      session,
+    });
+    assert.equal(o.outcome, 'response');
+    assert.equal(o.status, 403);
+    assert.equal(resumedOnServer.at(-1), true, 'the server resumed the session');
   });
 
   it('recognises a JSON RPC error (__type) as AWS answering', async () => {

@@ -8,7 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
-import { certificateNames, probeTls } from '../../src/net/tls.js';
+import {
+  certificateNames,
+  createTlsSessionCache,
+  probeTls,
+  type TlsSession,
+  type TlsSessionCache,
+  tlsSessionKey,
+} from '../../src/net/tls.js';
 
 const NAME = 'secretsmanager.us-east-1.amazonaws.com';
 const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2'];
@@ -86,8 +93,10 @@ describe('probeTls', () => {
     dir = mkdtempSync(join(tmpdir(), 'vpce-doctor-tls-'));
     certs = makeCertificates(dir);
     for (const kind of ['right', 'wrong', 'selfSigned'] as const) {
+      // As AWS does, it waits for a request, and sends its TLS 1.3 session tickets meanwhile
+      // (a server that ends at once sends none).
       const server = tls.createServer({ key: certs[kind].key, cert: certs[kind].cert }, (socket) =>
-        socket.end(),
+        socket.setTimeout(1000, () => socket.end()),
       );
       server.on('tlsClientError', () => {});
       servers.push(server);
@@ -188,6 +197,74 @@ describe('probeTls', () => {
       ca: certs.ca.cert,
     });
     assert.equal(observation.outcome, 'handshake_failed');
+  });
+
+  describe('session resumption (warm runs)', () => {
+    /** The session ticket arrives after the observation (TLS 1.3): wait until it is kept. */
+    async function kept(sessions: TlsSessionCache, key: string): Promise<TlsSession> {
+      for (let i = 0; i < 100; i += 1) {
+        const session = sessions.get(key);
+        if (session) return session;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.fail(`no session kept for ${key}`);
+    }
+
+    it('resumes the session of a passed handshake: same outcome and names, marked resumed', async () => {
+      const sessions = createTlsSessionCache({ ttlMs: 60_000 });
+      const options = { timeoutMs: 3000, ca: certs.ca.cert, sessions };
+      const full = await probeTls('127.0.0.1', ports.right, NAME, options);
+      assert.equal(full.outcome, 'ok');
+      assert.equal(full.resumed, undefined);
+      await kept(sessions, tlsSessionKey('127.0.0.1', ports.right, NAME));
+      const resumed = await probeTls('127.0.0.1', ports.right, NAME, options);
+      assert.equal(resumed.outcome, 'ok', resumed.detail ?? resumed.authorizationError);
+      assert.equal(resumed.resumed, true);
+      assert.deepEqual(resumed.certNames, full.certNames);
+    });
+
+    it('does a full handshake again once the session is older than the TTL', async () => {
+      let now = 0;
+      const sessions = createTlsSessionCache({ ttlMs: 1000, clock: () => now });
+      const options = { timeoutMs: 3000, ca: certs.ca.cert, sessions };
+      await probeTls('127.0.0.1', ports.right, NAME, options);
+      await kept(sessions, tlsSessionKey('127.0.0.1', ports.right, NAME));
+      now = 1001;
+      const again = await probeTls('127.0.0.1', ports.right, NAME, options);
+      assert.equal(again.outcome, 'ok');
+      assert.equal(again.resumed, undefined);
+    });
+
+    it('sees a certificate for another name at once when a new server refuses the ticket, and forgets the session', async () => {
+      const sessions = createTlsSessionCache({ ttlMs: 60_000 });
+      const options = { timeoutMs: 3000, ca: certs.ca.cert, sessions };
+      await probeTls('127.0.0.1', ports.right, NAME, options);
+      const ticket = await kept(sessions, tlsSessionKey('127.0.0.1', ports.right, NAME));
+      // As if the ENI's listener were replaced by one serving the wrong certificate.
+      const key = tlsSessionKey('127.0.0.1', ports.wrong, NAME);
+      sessions.keep(key, ticket);
+      const observation = await probeTls('127.0.0.1', ports.wrong, NAME, options);
+      assert.equal(observation.outcome, 'name_mismatch');
+      assert.equal(observation.resumed, undefined);
+      assert.deepEqual(observation.certNames, ['proxy.corp.example', '*.corp.example']);
+      assert.equal(sessions.get(key), undefined);
+    });
+
+    it('keeps nothing from a handshake that did not pass', async () => {
+      const sessions = createTlsSessionCache({ ttlMs: 60_000 });
+      for (const port of [ports.wrong, ports.selfSigned, ports.garbage])
+        await probeTls('127.0.0.1', port, NAME, { timeoutMs: 3000, ca: certs.ca.cert, sessions });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(sessions.size, 0);
+    });
+  });
+
+  it('bounds the session cache: the oldest session goes first', () => {
+    const sessions = createTlsSessionCache({ ttlMs: 60_000, maxEntries: 2 });
+    for (const key of ['a', 'b', 'c']) sessions.keep(key, { session: Buffer.from(key), certNames: [key] });
+    assert.equal(sessions.size, 2);
+    assert.equal(sessions.get('a'), undefined);
+    assert.deepEqual(sessions.get('c'), { session: Buffer.from('c'), certNames: ['c'] });
   });
 
   it('reports timeout at its deadline when the peer accepts and never answers the ClientHello', async () => {
