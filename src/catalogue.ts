@@ -54,7 +54,8 @@ export function loadCatalogue(): Map<string, CatalogueEntry> {
   return cached;
 }
 
+/** A code's catalogue entry as markdown under its own heading (`explain`, `/findings/CODE`). */
 export function explain(code: string): string | undefined {
   const entry = loadCatalogue().get(code.trim().toUpperCase());
-  return entry ? `${entry.code}\n\n${entry.text}\n` : undefined;
+  return entry ? `# ${entry.code}\n\n${entry.text}\n` : undefined;
 }

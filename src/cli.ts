@@ -2,7 +2,7 @@
 // Exit codes (DESIGN.md): 0 pass or warn, 1 fail, 2 usage or configuration error (one line on
 // stderr), 3 unknown. Options, help and completion come from one table (cli-options.ts).
 import { createEc2ClientFactory } from './aws/ec2-client.js';
-import { loadCatalogue } from './catalogue.js';
+import { explain, loadCatalogue } from './catalogue.js';
 import {
   COMMANDS,
   type FixFormat,
@@ -238,7 +238,8 @@ function explainCommand(code: string, values: Values, io: Io): number {
       'explain',
     );
   }
-  const markdown = `# ${entry.code}\n\n${entry.text}\n`;
+  // The same markdown /findings/CODE serves.
+  const markdown = explain(entry.code)!;
   if (values['format'] === 'markdown') {
     io.stdout.write(markdown);
     return EXIT.ok;

@@ -164,7 +164,7 @@ describe('vpce-doctor serve in the lab', () => {
     assert.match(metrics.body, /^process_resident_memory_bytes \d+/m);
     const finding = await curl('/findings/SG_ENDPOINT_INGRESS_DENIED', AUTH);
     assert.equal(finding.status, 200);
-    assert.match(finding.body, /^SG_ENDPOINT_INGRESS_DENIED\n/);
+    assert.match(finding.body, /^# SG_ENDPOINT_INGRESS_DENIED\n/);
     assert.equal((await curl('/findings/NOPE_NOT_A_CODE', AUTH)).status, 404);
   });
 

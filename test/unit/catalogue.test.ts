@@ -78,7 +78,7 @@ describe('the findings catalogue (docs/findings.md)', () => {
   });
 
   it('explains a code case-insensitively and nothing for an unknown one', () => {
-    assert.match(explain('sg_endpoint_ingress_denied') ?? '', /^SG_ENDPOINT_INGRESS_DENIED\n/);
+    assert.match(explain('sg_endpoint_ingress_denied') ?? '', /^# SG_ENDPOINT_INGRESS_DENIED\n/);
     assert.equal(explain('NO_SUCH_CODE'), undefined);
   });
 });
