@@ -93,34 +93,116 @@ function subnetCidr(input: CheckInput, subnetId: string | undefined, fallbackIp:
   return cidr && ipInCidr(fallbackIp, cidr) ? cidr : `${fallbackIp}/32`;
 }
 
-function freeRuleNumber(acl: NetworkAcl, egress: boolean, denied: NetworkAclEntry): number | undefined {
-  const used = new Set((acl.Entries ?? []).filter((e) => e.Egress === egress).map((e) => e.RuleNumber ?? 0));
-  const deniedNumber = denied.RuleNumber ?? DEFAULT_DENY_RULE_NUMBER;
-  if (deniedNumber === DEFAULT_DENY_RULE_NUMBER) {
-    const highest = Math.max(0, ...[...used].filter((n) => n < DEFAULT_DENY_RULE_NUMBER));
-    for (let n = Math.min(highest + 10, DEFAULT_DENY_RULE_NUMBER - 1); n > 0; n--) if (!used.has(n)) return n;
-    return undefined;
-  }
-  for (let n = deniedNumber - 1; n > 0; n--) if (!used.has(n)) return n;
-  return undefined;
+/** An entry a fix wants, before it is numbered: the rule it must precede. */
+interface WantedEntry {
+  acl: NetworkAcl;
+  egress: boolean;
+  from: number;
+  to: number;
+  cidr: string;
+  denied: NetworkAclEntry;
 }
 
-/** An allow entry for `ports` to the peer, numbered just before the rule that denies them. */
-function entryBefore(leg: Leg, denied: NetworkAclEntry, ports: PortRange): AclChange {
-  const number = freeRuleNumber(leg.acl, leg.egress, denied);
-  const base = {
-    aclId: leg.acl.NetworkAclId ?? '',
-    egress: leg.egress,
-    from: ports.from,
-    to: ports.to,
-    cidr: leg.peerCidr,
-  };
-  if (number === undefined) return { ...base, ruleNumber: denied.RuleNumber ?? 0, replace: true, note: '' };
-  const before =
-    denied.RuleNumber === DEFAULT_DENY_RULE_NUMBER
-      ? 'before the default deny'
-      : `before rule ${denied.RuleNumber}`;
-  return { ...base, ruleNumber: number, replace: false, note: before };
+/**
+ * The rule numbers one check run hands out, per (ACL, direction): one ACL rule can deny several
+ * legs (endpoint ENIs in two subnets), and each allow entry must get its own number or the
+ * commands and snippets clash (two `--rule-number 89`, two resources of the same address).
+ */
+class RuleNumbers {
+  private readonly taken = new Map<string, Set<number>>();
+
+  private takenIn(acl: NetworkAcl, egress: boolean): Set<number> {
+    const key = `${acl.NetworkAclId}|${egress}`;
+    let used = this.taken.get(key);
+    if (!used) {
+      used = new Set((acl.Entries ?? []).filter((e) => e.Egress === egress).map((e) => e.RuleNumber ?? 0));
+      this.taken.set(key, used);
+    }
+    return used;
+  }
+
+  /** A free number before `denied` (after the highest rule, for the default deny), now taken. */
+  free(acl: NetworkAcl, egress: boolean, denied: NetworkAclEntry): number | undefined {
+    const used = this.takenIn(acl, egress);
+    const deniedNumber = denied.RuleNumber ?? DEFAULT_DENY_RULE_NUMBER;
+    let start = deniedNumber - 1;
+    if (deniedNumber === DEFAULT_DENY_RULE_NUMBER) {
+      const highest = Math.max(0, ...[...used].filter((n) => n < DEFAULT_DENY_RULE_NUMBER));
+      start = Math.min(highest + 10, DEFAULT_DENY_RULE_NUMBER - 1);
+    }
+    for (let n = start; n > 0; n--) {
+      if (!used.has(n)) {
+        used.add(n);
+        return n;
+      }
+    }
+    return undefined;
+  }
+
+  /** Claims rule `number` for a replacement: false when another change of this run already rewrites it. */
+  replaces(aclId: string | undefined, egress: boolean, number: number): boolean {
+    const key = `${aclId}|${egress}|replaced`;
+    const replaced = this.taken.get(key) ?? new Set<number>();
+    this.taken.set(key, replaced);
+    if (replaced.has(number)) return false;
+    replaced.add(number);
+    return true;
+  }
+}
+
+/** An allow entry for `ports` to the peer, wanted just before the rule that denies them. */
+function entryBefore(leg: Leg, denied: NetworkAclEntry, ports: PortRange): WantedEntry {
+  return { acl: leg.acl, egress: leg.egress, from: ports.from, to: ports.to, cidr: leg.peerCidr, denied };
+}
+
+/**
+ * The entry numbered: a free number before the deny; else the deny rule itself rewritten as the
+ * allow (not the default deny, which cannot be replaced, and not twice); else a sentence saying
+ * there is no number to give, never a clash.
+ */
+function numberEntry(wanted: WantedEntry, numbers: RuleNumbers): AclChange | string {
+  const { acl, egress, denied } = wanted;
+  const base = { aclId: acl.NetworkAclId ?? '', egress, from: wanted.from, to: wanted.to, cidr: wanted.cidr };
+  const number = numbers.free(acl, egress, denied);
+  if (number !== undefined) {
+    const before =
+      denied.RuleNumber === DEFAULT_DENY_RULE_NUMBER
+        ? 'before the default deny'
+        : `before rule ${denied.RuleNumber}`;
+    return { ...base, ruleNumber: number, replace: false, note: before };
+  }
+  const deniedNumber = denied.RuleNumber ?? DEFAULT_DENY_RULE_NUMBER;
+  if (deniedNumber !== DEFAULT_DENY_RULE_NUMBER && numbers.replaces(acl.NetworkAclId, egress, deniedNumber)) {
+    return { ...base, ruleNumber: deniedNumber, replace: true, note: '' };
+  }
+  return `no free ${egress ? 'egress' : 'ingress'} rule number before ${deniedNumber === DEFAULT_DENY_RULE_NUMBER ? 'the default deny' : `rule ${deniedNumber}`} in ${base.aclId} for tcp ${wanted.from}-${wanted.to} ${egress ? 'to' : 'from'} ${wanted.cidr}: renumber the ACL's rules to make room for an allow entry`;
+}
+
+/** Each wanted entry once (legs of several ENIs often need the same one), then numbered. */
+function numberEntries(
+  wanted: Array<WantedEntry | AclChange>,
+  numbers: RuleNumbers,
+): { changes: AclChange[]; unnumbered: string[] } {
+  const seen = new Map<string, WantedEntry | AclChange>();
+  for (const w of wanted) {
+    const key =
+      'acl' in w
+        ? `${w.acl.NetworkAclId}|${w.egress}|${w.from}-${w.to}|${w.cidr}|${w.denied.RuleNumber}`
+        : `${w.aclId}|${w.egress}|${w.ruleNumber}|replace`;
+    if (!seen.has(key)) seen.set(key, w);
+  }
+  const changes: AclChange[] = [];
+  const unnumbered: string[] = [];
+  for (const w of seen.values()) {
+    let numbered: AclChange | string;
+    if ('acl' in w) numbered = numberEntry(w, numbers);
+    else if (numbers.replaces(w.aclId, w.egress, w.ruleNumber)) numbered = w;
+    else
+      numbered = `rule ${w.ruleNumber} of ${w.aclId} is rewritten by another change here: apply that one, then widen the rule to ${w.from}-${w.to}`;
+    if (typeof numbered === 'string') unnumbered.push(numbered);
+    else changes.push(numbered);
+  }
+  return { changes, unnumbered };
 }
 
 function changeCommand(change: AclChange): string {
@@ -131,7 +213,7 @@ function changeCommand(change: AclChange): string {
   return `aws ec2 ${verb} --network-acl-id ${change.aclId} ${direction} --rule-number ${change.ruleNumber} ${entry}${note}`;
 }
 
-function legChanges(leg: Leg): AclChange[] {
+function legChanges(leg: Leg): WantedEntry[] {
   // Return traffic: open the ephemeral range AWS recommends for clients, not only the one port seen.
   const ports = leg.ephemeralSource ? ANY_CLIENT_EPHEMERAL : leg.ports;
   return [entryBefore(leg, leg.decision.deniedBy!, ports)];
@@ -156,10 +238,10 @@ function widenable(leg: Leg): NetworkAclEntry | undefined {
 }
 
 /** Widen the rule that admits part of the range, or allow the dropped pieces before the rules that drop them. */
-function partialChanges(leg: Leg): AclChange[] {
+function partialChanges(leg: Leg): Array<WantedEntry | AclChange> {
   const byDefault = leg.coverage.denied.filter((d) => d.rule.RuleNumber === DEFAULT_DENY_RULE_NUMBER);
   const byRule = leg.coverage.denied.filter((d) => d.rule.RuleNumber !== DEFAULT_DENY_RULE_NUMBER);
-  const changes = byRule.map((d) => entryBefore(leg, d.rule, d.ports));
+  const changes: Array<WantedEntry | AclChange> = byRule.map((d) => entryBefore(leg, d.rule, d.ports));
   if (byDefault.length > 0) {
     const rule = widenable(leg);
     if (rule?.PortRange?.From !== undefined) {
@@ -178,13 +260,6 @@ function partialChanges(leg: Leg): AclChange[] {
     }
   }
   return changes;
-}
-
-/** Each change once, in order: legs of several ENIs often need the same entry. */
-function uniqueChanges(changes: AclChange[]): AclChange[] {
-  const seen = new Map<string, AclChange>();
-  for (const c of changes) seen.set(changeCommand(c), seen.get(changeCommand(c)) ?? c);
-  return [...seen.values()];
 }
 
 function legEvidence(leg: Leg) {
@@ -400,6 +475,7 @@ export const checkNacl: Check = (input) => {
   const findings: Finding[] = [];
   const denied = new Map<string, Leg[]>();
   const partial = new Map<string, Leg[]>();
+  const numbers = new RuleNumbers();
   for (const leg of legs.filter(isPartial)) {
     const key = `${leg.side}|${leg.acl.NetworkAclId}|${leg.egress}|${rangesText(uncovered(leg))}`;
     partial.set(key, [...(partial.get(key) ?? []), leg]);
@@ -415,20 +491,21 @@ export const checkNacl: Check = (input) => {
     const flowText =
       flows.length > 2 ? `${flows.slice(0, 2).join('; ')} and ${flows.length - 2} more` : flows.join('; ');
     const ephemeral = first.ephemeralSource ? ` (ports: ${first.ephemeralSource})` : '';
+    const { changes, unnumbered } = numberEntries(members.flatMap(legChanges), numbers);
     findings.push({
       check: 'nacl',
       code: first.side === 'agent' ? 'NACL_AGENT_SUBNET_DENIED' : 'NACL_ENDPOINT_SUBNET_DENIED',
       status: 'fail',
       message: `${first.acl.NetworkAclId} (${first.side === 'agent' ? "agent's" : 'endpoint'} ${first.subnetId}) ${rule} — ${flowText}${ephemeral}`,
-      fix: [...new Set(members.map((m) => legChanges(m).map(changeCommand).join('; ')))].join('; '),
+      fix: [...changes.map(changeCommand), ...unnumbered].join('; '),
       evidence: {
         legs: members.map(legEvidence),
         skippedSameSubnet: skipped,
-        aclChanges: uniqueChanges(members.flatMap(legChanges)),
+        aclChanges: changes,
       },
     });
   }
-  for (const members of partial.values()) findings.push(partialFinding(members, skipped));
+  for (const members of partial.values()) findings.push(partialFinding(members, skipped, numbers));
   if (findings.length > 0) return findings;
   if (legs.length === 0 && skipped.length === 0) return [];
   const acls_ = [...new Set(legs.map((l) => l.acl.NetworkAclId))];
@@ -451,8 +528,9 @@ export const checkNacl: Check = (input) => {
  * Part of the client's ephemeral range is dropped on the way back: each connection works or
  * hangs depending on the source port the kernel draws.
  */
-function partialFinding(members: Leg[], skipped: string[]): Finding {
+function partialFinding(members: Leg[], skipped: string[], numbers: RuleNumbers): Finding {
   const first = members[0]!;
+  const { changes, unnumbered } = numberEntries(members.flatMap(partialChanges), numbers);
   const dropped = uncovered(first);
   const share = Math.round((100 * portCount(dropped)) / portCount([first.ports]));
   const rules = [...new Set(first.coverage.denied.map((d) => describeAclEntry(d.rule)))].join(', ');
@@ -474,10 +552,10 @@ function partialFinding(members: Leg[], skipped: string[]): Finding {
     code: 'NACL_EPHEMERAL_PARTIAL',
     status: 'warn',
     message: `${first.acl.NetworkAclId} (${whose} ${first.subnetId}) admits ${flowText} only on ports ${rangesText(first.coverage.allowed)} of ${first.ephemeralSource}: connections whose source port falls in ${rangesText(dropped)} (${share}% of them) are dropped (${rules}) — intermittent failures${probeText}`,
-    fix: [...new Set(members.map((m) => partialChanges(m).map(changeCommand).join('; ')))].join('; '),
+    fix: [...changes.map(changeCommand), ...unnumbered].join('; '),
     evidence: {
       legs: members.map(legEvidence),
-      aclChanges: uniqueChanges(members.flatMap(partialChanges)),
+      aclChanges: changes,
       droppedPorts: dropped.map(portsText),
       skippedSameSubnet: skipped,
       // When the probe's own port was admitted on every leg, a timeout it saw has another cause.

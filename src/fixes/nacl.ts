@@ -45,6 +45,10 @@ function changesOf(finding: Finding): AclChange[] {
   );
 }
 
+/** Terraform manages an ACL's entries either inline or as rules: the two fight over the same entries. */
+const INLINE_RULES =
+  'if aws_network_acl declares ingress/egress blocks inline, add this entry there instead: the two conflict';
+
 function comments(change: AclChange): string[] {
   return change.replace
     ? [
@@ -95,7 +99,7 @@ export function aclFixes(finding: Finding): FixSet | undefined {
             from_port: c.from,
             to_port: c.to,
           },
-          comments(c),
+          [...comments(c), INLINE_RULES],
         ),
       ),
     ),
