@@ -44,6 +44,8 @@ export const FIX_BUILDERS: Record<string, FixBuilder> = {
 /** The fix of one finding as code; undefined for a passing finding or a fix that is not a resource change. */
 export function buildFixes(finding: Finding, scope: FixScope): FixSet | undefined {
   if (finding.status === 'pass' || finding.status === 'info') return undefined;
+  // A reading whose own evidence rules out the symptom seen is not a cause to apply a change for.
+  if (finding.evidence['explainsObserved'] === false) return undefined;
   const builder = FIX_BUILDERS[finding.code];
   if (builder) return builder(finding, scope);
   // Any check left undecided by a call the agent's role may not make: the permission is the fix.
@@ -53,6 +55,33 @@ export function buildFixes(finding: Finding, scope: FixScope): FixSet | undefine
 function withFixes(finding: Finding, scope: FixScope): Finding {
   const fixes = buildFixes(finding, scope);
   return fixes ? { ...finding, fixes } : finding;
+}
+
+/** The codes a CONFIG_CONTRADICTS_PROBE finding says the working probes contradict. */
+function contradictedCodes(findings: Finding[]): Set<string> {
+  const codes = new Set<string>();
+  for (const f of findings.filter((x) => x.code === 'CONFIG_CONTRADICTS_PROBE')) {
+    const named = f.evidence['configFindings'];
+    if (!Array.isArray(named)) continue;
+    for (const n of named) {
+      if (typeof n === 'object' && n !== null && typeof (n as { code?: unknown }).code === 'string')
+        codes.add((n as { code: string }).code);
+    }
+  }
+  return codes;
+}
+
+/**
+ * The finding the root cause was copied from. The verdict may reword the copy (an optional
+ * service's failure gains "(X is optional here …)"), so the message is matched as a prefix.
+ */
+function rootFinding(findings: Finding[], root: NonNullable<TargetReport['rootCause']>): Finding | undefined {
+  const sameCode = findings.filter((f) => f.code === root.code && (f.fix ?? '') === (root.fix ?? ''));
+  return (
+    sameCode.find((f) => f.message === root.message) ??
+    sameCode.find((f) => root.message.startsWith(`${f.message} (`)) ??
+    (sameCode.length === 1 ? sameCode[0] : undefined)
+  );
 }
 
 function targetWithFixes(target: TargetReport, scope: FixScope): TargetReport {
@@ -65,12 +94,15 @@ function targetWithFixes(target: TargetReport, scope: FixScope): TargetReport {
       ...(target.endpointId ? { endpointId: target.endpointId } : {}),
     },
   };
-  const findings = target.findings.map((f) => withFixes(f, inner));
+  // Probes that pass contradict these readings: a change made on them could break a working path.
+  const contradicted = contradictedCodes(target.findings);
+  const findings = target.findings.map((f) =>
+    contradicted.has(f.code) && f.status !== 'unknown' ? f : withFixes(f, inner),
+  );
   const root = target.rootCause;
   // The root cause is one of the target's findings: it carries the same fixes.
-  const rootFixes = root
-    ? findings.find((f) => f.code === root.code && f.message === root.message)?.fixes
-    : undefined;
+  const found = root ? rootFinding(findings, root) : undefined;
+  const rootFixes = found?.fixes;
   return {
     ...target,
     findings,
