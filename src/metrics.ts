@@ -65,6 +65,8 @@ export interface MetricsOptions {
   /** Process metrics (CPU, memory, event loop, GC); off in unit tests that build many apps. */
   processMetrics?: boolean;
   clock?: () => number;
+  /** serve's schedule (VPCE_DOCTOR_INTERVAL_SECONDS): alerts judge report age against it. */
+  scheduleIntervalSeconds?: number;
 }
 
 export function createMetrics(options: MetricsOptions): Metrics {
@@ -81,6 +83,12 @@ export function createMetrics(options: MetricsOptions): Metrics {
   gauge('vpce_doctor_build_info', 'Always 1; the version label says which vpce-doctor is running.', [
     'version',
   ]).set({ version: options.version }, 1);
+  if (options.scheduleIntervalSeconds !== undefined) {
+    gauge(
+      'vpce_doctor_schedule_interval_seconds',
+      'Seconds between scheduled reports (VPCE_DOCTOR_INTERVAL_SECONDS): a report older than a few of these is stale.',
+    ).set(options.scheduleIntervalSeconds);
+  }
 
   const contextInfo = gauge(
     'vpce_doctor_context_info',

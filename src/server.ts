@@ -196,7 +196,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   const { config, env, settings } = options;
   const logger = options.logger ?? createLogger(settings.logLevel);
   const stopSignal = options.stopSignal ?? firstSignal();
-  const metrics = createMetrics({ version: VERSION });
+  const metrics = createMetrics({ version: VERSION, scheduleIntervalSeconds: settings.intervalMs / 1000 });
   const ec2Factory = createEc2ClientFactory({ env, requestTimeoutMs: config.timeouts.inventoryMs });
   const clients = new Set<EC2Client>();
   const base = createRunner({

@@ -162,6 +162,7 @@ describe('vpce-doctor serve in the lab', () => {
     );
     assert.match(metrics.body, /^vpce_doctor_ec2_api_calls_total\{action="DescribeVpcEndpoints"\} \d+$/m);
     assert.match(metrics.body, /^process_resident_memory_bytes \d+/m);
+    assert.match(metrics.body, /^vpce_doctor_schedule_interval_seconds 2$/m);
     const finding = await curl('/findings/SG_ENDPOINT_INGRESS_DENIED', AUTH);
     assert.equal(finding.status, 200);
     assert.match(finding.body, /^# SG_ENDPOINT_INGRESS_DENIED\n/);

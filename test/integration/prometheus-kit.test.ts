@@ -69,7 +69,7 @@ const dns = (code: string, status: Finding['status']): Finding => ({
 
 /** The app after a failed run and a report with every kind of service in it, metrics included. */
 async function kitApp(): Promise<FastifyInstance> {
-  const metrics = createMetrics({ version: '9.9.9', processMetrics: false });
+  const metrics = createMetrics({ version: '9.9.9', processMetrics: false, scheduleIntervalSeconds: 60 });
   metrics.observeEc2Call('DescribeVpcEndpoints');
   metrics.observeEc2Call('DescribeFlowLogs', 'UnauthorizedOperation');
   const publicDns = target('logs', 'fail');
