@@ -191,9 +191,11 @@ function findingItem(f: Finding): Markup {
   return html`<li class="${f.status}"><span class="badge">${MARK[f.status]}</span> <code>${f.code}</code> ${f.message}</li>`;
 }
 
-/** The fix in words or as a command, then the same change as Terraform and CloudFormation, folded. */
+/** The fix in words or as a command, then the same change as CLI commands, Terraform and CloudFormation, folded. */
 function fixBlock(fix: string | undefined, fixes: FixSet | undefined): Markup {
+  // The CLI commands with the real ids, when they say more than the fix line (no `sg-…` placeholders).
   const asCode: Array<[string, string | undefined]> = [
+    ['AWS CLI', fixes?.cli && fixes.cli.trim() !== fix?.trim() ? fixes.cli : undefined],
     ['Terraform', fixes?.terraform],
     ['CloudFormation', fixes?.cloudformation],
   ];

@@ -1,14 +1,15 @@
 // A report to paste into an incident channel or ticket.
 import type { FixSet, Report, TargetReport } from '../model.js';
 import { countTargets, describePlace, nothingChecked } from './summary.js';
-import type { FixFormat } from './text.js';
+import { type FixFormat, snippetOf } from './text.js';
 
 export interface MarkdownOptions {
-  /** Only this kind of fix as code; by default both snippets follow the `fix` line. */
+  /** Only this kind of fix as code; by default every snippet follows the `fix` line. */
   fixFormat?: FixFormat;
 }
 
-const SNIPPETS: Array<{ kind: 'terraform' | 'cloudformation'; label: string; fence: string }> = [
+const SNIPPETS: Array<{ kind: FixFormat; label: string; fence: string }> = [
+  { kind: 'cli', label: 'AWS CLI', fence: 'sh' },
   { kind: 'terraform', label: 'Terraform', fence: 'hcl' },
   { kind: 'cloudformation', label: 'CloudFormation', fence: 'yaml' },
 ];
@@ -17,7 +18,7 @@ const SNIPPETS: Array<{ kind: 'terraform' | 'cloudformation'; label: string; fen
 function fixLines(item: { fix?: string; fixes?: FixSet }, options: MarkdownOptions): string[] {
   const lines = item.fix ? [`  - fix: \`${item.fix}\``] : [];
   for (const { kind, label, fence } of SNIPPETS) {
-    const snippet = item.fixes?.[kind];
+    const snippet = snippetOf(item, kind);
     if (!snippet || (options.fixFormat && options.fixFormat !== kind)) continue;
     const code = snippet
       .trimEnd()

@@ -11,21 +11,31 @@ export interface TextOptions {
   fixFormat?: FixFormat;
 }
 
-const FIX_LABEL: Record<Exclude<FixFormat, 'cli'>, string> = {
+const FIX_LABEL: Record<FixFormat, string> = {
+  cli: 'AWS CLI',
   terraform: 'Terraform',
   cloudformation: 'CloudFormation',
 };
 
+/** The snippet of this kind worth printing: the CLI one only when it says more than the `fix` line (real ids, not `sg-…`). */
+export function snippetOf(item: { fix?: string; fixes?: FixSet }, format: FixFormat): string | undefined {
+  const snippet = item.fixes?.[format];
+  if (!snippet) return undefined;
+  return format === 'cli' && snippet.trim() === item.fix?.trim() ? undefined : snippet;
+}
+
 /**
- * The fix in the format asked for. A finding without a snippet of that kind keeps its `fix`
- * line and says there is none: its fix is not a resource change (a restart, a DNS server
- * outside AWS), and a snippet is never invented for it.
+ * The `fix` line, always (it says why and which option is preferred), then the snippet the
+ * format asks for under it. A finding without a snippet of that kind says there is none: a fix
+ * that is not a resource change (a restart, a DNS server outside AWS), or one that removes a
+ * resource instead of adding one (a route to delete); a snippet is never invented for it.
  */
 export function fixLines(item: { fix?: string; fixes?: FixSet }, format: FixFormat = 'cli'): string[] {
-  if (format === 'cli') return item.fix ? [`  fix: ${item.fix}`] : [];
-  const snippet = item.fixes?.[format];
+  const lines = item.fix ? [`  fix: ${item.fix}`] : [];
+  const snippet = snippetOf(item, format);
   if (snippet) {
     return [
+      ...lines,
       `  fix (${FIX_LABEL[format]}):`,
       ...snippet
         .trimEnd()
@@ -33,9 +43,9 @@ export function fixLines(item: { fix?: string; fixes?: FixSet }, format: FixForm
         .map((line) => (line ? `    ${line}` : '')),
     ];
   }
-  return item.fix
-    ? [`  fix: ${item.fix}`, `  (no ${FIX_LABEL[format]} for this fix: it is not a resource change)`]
-    : [];
+  if (format === 'cli' || !item.fix) return lines;
+  const why = item.fixes ? 'it is not expressible as a snippet to add' : 'it is not a resource change';
+  return [...lines, `  (no ${FIX_LABEL[format]} for this fix: ${why})`];
 }
 
 const MARK: Record<string, string> = { pass: '✓', warn: '!', fail: '✗', unknown: '?', info: 'i' };
