@@ -274,13 +274,13 @@ describe('report --fix-format', () => {
   };
   const failed = report([failing]);
 
-  it('reaches the text and junit renderers: the snippet asked for replaces the CLI line', () => {
+  it('reaches the text and junit renderers: the snippet asked for follows the fix line', () => {
     for (const format of ['text', 'junit'] as const) {
       const cli = renderReport(failed, format, 'cli', io);
       assert.match(cli, /fix: aws ec2 authorize-security-group-ingress/);
       const terraform = renderReport(failed, format, 'terraform', io);
       assert.match(terraform, /fix \(Terraform\):\n\s+resource &quot;|fix \(Terraform\):\n\s+resource "/);
-      assert.doesNotMatch(terraform, /fix: aws ec2/);
+      assert.match(terraform, /fix: aws ec2 authorize-security-group-ingress[^\n]*\n\s*fix \(Terraform\):/);
       assert.match(renderReport(failed, format, 'cloudformation', io), /AWS::EC2::SecurityGroupIngress/);
     }
   });
