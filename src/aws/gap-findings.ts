@@ -2,6 +2,8 @@
 // checks that lose their input, so an `unknown` is never a mystery. One cause is one finding:
 // an EC2 API that cannot be reached fails every call the same way, and saying so eleven times
 // buries it.
+
+import { classifyAccessDenied, LAYER_WORDS, roleAllowLifts } from '../eval/access-denied.js';
 import type { CheckName, Finding, Gap, Inventory } from '../model.js';
 
 type PartName = Exclude<keyof Inventory, 'region' | 'vpcId' | 'fetchedAt' | 'durationMs' | 'calls'>;
@@ -116,7 +118,21 @@ function findingForGroup(group: GapGroup): Finding {
     where: group.where,
   };
   switch (code) {
-    case 'AWS_PERMISSION_DENIED':
+    case 'AWS_PERMISSION_DENIED': {
+      const reading = classifyAccessDenied(gap.message);
+      if (reading.layer && !roleAllowLifts(reading)) {
+        // The sentence AWS returned names the layer that denied: the role's own policy is not it.
+        const explicit = reading.deny === 'explicit';
+        const layer = LAYER_WORDS[reading.layer];
+        return {
+          check: 'context',
+          code,
+          status: 'unknown',
+          message: `${called} denied (${gap.errorCode}) for ${where}: ${explicit ? 'an explicit deny in' : 'no Allow in'} ${layer} for ${actions.join(', ')}${lost}`,
+          fix: `Change ${layer} to ${explicit ? 'exempt' : 'allow'} ${actions.join(', ')} for the agent's role: an Allow in the role's own policy cannot ${explicit ? 'override an explicit deny' : 'lift a denial made there'}`,
+          evidence: { ...evidence, layer: reading.layer, deny: reading.deny },
+        };
+      }
       return {
         check: 'context',
         code,
@@ -125,6 +141,7 @@ function findingForGroup(group: GapGroup): Finding {
         fix: `Allow ${actions.join(', ')} on "*" in the agent's IAM role policy (see deploy/ for the full policy), e.g. aws iam put-role-policy --role-name ROLE --policy-name vpce-doctor --policy-document file://deploy/iam-policy.json`,
         evidence,
       };
+    }
     case 'AWS_THROTTLED':
       return {
         check: 'context',

@@ -69,6 +69,18 @@ export function classifyAccessDenied(message: string): AccessDeniedReading {
   return reading;
 }
 
+/**
+ * Whether an Allow in the caller's own identity policy lifts this denial: only when the message
+ * names no layer or says no identity-based policy allows. An explicit Deny anywhere, or a layer
+ * above the role (SCP, RCP, endpoint policy, permissions boundary, session) that allows nothing,
+ * is changed where it is written.
+ */
+export function roleAllowLifts(reading: AccessDeniedReading): boolean {
+  return (
+    reading.layer === undefined || (reading.layer === 'identity-based-policy' && reading.deny === 'implicit')
+  );
+}
+
 /** The layer in words, for messages. */
 export const LAYER_WORDS: Record<PolicyLayer, string> = {
   'vpc-endpoint-policy': 'the VPC endpoint policy',

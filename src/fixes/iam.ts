@@ -1,17 +1,10 @@
 // The agent's own IAM permissions: the actions a call was denied, allowed on "*" (Describe calls
 // take no resource ARN). The agent does not know its role's name: the snippets take it as input.
+import { classifyAccessDenied, roleAllowLifts } from '../eval/access-denied.js';
 import type { Finding, FixSet } from '../model.js';
 import { fixSet, texts } from './scope.js';
 import { awsCommand, ShellVariable, writeCli } from './write-cli.js';
-import {
-  type HclObject,
-  hclName,
-  jsonencode,
-  reference,
-  writeBlock,
-  writeHcl,
-  writeResource,
-} from './write-hcl.js';
+import { type HclObject, hclName, jsonencode, reference, writeHcl, writeResource } from './write-hcl.js';
 import { logicalId, ref, writeCfn } from './write-yaml.js';
 
 /** The parameter (CloudFormation) and variable (Terraform) naming the agent's role. */
@@ -27,8 +20,21 @@ function deniedActions(finding: Finding): string[] {
   return gap?.kind === 'permission' && typeof gap.action === 'string' ? [gap.action] : [];
 }
 
-/** AWS_PERMISSION_DENIED, and an `unknown` finding whose input was a denied call. */
+/** The sentence AWS returned with the denial: a gap finding's `detail`, or a check's `gap.message`. */
+function denialText(finding: Finding): string {
+  const e = finding.evidence;
+  if (typeof e['detail'] === 'string') return e['detail'];
+  const gap = e['gap'] as { message?: unknown } | undefined;
+  return typeof gap?.message === 'string' ? gap.message : '';
+}
+
+/**
+ * AWS_PERMISSION_DENIED, and an `unknown` finding whose input was a denied call. None when AWS
+ * named an explicit deny or another layer (SCP, RCP, endpoint policy, permissions boundary): an
+ * Allow in the role's policy cannot lift those, and the finding's fix says which layer to change.
+ */
 export function iamFixes(finding: Finding): FixSet | undefined {
+  if (!roleAllowLifts(classifyAccessDenied(denialText(finding)))) return undefined;
   const actions = [...new Set(deniedActions(finding))].filter((a) => /^[a-z0-9-]+:[A-Za-z0-9*]+$/.test(a));
   if (actions.length === 0) return undefined;
   const policy = {
@@ -50,12 +56,17 @@ export function iamFixes(finding: Finding): FixSet | undefined {
       ]),
     ]),
     terraform: writeHcl([
-      writeBlock('variable', [ROLE_VARIABLE], { description: role, type: reference('string') }),
-      writeResource('aws_iam_role_policy', hclName(name), {
-        name,
-        role: reference(`var.${ROLE_VARIABLE}`),
-        policy: jsonencode(policy as HclObject),
-      }),
+      writeResource(
+        'aws_iam_role_policy',
+        hclName(name),
+        {
+          name,
+          role: reference(`var.${ROLE_VARIABLE}`),
+          policy: jsonencode(policy as HclObject),
+        },
+        // Declared once by whoever pastes several of these: a variable block in each would clash.
+        [`var.${ROLE_VARIABLE}: ${role}; declare it once: variable "${ROLE_VARIABLE}" { type = string }`],
+      ),
     ]),
     cloudformation: writeCfn({
       [logicalId(name)]: {
