@@ -1,6 +1,6 @@
 // The ways README.md's "Install" says to get vpce-doctor, proved here. The package: `npm pack`
-// output installed with `npm install -g` (into a temporary prefix; its dependencies come from the
-// npm cache or the registry) runs from anywhere. The image: no Docker engine runs here, so the
+// output installed with `npm install -g --offline` (into a temporary prefix: the bundle carries
+// its dependencies, so a host in a private subnet with no registry installs it) runs from anywhere. The image: no Docker engine runs here, so the
 // Dockerfile is read (the labels and the build arguments they come from, the command on PATH)
 // and its PATH link is made in a scratch root and run; test/e2e/image.test.ts checks the same on
 // a built image where podman can build one.
@@ -44,6 +44,9 @@ describe('the npm package', () => {
     for (const needed of ['bin/vpce-doctor.js', 'dist/cli/cli.js', 'docs/findings.md', 'package.json']) {
       assert.ok(paths.includes(needed), `${needed} is not in the package`);
     }
+    // Only what the command runs: not tsc's output beside the bundle, nor the Lambda's bundle.
+    const extra = paths.filter((p) => p.startsWith('dist/') && !p.startsWith('dist/cli/'));
+    assert.deepEqual(extra, [], 'files outside dist/cli in the package');
     await run(
       'npm',
       [
@@ -51,7 +54,7 @@ describe('the npm package', () => {
         '-g',
         '--prefix',
         join(dir, 'prefix'),
-        '--prefer-offline',
+        '--offline',
         '--no-audit',
         '--no-fund',
         join(dir, filename),
