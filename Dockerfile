@@ -26,8 +26,13 @@ FROM ${NODE_IMAGE}
 # agent needs none of them (they only add code to patch). Removed with node itself, in exec form,
 # so a base without rm or a shell (build-local.sh's) builds the same way.
 RUN ["node", "-e", "for (const p of ['/usr/local/lib/node_modules/npm', '/usr/local/lib/node_modules/corepack', '/usr/local/bin/npm', '/usr/local/bin/npx', '/usr/local/bin/corepack', '/usr/local/bin/yarn', '/usr/local/bin/yarnpkg', '/opt/yarn']) require('node:fs').rmSync(p, { recursive: true, force: true }); for (const d of require('node:fs').existsSync('/opt') ? require('node:fs').readdirSync('/opt') : []) if (d.startsWith('yarn-')) require('node:fs').rmSync('/opt/' + d, { recursive: true, force: true })"]
+# V8 sized for a sidecar that keeps one report and answers small requests (measured in
+# bench/SERVE-RESULTS.md, "Where the memory goes"): a 1 MB young generation instead of V8's
+# 16 MB semi-spaces, and heap growth tuned for size over speed; still far above the
+# throughput target. bench:serve runs the server with exactly these options.
 ENV NODE_ENV=production \
-    VPCE_DOCTOR_PORT=9077
+    VPCE_DOCTOR_PORT=9077 \
+    NODE_OPTIONS="--max-semi-space-size=1 --optimize-for-size"
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/dist/cli ./dist/cli
@@ -52,6 +57,7 @@ CMD ["serve"]
 #     --build-arg REVISION="$(git rev-parse HEAD)" -t vpce-doctor .
 ARG VERSION=unknown
 ARG REVISION=unknown
+# package.json's repository; deploy/image/build-local.sh passes the checkout's origin remote.
 ARG SOURCE=https://github.com/vpce-doctor/vpce-doctor
 LABEL org.opencontainers.image.title="vpce-doctor" \
       org.opencontainers.image.description="Can this subnet reach its AWS services through VPC endpoints, and if not, why" \

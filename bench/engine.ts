@@ -5,7 +5,7 @@
 //   node --import tsx bench/engine.ts [--reps N]            (npm run bench installs and builds first)
 //   node --import tsx bench/engine.ts --only NAME [--reps N] (one row group to stdout: a scenario,
 //                                                            scale-N, or drops)
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -43,6 +43,8 @@ const cmd = (text: string): string => `\`${text}\``;
 const only = (name: string): string => cmd(`npm run bench -- --only ${name}`);
 
 interface Results {
+  /** The figures of the RESULTS.md this run replaces, to show beside this run's. */
+  previous: PreviousFigures;
   reps: number;
   facts: Array<[string, string]>;
   totalSeconds: number;
@@ -67,8 +69,58 @@ const waitsOutDeadline = (c: ScenarioComparison): boolean => agentProbes(c) >= T
 const isHealthy = (c: ScenarioComparison): boolean => Object.keys(c.facts.expected).length === 0;
 const warmRuns = (p: ScalePoint): WarmRun[] => p.inProcess.flatMap((runs) => runs.slice(1));
 const coldInProcess = (p: ScalePoint): WarmRun[] => p.inProcess.map((runs) => runs[0]!);
+/** The same, from the processes whose runner ran as before issue 17 (`warm-run.ts --no-reuse`). */
+const warmRunsBefore = (p: ScalePoint): WarmRun[] =>
+  (p.inProcessNoReuse ?? []).flatMap((runs) => runs.slice(1));
+const coldBefore = (p: ScalePoint): WarmRun[] => (p.inProcessNoReuse ?? []).map((runs) => runs[0]!);
+const budget = (w: WarmRun) => 2 * slowestInventoryCall(w) + (w.phases['probes'] ?? 0);
+const budgetRatio = (runs: WarmRun[]) => pick(runs, (w) => w.durationMs / budget(w));
 const slowestInventoryCall = (run: WarmRun): number =>
   Math.max(0, ...run.ec2.filter((c) => c.phase === 'inventory').map((c) => c.durationMs));
+const warm100 = (points: ScalePoint[], runs: (p: ScalePoint) => WarmRun[]): number => {
+  const p = points.find((x) => x.enis === 100);
+  return p ? pick(runs(p), (w) => w.durationMs).median : Number.NaN;
+};
+
+// ---- the previous results file ------------------------------------------------------------
+
+interface PreviousFigures {
+  commit: string;
+  warm100Ms: number;
+  /** interface endpoints → the cold ratio of section 5 */
+  coldRatio: Record<string, number>;
+}
+
+/** Reads the figures this run is compared with from the RESULTS.md it replaces. */
+function previousFigures(text: string): PreviousFigures {
+  const coldRatio: Record<string, number> = {};
+  const section = text.split(/^## 5\./m)[1]?.split(/^## /m)[0] ?? '';
+  const lines = section.split('\n').filter((l) => l.startsWith('|'));
+  const header = (lines[0] ?? '').split('|').map((c) => c.trim());
+  const at = header.indexOf('ratio');
+  for (const line of lines.slice(2)) {
+    const cells = line.split('|').map((c) => c.trim());
+    const value = Number.parseFloat(cells[at] ?? '');
+    if (at > 0 && cells[1] && Number.isFinite(value)) coldRatio[cells[1]] = value;
+  }
+  return {
+    commit: /^\| commit \| ([^|]+?) \|$/m.exec(text)?.[1] ?? '–',
+    warm100Ms: Number(/^Warm report for 100 ENIs \([^)]*\): (\d+(?:\.\d+)?) ms/m.exec(text)?.[1] ?? Number.NaN),
+    coldRatio,
+  };
+}
+
+function readPrevious(): PreviousFigures {
+  try {
+    return previousFigures(readFileSync(RESULTS, 'utf8'));
+  } catch {
+    return { commit: '–', warm100Ms: Number.NaN, coldRatio: {} };
+  }
+}
+
+const fixed = (n: number | undefined, digits: number, unit = ''): string =>
+  n === undefined || !Number.isFinite(n) ? '–' : `${n.toFixed(digits)}${unit}`;
+
 const count = (items: ScenarioComparison[], fn: (c: ScenarioComparison) => boolean) =>
   `${items.filter(fn).length}/${items.length}`;
 
@@ -169,6 +221,21 @@ function headline(r: Results): string {
       '',
     ],
     [
+      'warm report, 100 ENIs (this run; as before issue 17, same run; the previous RESULTS.md)',
+      `< ${WARM_TARGET_MS} ms`,
+      `${fixed(warm100(r.scale, warmRuns), 0, ' ms')}; ${fixed(warm100(r.scale, warmRunsBefore), 0, ' ms')}; ${fixed(r.previous.warm100Ms, 0, ' ms')}`,
+      passFail(warm100(r.scale, warmRuns) < WARM_TARGET_MS),
+    ],
+    ...r.scale.map((p) => {
+      const now = budgetRatio(coldInProcess(p)).median;
+      return [
+        `cold report ÷ (2 × slowest inventory request + probe round), ${p.interfaceEndpoints} endpoints (this run; as before, same run; previous)`,
+        '≤ 1',
+        `${fixed(now, 2)}; ${fixed(budgetRatio(coldBefore(p)).median, 2)}; ${fixed(r.previous.coldRatio[String(p.interfaceEndpoints)], 2)}`,
+        passFail(now <= 1),
+      ];
+    }),
+    [
       `EC2 calls per cold inventory at ${SCALE_SIZES.join(' / ')} endpoints`,
       `constant, but one ENI lookup per ${ENI_IDS_PER_CALL} ENIs`,
       `${calls.join(' / ')}; less the ENI lookups: ${[...beyondEnis].join(', ')}`,
@@ -264,6 +331,8 @@ function scaleTable(points: ScalePoint[]): string {
       'cold durationMs',
       'cold process wall',
       'warm durationMs',
+      'warm, as before issue 17 (same run)',
+      'warm TLS handshakes resumed',
       'EC2 requests cold / warm',
       'DNS queries per report (resolver log)',
       'peak queries/s at the resolver',
@@ -277,6 +346,8 @@ function scaleTable(points: ScalePoint[]): string {
       ms(pick(p.cold, (s) => s.report.durationMs)),
       ms(pick(p.cold, (s) => s.wallMs)),
       ms(pick(warmRuns(p), (w) => w.durationMs)),
+      ms(pick(warmRunsBefore(p), (w) => w.durationMs)),
+      distinct(warmRuns(p).map((w) => `${w.tlsResumed ?? '?'}/${w.tlsHandshakes ?? '?'}`)),
       `${distinct(coldInProcess(p).map((w) => w.ec2.length))} / ${distinct(warmRuns(p).map((w) => w.ec2.length))}`,
       distinct(p.cold.map((s) => s.resolver.queries)),
       ms(pick(p.cold, (s) => s.resolver.peakPerSecond)),
@@ -315,11 +386,14 @@ function budgetTable(points: ScalePoint[]): string {
       '2 × slowest + probes',
       'ratio',
       '',
+      'cold durationMs, as before issue 17 (same run)',
+      'ratio, as before',
+      'context phase: as before → now',
     ],
     points.map((p) => {
       const runs = coldInProcess(p);
-      const budget = (w: WarmRun) => 2 * slowestInventoryCall(w) + (w.phases['probes'] ?? 0);
-      const ratio = pick(runs, (w) => w.durationMs / budget(w));
+      const before = coldBefore(p);
+      const ratio = budgetRatio(runs);
       return [
         String(p.interfaceEndpoints),
         String(runs.length),
@@ -329,6 +403,9 @@ function budgetTable(points: ScalePoint[]): string {
         ms(pick(runs, budget)),
         ms(ratio, 2),
         passFail(ratio.median <= 1),
+        ms(pick(before, (w) => w.durationMs)),
+        ms(budgetRatio(before), 2),
+        `${ms(pick(before, (w) => w.phases['context'] ?? 0))} → ${ms(pick(runs, (w) => w.phases['context'] ?? 0))}`,
       ];
     }),
   );
@@ -336,8 +413,7 @@ function budgetTable(points: ScalePoint[]): string {
 
 function render(r: Results): string {
   const repro = `node --import tsx bench/engine.ts --reps ${r.reps}`;
-  const scale100 = r.scale.find((p) => p.enis === 100);
-  const warm100 = scale100 ? pick(warmRuns(scale100), (w) => w.durationMs).median : Number.NaN;
+  const warmNow = warm100(r.scale, warmRuns);
   const out = [
     '# Benchmark results',
     '',
@@ -389,7 +465,9 @@ function render(r: Results): string {
     '',
     '![report time against interface endpoints](scale.png)',
     '',
-    `Warm report for 100 ENIs (issue 3 target: under ${WARM_TARGET_MS} ms): ${Number.isNaN(warm100) ? '–' : `${warm100.toFixed(0)} ms → ${passFail(warm100 < WARM_TARGET_MS)}`}.`,
+    `Warm report for 100 ENIs (issue 3 target: under ${WARM_TARGET_MS} ms): ${Number.isNaN(warmNow) ? '–' : `${warmNow.toFixed(0)} ms → ${passFail(warmNow < WARM_TARGET_MS)}`}. ` +
+      `As before issue 17, in this run (${cmd(`node --import tsx bench/warm-run.ts ${WARM_RUNS_PER_PROCESS} --no-reuse`)}: context rediscovered, full TLS handshakes, inventory after discovery): ${fixed(warm100(r.scale, warmRunsBefore), 0, ' ms')}; ` +
+      `the previous RESULTS.md (commit ${r.previous.commit}): ${fixed(r.previous.warm100Ms, 0, ' ms')}.`,
     '',
     `## 4. Faults at scale: silently dropped ENIs (scale-${DROP_SCALE})`,
     '',
@@ -401,7 +479,14 @@ function render(r: Results): string {
     '',
     '## 5. Cold report vs "twice the slowest inventory request plus one probe round" (issue 3)',
     '',
-    `Run 1 of each warm-run process (section 3): its EC2 client times every request. ≤ 1 passes.`,
+    "Run 1 of each warm-run process (section 3): its EC2 client times every request; the requests made inside context discovery are not the inventory's, " +
+      'even when the inventory overlaps discovery (it starts as soon as discovery knows the VPC). ≤ 1 passes. ' +
+      `The last three columns are run 1 of the \`--no-reuse\` processes of the same run: discovery, then the inventory, in series, as before issue 17. ` +
+      `The previous RESULTS.md (commit ${r.previous.commit}) had ${
+        Object.entries(r.previous.coldRatio)
+          .map(([n, v]) => `${v.toFixed(2)} at ${n}`)
+          .join(', ') || '–'
+      }.`,
     '',
     budgetTable(r.scale),
     '',
@@ -460,8 +545,10 @@ async function runOnly(name: string, reps: number): Promise<string> {
     const drops = await withScenario(`scale-${DROP_SCALE}`, (s) => dropRows(s, DROP_COUNTS, reps, log));
     return dropTable(drops);
   }
-  if (/^scale-\d+$/.test(name))
-    return scaleTable([await withScenario(name, (s) => measureScale(s, reps, log))]);
+  if (/^scale-\d+$/.test(name)) {
+    const point = await withScenario(name, (s) => measureScale(s, reps, log));
+    return `${scaleTable([point])}\n\n${budgetTable([point])}`;
+  }
   if (!scenarios.some((s) => s.name === name)) {
     throw new Error(
       `--only: one of ${scenarios.map((s) => s.name).join(', ')}, scale-N or drops; not "${name}"`,
@@ -489,6 +576,7 @@ async function main(): Promise<void> {
   }
 
   const started = performance.now();
+  const previous = readPrevious();
   const facts = machineFacts();
   const comparisons: ScenarioComparison[] = [];
   for (const s of scenarios)
@@ -505,6 +593,7 @@ async function main(): Promise<void> {
     );
   }
   const results: Results = {
+    previous,
     reps,
     facts,
     totalSeconds: (performance.now() - started) / 1000,

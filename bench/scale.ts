@@ -38,6 +38,8 @@ export interface ScalePoint {
   cold: ScaleSample[];
   /** per process: run 1 cold, the rest warm */
   inProcess: WarmRun[][];
+  /** the same with `--no-reuse`: the runner as before issue 17, measured in the same run */
+  inProcessNoReuse: WarmRun[][];
   blackboxRoundMs: number[];
   blackboxProbes: number;
 }
@@ -79,10 +81,11 @@ export async function measuredColdReport(): Promise<ScaleSample> {
   }
 }
 
-async function warmProcesses(processes: number): Promise<WarmRun[][]> {
+async function warmProcesses(processes: number, reuse: boolean): Promise<WarmRun[][]> {
   const out: WarmRun[][] = [];
   for (let i = 0; i < processes; i += 1) {
-    const result = await labExec([...WARM, String(WARM_RUNS_PER_PROCESS)], { timeoutMs: 120_000 });
+    const argv = [...WARM, String(WARM_RUNS_PER_PROCESS), ...(reuse ? [] : ['--no-reuse'])];
+    const result = await labExec(argv, { timeoutMs: 120_000 });
     if (result.code !== 0) throw new Error(`warm-run failed (exit ${result.code}): ${result.stderr}`);
     out.push((JSON.parse(result.stdout) as WarmRunOutput).runs);
   }
@@ -100,8 +103,16 @@ export async function measureScale(
   const cold: ScaleSample[] = [];
   for (let i = 0; i < reps; i += 1) cold.push(await measuredColdReport());
   const processes = Math.max(2, Math.ceil(reps / 2));
-  log(`${state.scenario}: ${processes} processes of ${WARM_RUNS_PER_PROCESS} runs, then blackbox_exporter`);
-  const inProcess = await warmProcesses(processes);
+  log(
+    `${state.scenario}: ${processes} processes of ${WARM_RUNS_PER_PROCESS} runs, as many with --no-reuse (interleaved), then blackbox_exporter`,
+  );
+  // Interleaved, so a drift in the machine's load falls on both ways alike.
+  const inProcess: WarmRun[][] = [];
+  const inProcessNoReuse: WarmRun[][] = [];
+  for (let i = 0; i < processes; i += 1) {
+    inProcess.push(...(await warmProcesses(1, true)));
+    inProcessNoReuse.push(...(await warmProcesses(1, false)));
+  }
   const bb = await blackbox(scenarioFacts(state, first.report), state, reps);
   return {
     scenario: state.scenario,
@@ -109,6 +120,7 @@ export async function measureScale(
     enis: interfaces.reduce((n, e) => n + e.eniIps.length, 0),
     cold,
     inProcess,
+    inProcessNoReuse,
     blackboxRoundMs: bb.rounds.map((r) => r.wallMs),
     blackboxProbes: bb.probes,
   };

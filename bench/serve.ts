@@ -2,6 +2,8 @@
 // connections, and the server's RSS idle and after 100,000+ requests. Writes every figure to
 // bench/SERVE-RESULTS.md. Needs root (it brings the `healthy` lab up and always brings it down).
 // Every packet stays inside the lab's agent namespace. See bench/README.md.
+// The server runs as the image runs it: Node 22 (scripts/node22.sh) with the Dockerfile's
+// NODE_OPTIONS; then, in the same lab, again with Node's defaults, side by side.
 //
 //   node --import tsx bench/serve.ts [--duration S]      (npm run bench:serve builds dist/ first)
 
@@ -18,6 +20,9 @@ import { table } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RESULTS = join(ROOT, 'bench', 'SERVE-RESULTS.md');
+const DOCKERFILE = join(ROOT, 'Dockerfile');
+/** Preloaded into the server: writes V8's heap spaces to stderr on SIGUSR2 (bench/heap-spaces.mjs). */
+const HEAP_SPACES = join(ROOT, 'bench', 'heap-spaces.mjs');
 const NS = 'vdl-agent-a';
 /**
  * wrk and curl run in the agent's namespace (vdl-agent-a) and reach it on loopback: with no token
@@ -141,6 +146,28 @@ async function heap(): Promise<Heap> {
   };
 }
 
+/** The NODE_OPTIONS the image sets (its `ENV NODE_OPTIONS="…"`), or '' when it sets none. */
+function imageNodeOptions(dockerfile = readFileSync(DOCKERFILE, 'utf8')): string {
+  return /^\s*(?:ENV\s+)?NODE_OPTIONS="([^"]*)"/m.exec(dockerfile)?.[1] ?? '';
+}
+
+/** What the server's V8 says about its memory (bench/heap-spaces.mjs), in MB. */
+type HeapSpaces = Record<string, number>;
+
+let serverStderr = '';
+
+/** Asks the server for its heap spaces (SIGUSR2) and reads the line it writes. */
+async function heapSpaces(pid: number): Promise<HeapSpaces | undefined> {
+  const before = serverStderr.length;
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 20; i += 1) {
+    await sleep(100);
+    const line = /^VPCE_HEAP (\{.*\})$/m.exec(serverStderr.slice(before))?.[1];
+    if (line) return JSON.parse(line) as HeapSpaces;
+  }
+  return undefined;
+}
+
 // ---- wrk --------------------------------------------------------------------------------
 
 interface WrkResult {
@@ -227,10 +254,19 @@ async function wrk(pid: number, route: string, connections: number, seconds: num
 
 // ---- the run ----------------------------------------------------------------------------
 
-interface Results {
+interface Results extends Run {
   facts: Array<[string, string]>;
   loadAtEnd: string;
   totalSeconds: number;
+  /** The image's NODE_OPTIONS, which the run above had. */
+  nodeOptions: string;
+  /** The same load on the same lab with Node's defaults (no NODE_OPTIONS). */
+  defaults: Run;
+  /** The figures of the SERVE-RESULTS.md this run replaces. */
+  previous: PreviousFigures;
+}
+
+interface Run {
   duration: number;
   reportBytes: number;
   metricsBytes: number;
@@ -239,6 +275,8 @@ interface Results {
   final: Memory;
   idleHeap: Heap;
   finalHeap: Heap;
+  idleSpaces?: HeapSpaces;
+  finalSpaces?: HeapSpaces;
   baseline: WrkResult;
   warmup: WrkResult[];
   runs: WrkResult[];
@@ -246,10 +284,7 @@ interface Results {
   alive: boolean;
 }
 
-async function measure(
-  duration: number,
-  pid: number,
-): Promise<Omit<Results, 'facts' | 'loadAtEnd' | 'totalSeconds'>> {
+async function measure(duration: number, pid: number): Promise<Run> {
   const report = await curlStatus('/report.json');
   const metrics = await curlStatus('/metrics');
   if (report.status !== 200 || metrics.status !== 200) {
@@ -258,6 +293,7 @@ async function measure(
   await sleep(2_000);
   const idle = memory(pid);
   const idleHeap = await heap();
+  const idleSpaces = await heapSpaces(pid);
   log(`idle RSS ${idle.rssMb.toFixed(1)} MB; warm-up ${WARMUP_SECONDS} s per route at 200 connections`);
 
   const warmup: WrkResult[] = [];
@@ -282,6 +318,7 @@ async function measure(
   await sleep(2_000);
   const final = memory(pid);
   const finalHeap = await heap();
+  const finalSpaces = await heapSpaces(pid);
   const alive = (await curlStatus('/healthz')).status === 200;
   return {
     duration,
@@ -292,6 +329,8 @@ async function measure(
     final,
     idleHeap,
     finalHeap,
+    ...(idleSpaces ? { idleSpaces } : {}),
+    ...(finalSpaces ? { finalSpaces } : {}),
     baseline,
     warmup,
     runs,
@@ -320,52 +359,122 @@ async function main(): Promise<void> {
     ['load average at start (1/5/15 min)', loadAverage()],
   ];
 
+  const previous = previousFigures(readPrevious());
+  const nodeOptions = imageNodeOptions();
+  const nodeBinary = spawnSync('bash', [join(ROOT, 'scripts/node22.sh')], { encoding: 'utf8' }).stdout.trim();
+  if (!nodeBinary) throw new Error('scripts/node22.sh gave no Node 22 binary');
+  facts.push(
+    [
+      'server runtime',
+      `${spawnSync(nodeBinary, ['--version'], { encoding: 'utf8' }).stdout.trim()} (${nodeBinary})`,
+    ],
+    ["server NODE_OPTIONS (the Dockerfile's)", nodeOptions ? `\`${nodeOptions}\`` : '(none)'],
+  );
+
   let server: ChildProcess | undefined;
   let logs = '';
+  const stop = async () => {
+    const running = server;
+    if (running && running.exitCode === null && running.signalCode === null) {
+      running.kill('SIGTERM');
+      await Promise.race([new Promise((resolve) => running.once('exit', resolve)), sleep(8_000)]);
+      if (running.exitCode === null && running.signalCode === null) running.kill('SIGKILL');
+    }
+    server = undefined;
+  };
   try {
     log('lab up healthy');
     await labUp('healthy');
     const state = readState();
     if (!state) throw new Error('the lab came up without a state file');
-    const env = labEnv(state, { VPCE_DOCTOR_INTERVAL_SECONDS: '3600', LOG_LEVEL: 'warn' });
-    delete env['VPCE_DOCTOR_TOKEN'];
-    server = spawn('ip', ['netns', 'exec', NS, 'node', 'bin/vpce-doctor.js', 'serve', '--port', '9077'], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const keep = (chunk: Buffer) => {
-      logs = (logs + chunk.toString()).slice(-4000);
-    };
-    server.stdout!.on('data', keep);
-    server.stderr!.on('data', keep);
-    const deadline = Date.now() + 60_000;
-    while ((await curlStatus('/readyz')).status !== 200) {
-      if (server.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`serve did not become ready (exit ${server.exitCode}):\n${logs}`);
+    const serveWith = async (options: string): Promise<Run> => {
+      const env = labEnv(state, { VPCE_DOCTOR_INTERVAL_SECONDS: '3600', LOG_LEVEL: 'warn' });
+      delete env['VPCE_DOCTOR_TOKEN'];
+      env['NODE_OPTIONS'] = `${options} --import=${HEAP_SPACES}`.trim();
+      logs = '';
+      serverStderr = '';
+      server = spawn(
+        'ip',
+        ['netns', 'exec', NS, nodeBinary, 'bin/vpce-doctor.js', 'serve', '--port', '9077'],
+        {
+          cwd: ROOT,
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      const spawned = server;
+      const keep = (chunk: Buffer) => {
+        logs = (logs + chunk.toString()).slice(-4000);
+      };
+      spawned.stdout!.on('data', keep);
+      spawned.stderr!.on('data', (chunk: Buffer) => {
+        keep(chunk);
+        serverStderr = (serverStderr + chunk.toString()).slice(-20_000);
+      });
+      const deadline = Date.now() + 60_000;
+      while ((await curlStatus('/readyz')).status !== 200) {
+        if (spawned.exitCode !== null || Date.now() > deadline) {
+          throw new Error(`serve did not become ready (exit ${spawned.exitCode}):\n${logs}`);
+        }
+        await sleep(500);
       }
-      await sleep(500);
-    }
-    const pid = serverPid(server.pid!);
-    log(`serve ready (pid ${pid})`);
-    const measured = await measure(duration, pid);
+      const pid = serverPid(spawned.pid!);
+      log(`serve ready (pid ${pid}, NODE_OPTIONS ${options || '(none)'})`);
+      try {
+        return await measure(duration, pid);
+      } finally {
+        await stop();
+      }
+    };
+    const measured = await serveWith(nodeOptions);
+    log("again with Node's defaults (no NODE_OPTIONS), side by side");
+    const defaults = await serveWith('');
     const results: Results = {
       facts,
       loadAtEnd: loadAverage(),
       totalSeconds: (performance.now() - started) / 1000,
+      nodeOptions,
+      defaults,
+      previous,
       ...measured,
     };
     writeFileSync(RESULTS, render(results));
     log(`wrote ${RESULTS}`);
   } finally {
-    if (server && server.exitCode === null && server.signalCode === null) {
-      server.kill('SIGTERM');
-      await Promise.race([new Promise((resolve) => server!.once('exit', resolve)), sleep(8_000)]);
-      if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
-    }
+    await stop();
     log('lab down');
     await labDown();
   }
+}
+
+// ---- the previous results file ----------------------------------------------------------
+
+interface PreviousFigures {
+  commit: string;
+  maxRssMb: number;
+  idleRssMb: number;
+  reportRps: string;
+}
+
+function readPrevious(): string {
+  try {
+    return readFileSync(RESULTS, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The figures this run is compared with, read from the results file it replaces. */
+function previousFigures(text: string): PreviousFigures {
+  const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? Number.NaN);
+  return {
+    commit: /^\| commit \| ([^|]+?) \|$/m.exec(text)?.[1] ?? '–',
+    maxRssMb: num(/RSS < \d+ MB \(every sample\) \| max ([\d.]+) MB/),
+    idleRssMb: num(/^\| idle: first report done, before any load \| 0 \| ([\d.]+) MB/m),
+    reportRps:
+      /cached `\/report\.json` ≥ [\d,]+ req\/s \(50 and 200 connections\) \| ([^|]+?) \|/.exec(text)?.[1] ??
+      '–',
+  };
 }
 
 // ---- SERVE-RESULTS.md -------------------------------------------------------------------
@@ -376,13 +485,89 @@ const hwm = (m: Memory): string => `${m.hwmMb.toFixed(1)} MB`;
 const heapCells = (h: Heap): string[] => [`${h.heapUsedMb.toFixed(1)} MB`, `${h.externalMb.toFixed(1)} MB`];
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 
+const requestsOf = (r: Run): WrkResult[] => [r.baseline, ...r.warmup, ...r.runs, ...r.topUps];
+const maxRssOf = (r: Run): number =>
+  Math.max(r.idle.rssMb, r.warm.rssMb, r.final.rssMb, ...requestsOf(r).map((w) => w.rssAfter.rssMb));
+const rpsOf = (r: Run): string =>
+  r.runs
+    .filter((w) => w.route === '/report.json')
+    .map((w) => `${int(w.rps)} at ${w.connections}`)
+    .join(', ');
+const mbOr = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(1)} MB` : '–');
+
+/** Image vs Node's defaults (this run) vs the previous results file. */
+function sideBySide(r: Results): string {
+  const cells = (run: Run) => [
+    mb(run.idle),
+    mb(run.warm),
+    mb(run.final),
+    `${maxRssOf(run).toFixed(1)} MB`,
+    hwm(run.final),
+    rpsOf(run),
+  ];
+  return table(
+    [
+      'server',
+      'idle RSS',
+      'warmed up',
+      'final',
+      'max RSS (every sample)',
+      'peak VmHWM',
+      '/report.json req/s',
+    ],
+    [
+      [`this run, as the image runs it (\`NODE_OPTIONS="${r.nodeOptions}"\`)`, ...cells(r)],
+      ["this run, same lab and load, Node's defaults (no NODE_OPTIONS)", ...cells(r.defaults)],
+      [
+        `the previous SERVE-RESULTS.md (commit ${r.previous.commit})`,
+        mbOr(r.previous.idleRssMb),
+        '–',
+        '–',
+        mbOr(r.previous.maxRssMb),
+        '–',
+        r.previous.reportRps,
+      ],
+    ],
+  );
+}
+
+/** Where the memory is, from V8 and Node (bench/heap-spaces.mjs), idle and after the load. */
+function spacesTable(r: Results): string {
+  const keys = [
+    ...new Set([
+      ...Object.keys(r.idleSpaces ?? {}),
+      ...Object.keys(r.finalSpaces ?? {}),
+      ...Object.keys(r.defaults.finalSpaces ?? {}),
+    ]),
+  ];
+  if (keys.length === 0) return '(the server did not answer SIGUSR2)';
+  const cell = (spaces: HeapSpaces | undefined, key: string) =>
+    spaces?.[key] === undefined ? '–' : spaces[key]!.toFixed(1);
+  return table(
+    [
+      'MB',
+      'image: idle',
+      'image: after the load',
+      "Node's defaults: idle",
+      "Node's defaults: after the load",
+    ],
+    keys.map((key) => [
+      key,
+      cell(r.idleSpaces, key),
+      cell(r.finalSpaces, key),
+      cell(r.defaults.idleSpaces, key),
+      cell(r.defaults.finalSpaces, key),
+    ]),
+  );
+}
+
 function render(r: Results): string {
-  const all = [r.baseline, ...r.warmup, ...r.runs, ...r.topUps];
+  const all = requestsOf(r);
   const totalRequests = all.reduce((n, w) => n + w.requests, 0);
   const errors = all.reduce((n, w) => n + w.non2xx + w.socketErrors, 0);
   const reportRuns = r.runs.filter((w) => w.route === '/report.json');
   const at50 = r.runs.filter((w) => w.connections === 50);
-  const maxRss = Math.max(r.idle.rssMb, r.warm.rssMb, r.final.rssMb, ...all.map((w) => w.rssAfter.rssMb));
+  const maxRss = maxRssOf(r);
   const growth = r.final.rssMb - r.warm.rssMb;
   const warmupRequests = r.warmup.reduce((n, w) => n + w.requests, 0);
   const row = (w: WrkResult, label = ''): string[] => [
@@ -469,7 +654,7 @@ function render(r: Results): string {
     '## Throughput and latency',
     '',
     `Command, per row: \`ip netns exec vdl-agent-a wrk -t${THREADS} -cN -d${r.duration}s --latency ${BASE}ROUTE\`, against ` +
-      '`node bin/vpce-doctor.js serve --port 9077` in the same namespace (`healthy` lab, ' +
+      `\`NODE_OPTIONS="${r.nodeOptions}" node bin/vpce-doctor.js serve --port 9077\` (Node 22, as the image) in the same namespace (\`healthy\` lab, ` +
       '`VPCE_DOCTOR_INTERVAL_SECONDS=3600` so no scheduled run overlaps the load, no token, `LOG_LEVEL=warn`). ' +
       `Body sizes: \`/report.json\` ${int(r.reportBytes)} bytes, \`/metrics\` ${int(r.metricsBytes)} bytes. ` +
       "Latencies are wrk's `--latency` distribution in ms; a socket timeout is a request unanswered after " +
@@ -486,7 +671,21 @@ function render(r: Results): string {
       .map((w) => `${w.route} -c${w.connections} ${w.seconds} s, ${int(w.requests)} requests`)
       .join('; ')}.`,
     '',
-    '## Memory (VmRSS of the serve process, /proc/PID/status)',
+    "## Memory: as the image runs it, with Node's defaults, and the previous figure",
+    '',
+    'The same lab, load and Node binary, one server after the other; the previous figure is the results file this run replaced (its Node and flags are in its own Machine table).',
+    '',
+    sideBySide(r),
+    '',
+    '## Where the memory goes',
+    '',
+    "Each server's own accounting on SIGUSR2 (bench/heap-spaces.mjs, preloaded): RSS; V8's heap committed and used, per space; " +
+      'bytecode, compiled code and script sources; what V8 mallocs outside the heap (now and its peak, the parse of the bundle); ' +
+      "external and array buffers (Node's, outside V8's heap). RSS − heap committed is Node and V8 themselves, code, malloc and the bundle's text.",
+    '',
+    spacesTable(r),
+    '',
+    "## Memory of the image's server over the load (VmRSS of the serve process, /proc/PID/status)",
     '',
     "V8 heap used and external are the server's own `nodejs_heap_size_used_bytes` and " +
       '`nodejs_external_memory_bytes` from `/metrics`.',

@@ -4,7 +4,11 @@
 // (empty inventory cache); later runs reuse the cached inventory (warm). Between runs it waits
 // until the DNS rate limiter's bucket is full again (burst / rate), as it is between the sidecar's
 // scheduled runs: back to back, run 2 would measure the limiter refilling, not the agent.
-// Inside the lab: `lab exec -- node --import tsx bench/warm-run.ts [K]`.
+// `--no-reuse` builds the runner as before issue 17 (createRunner's `reuse: false`: context
+// rediscovered and full TLS handshakes every run, the inventory after the whole discovery), so
+// one bench run measures both.
+// Inside the lab: `lab exec -- node --import tsx bench/warm-run.ts [K] [--no-reuse]`.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { createEc2Client } from '../src/aws/ec2-client.js';
 import { loadConfig } from '../src/config.js';
@@ -33,13 +37,19 @@ export interface WarmRun {
   ec2: Ec2CallTiming[];
   /** Milliseconds from the run's start at which each DNS query got its rate-limiter token (was sent). */
   dnsQueryTimesMs: number[];
+  /** TLS probes that completed a handshake, and how many of those resumed a kept session. */
+  tlsHandshakes?: number;
+  tlsResumed?: number;
 }
 
 export interface WarmRunOutput {
   runs: WarmRun[];
 }
 
-async function main(runs: number): Promise<WarmRunOutput> {
+/** Which part of the run sent an EC2 request: discovery runs inside 'context', the rest is the inventory's. */
+const phaseOf = new AsyncLocalStorage<Ec2CallTiming['phase']>();
+
+async function main(runs: number, reuse: boolean): Promise<WarmRunOutput> {
   const env = process.env;
   const config = await loadConfig(env);
   const ec2 = createEc2Client({ env, requestTimeoutMs: config.timeouts.inventoryMs });
@@ -50,17 +60,27 @@ async function main(runs: number): Promise<WarmRunOutput> {
     acquire(signal).then(() => {
       dnsTimes.push(round(performance.now() - runStart));
     });
-  const probes: Probes = createProbes({ limiter });
+  const real = createProbes({ limiter });
+  let tlsHandshakes = 0;
+  let tlsResumed = 0;
+  const probes: Probes = {
+    ...real,
+    probeTls: async (address, port, servername, options) => {
+      const observation = await real.probeTls(address, port, servername, options);
+      if (observation.outcome === 'ok') tlsHandshakes += 1;
+      if (observation.resumed) tlsResumed += 1;
+      return observation;
+    },
+  };
 
   let runStart = 0;
-  let phase: Ec2CallTiming['phase'] = 'context';
   let ec2Calls: Ec2CallTiming[] = [];
   let dnsTimes: number[] = [];
 
   const send = ec2.send.bind(ec2) as (command: unknown, options?: unknown) => Promise<unknown>;
   (ec2 as unknown as { send: typeof send }).send = async (command, options) => {
     const started = performance.now();
-    const callPhase = phase;
+    const callPhase = phaseOf.getStore() ?? 'inventory';
     let ok = false;
     try {
       const out = await send(command, options);
@@ -83,20 +103,20 @@ async function main(runs: number): Promise<WarmRunOutput> {
     config,
     probes,
     version: VERSION,
-    // Context discovery exactly as the runner does it by default, marking where it ends so
-    // the EC2 calls after it count as the inventory's.
-    discover: async (signal) => {
-      try {
-        return await discoverContext({
+    reuse,
+    // Context discovery exactly as the runner does it by default, inside the 'context' store;
+    // the inventory it starts early (onVpc) runs outside it, so its calls count as the inventory's
+    // even while discovery goes on.
+    discover: (signal, { onVpc }) =>
+      phaseOf.run('context', () =>
+        discoverContext({
           ec2,
           env,
           signal: AbortSignal.any([signal, AbortSignal.timeout(config.timeouts.contextMs)]),
           config: config.context,
-        });
-      } finally {
-        phase = 'inventory';
-      }
-    },
+          onVpc: (vpcId, region) => phaseOf.run('inventory', () => onVpc(vpcId, region)),
+        }),
+      ),
   });
 
   const out: WarmRun[] = [];
@@ -105,7 +125,8 @@ async function main(runs: number): Promise<WarmRunOutput> {
     if (i > 0) await new Promise((resolve) => setTimeout(resolve, refillMs));
     ec2Calls = [];
     dnsTimes = [];
-    phase = 'context';
+    tlsHandshakes = 0;
+    tlsResumed = 0;
     runStart = performance.now();
     const report = await runner.run({ timeoutMs: config.timeouts.reportMs });
     out.push({
@@ -118,6 +139,8 @@ async function main(runs: number): Promise<WarmRunOutput> {
       inventoryAgeMs: report.inventory.ageMs,
       ec2: ec2Calls,
       dnsQueryTimesMs: dnsTimes.sort((a, b) => a - b),
+      tlsHandshakes,
+      tlsResumed,
     });
   }
   return { runs: out };
@@ -127,8 +150,9 @@ function round(ms: number): number {
   return Math.round(ms * 10) / 10;
 }
 
-const runs = Number(process.argv[2] ?? '3');
-main(Number.isInteger(runs) && runs > 0 ? runs : 3).then(
+const args = process.argv.slice(2);
+const runs = Number(args.find((a) => !a.startsWith('--')) ?? '3');
+main(Number.isInteger(runs) && runs > 0 ? runs : 3, !args.includes('--no-reuse')).then(
   (output) => {
     process.stdout.write(`${JSON.stringify(output)}\n`);
   },

@@ -49,6 +49,11 @@ export interface RunnerDeps {
   ) => Promise<{ context?: AgentContext; findings: Finding[] }>;
   /** Extra evidence for failing targets after the verdicts (flow-log REJECT records): I/O, so injected. */
   flowLogEvidence?: EvidenceSource;
+  /**
+   * false: every run discovers the context and does full TLS handshakes, and the inventory waits
+   * for the whole discovery, as before issue 17 (the benches measure both ways in one run).
+   */
+  reuse?: boolean;
 }
 
 /** What the `evidence` phase hands an evidence source: the failing targets, after their verdicts. */
@@ -105,6 +110,7 @@ export function createRunner(deps: RunnerDeps): Runner {
   // What does not change between runs, kept as long as the inventory (docs/caches.md): the
   // discovered context, and TLS sessions so warm handshakes resume instead of re-verifying.
   let discoveredAt: { result: Discovered; at: number } | undefined;
+  const reuse = deps.reuse ?? true;
   const sessions = createTlsSessionCache({ ttlMs: config.inventoryTtlMs, clock });
 
   /** The context of a run: the cached one while it is younger than the inventory TTL. */
@@ -113,7 +119,7 @@ export function createRunner(deps: RunnerDeps): Runner {
     fresh: boolean,
     onVpc: (vpcId: string, region: string) => void,
   ): Promise<Discovered & { cached: boolean }> {
-    if (!fresh && discoveredAt && clock() - discoveredAt.at <= config.inventoryTtlMs)
+    if (reuse && !fresh && discoveredAt && clock() - discoveredAt.at <= config.inventoryTtlMs)
       return { ...copyDiscovered(discoveredAt.result), cached: true };
     // Aged from its start: the inventory it asks for loads after, so the context expires first
     // and its rediscovery reloads the inventory with it (below), never the other way round.
@@ -166,12 +172,12 @@ export function createRunner(deps: RunnerDeps): Runner {
 
     if (options.fresh) sessions.clear();
     // A context discovered anew comes with an inventory loaded anew: the two refresh together.
-    const reloaded = { signal, maxAgeMs: 0 };
+    const reloaded = reuse ? { signal, maxAgeMs: 0 } : { signal, ...(options.fresh ? { maxAgeMs: 0 } : {}) };
     // The inventory starts as soon as discovery knows the VPC: the rest of discovery (the
     // agent's security groups, the resolvers) overlaps it instead of running before it.
     let early: { key: string; snapshot: Promise<Awaited<ReturnType<InventoryCache['get']>>> } | undefined;
     const onVpc = (vpcId: string, region: string) => {
-      if (early || signal.aborted) return;
+      if (!reuse || early || signal.aborted) return;
       const snapshot = cacheFor(vpcId, region).get(reloaded);
       snapshot.catch(() => {}); // awaited below when discovery agrees; dropped otherwise
       early = { key: cacheKey(vpcId, region), snapshot };
@@ -239,7 +245,7 @@ export function createRunner(deps: RunnerDeps): Runner {
           observeTarget(target, context, inventory, deps.probes, config.timeouts, signal, sockets, {
             canary: config.canary?.l7 ?? true,
             signed: config.canary?.signed ?? false,
-            sessions,
+            ...(reuse ? { sessions } : {}),
           }),
         ),
       ),

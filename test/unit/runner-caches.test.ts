@@ -57,8 +57,9 @@ function probes(world: World): Probes {
   };
 }
 
-function runnerFor(world: World, discover?: RunnerDeps['discover']) {
+function runnerFor(world: World, discover?: RunnerDeps['discover'], reuse?: boolean) {
   return createRunner({
+    ...(reuse === undefined ? {} : { reuse }),
     ec2: fakeEc2(world),
     env: {},
     config: validateConfig({ inventoryTtlSeconds: 60, services: [{ name: 'sts' }] }),
@@ -137,6 +138,30 @@ describe('runner: what warm runs reuse', () => {
     first.context?.resolvers.push({ address: '192.0.2.53', source: 'config' });
     const second = await runner.run();
     assert.deepEqual(second.context?.resolvers, CONTEXT.resolvers);
+  });
+});
+
+describe('runner: reuse false, as before (the benches measure both in one run)', () => {
+  it('discovers every run, sends no sessions and starts the inventory after discovery', async () => {
+    const world = newWorld();
+    let sentBeforeDiscoveryEnded = -1;
+    const runner = runnerFor(
+      world,
+      async (_signal, { onVpc }) => {
+        world.discoveries += 1;
+        onVpc(CONTEXT.vpcId, CONTEXT.region);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        sentBeforeDiscoveryEnded = world.sends.length;
+        return { context: structuredClone(CONTEXT), findings: [] };
+      },
+      false,
+    );
+    await runner.run();
+    assert.equal(sentBeforeDiscoveryEnded, 0);
+    await runner.run();
+    assert.equal(world.discoveries, 2);
+    assert.equal(inventoryLoads(world), 1, 'the inventory is still cached');
+    assert.ok(world.tlsSessions.length > 0 && world.tlsSessions.every((s) => s === undefined));
   });
 });
 
