@@ -6,6 +6,7 @@ import type { Finding, FixSet } from '../model.js';
 import { endpointOf, type FixScope, fixSet, records, serviceLabel, text } from './scope.js';
 import { type Arg, awsCommand, captureInto, ShellVariable, writeCli } from './write-cli.js';
 import {
+  HclBlock,
   type HclObject,
   type HclValue,
   hclName,
@@ -37,6 +38,10 @@ export interface EndpointShape {
   routeTableIds: string[];
   privateDnsEnabled?: boolean;
   policy?: Record<string, unknown>;
+  /** Interface endpoints: as EC2 described them, so a recreated or rewritten endpoint keeps them. */
+  ipAddressType?: string;
+  dnsRecordIpType?: string;
+  privateDnsOnlyForInboundResolverEndpoint?: boolean;
 }
 
 /** The endpoint as EC2 described it, to rewrite with one property changed. */
@@ -54,7 +59,59 @@ export function shapeOf(endpoint: VpcEndpoint, scope: FixScope): EndpointShape |
     routeTableIds: endpoint.RouteTableIds ?? [],
     ...(type === 'Interface' ? { privateDnsEnabled: endpoint.PrivateDnsEnabled ?? false } : {}),
     ...(policy ? { policy } : {}),
+    ...(type === 'Interface' ? addressingOf(endpoint) : {}),
   };
+}
+
+function addressingOf(
+  endpoint: VpcEndpoint,
+): Pick<EndpointShape, 'ipAddressType' | 'dnsRecordIpType' | 'privateDnsOnlyForInboundResolverEndpoint'> {
+  const dns = endpoint.DnsOptions;
+  const inbound = dns?.PrivateDnsOnlyForInboundResolverEndpoint;
+  return {
+    ...(endpoint.IpAddressType ? { ipAddressType: endpoint.IpAddressType } : {}),
+    ...(dns?.DnsRecordIpType ? { dnsRecordIpType: dns.DnsRecordIpType } : {}),
+    ...(typeof inbound === 'boolean' ? { privateDnsOnlyForInboundResolverEndpoint: inbound } : {}),
+  };
+}
+
+/** The DNS options as create-vpc-endpoint takes them (`--dns-options` and `--ip-address-type`). */
+function addressingArgs(shape: EndpointShape): Arg[] {
+  const dns = [
+    ...(shape.dnsRecordIpType ? [`DnsRecordIpType=${shape.dnsRecordIpType}`] : []),
+    ...(shape.privateDnsOnlyForInboundResolverEndpoint !== undefined
+      ? [`PrivateDnsOnlyForInboundResolverEndpoint=${shape.privateDnsOnlyForInboundResolverEndpoint}`]
+      : []),
+  ];
+  return [
+    ...(shape.ipAddressType ? ['--ip-address-type', shape.ipAddressType] : []),
+    ...(dns.length > 0 ? ['--dns-options', dns.join(',')] : []),
+  ];
+}
+
+function dnsOptionsTerraform(shape: EndpointShape): HclObject {
+  const body: HclObject = {
+    ...(shape.dnsRecordIpType ? { dns_record_ip_type: shape.dnsRecordIpType } : {}),
+    ...(shape.privateDnsOnlyForInboundResolverEndpoint !== undefined
+      ? { private_dns_only_for_inbound_resolver_endpoint: shape.privateDnsOnlyForInboundResolverEndpoint }
+      : {}),
+  };
+  return Object.keys(body).length > 0 ? { dns_options: new HclBlock(body) } : {};
+}
+
+function dnsOptionsCloudFormation(shape: EndpointShape): Record<string, YamlValue> {
+  const body: Record<string, YamlValue> = {
+    ...(shape.dnsRecordIpType ? { DnsRecordIpType: shape.dnsRecordIpType } : {}),
+    // CloudFormation spells the flag as a choice of resolvers, not a boolean.
+    ...(shape.privateDnsOnlyForInboundResolverEndpoint !== undefined
+      ? {
+          PrivateDnsOnlyForInboundResolverEndpoint: shape.privateDnsOnlyForInboundResolverEndpoint
+            ? 'OnlyInboundResolver'
+            : 'AllResolvers',
+        }
+      : {}),
+  };
+  return Object.keys(body).length > 0 ? { DnsOptions: body } : {};
 }
 
 export function endpointTerraform(shape: EndpointShape): HclObject {
@@ -67,9 +124,11 @@ export function endpointTerraform(shape: EndpointShape): HclObject {
           subnet_ids: shape.subnetIds,
           security_group_ids: shape.securityGroups.terraform,
           private_dns_enabled: shape.privateDnsEnabled ?? false,
+          ...(shape.ipAddressType ? { ip_address_type: shape.ipAddressType } : {}),
         }
       : { route_table_ids: shape.routeTableIds }),
     ...(shape.policy ? { policy: jsonencode(shape.policy as HclObject) } : {}),
+    ...dnsOptionsTerraform(shape),
   };
 }
 
@@ -86,9 +145,11 @@ export function endpointCloudFormation(shape: EndpointShape, comments: string[] 
             SubnetIds: shape.subnetIds,
             SecurityGroupIds: shape.securityGroups.cloudformation,
             PrivateDnsEnabled: shape.privateDnsEnabled ?? false,
+            ...(shape.ipAddressType ? { IpAddressType: shape.ipAddressType } : {}),
           }
         : { RouteTableIds: shape.routeTableIds }),
       ...(shape.policy ? { PolicyDocument: shape.policy as YamlValue } : {}),
+      ...dnsOptionsCloudFormation(shape),
     },
   };
 }
@@ -225,9 +286,18 @@ export function notAvailableFixes(finding: Finding, scope: FixScope): FixSet | u
         ];
   if (placement.length === 1) return undefined;
   const name = serviceLabel(shape.serviceName);
+  // A rejected connection is the service owner's decision: asking them is the fix; a new endpoint
+  // is only worth it when they will accept that one.
+  const ask =
+    state === 'rejected'
+      ? [
+          `first ask the owner of ${shape.serviceName} to accept ${id} (accept-vpc-endpoint-connections in their account); only if they will accept a new one instead:`,
+        ]
+      : [];
   const note = `recreates ${id} (${state}): replace the resource that manages it`;
   return fixSet({
     cli: writeCli([
+      ...ask.map((line) => `# ${line}`),
       awsCommand('ec2', 'delete-vpc-endpoints', ['--vpc-endpoint-ids', id]),
       awsCommand('ec2', 'create-vpc-endpoint', [
         '--vpc-id',
@@ -237,10 +307,17 @@ export function notAvailableFixes(finding: Finding, scope: FixScope): FixSet | u
         '--service-name',
         shape.serviceName,
         ...placement,
+        ...addressingArgs(shape),
+        // Without it the new endpoint allows everything: a restrictive policy would be lost.
+        ...(shape.policy ? ['--policy-document', JSON.stringify(shape.policy)] : []),
       ]),
     ]),
-    terraform: writeHcl([writeResource('aws_vpc_endpoint', hclName(name), endpointTerraform(shape), [note])]),
-    cloudformation: writeCfn({ [logicalId(name, 'Endpoint')]: endpointCloudFormation(shape, [note]) }),
+    terraform: writeHcl([
+      writeResource('aws_vpc_endpoint', hclName(name), endpointTerraform(shape), [...ask, note]),
+    ]),
+    cloudformation: writeCfn({
+      [logicalId(name, 'Endpoint')]: endpointCloudFormation(shape, [...ask, note]),
+    }),
   });
 }
 

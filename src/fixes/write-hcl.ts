@@ -7,7 +7,16 @@ export class HclExpression {
   constructor(readonly text: string) {}
 }
 
-export type HclValue = null | string | number | boolean | HclExpression | HclCall | HclValue[] | HclObject;
+export type HclValue =
+  | null
+  | string
+  | number
+  | boolean
+  | HclExpression
+  | HclCall
+  | HclBlock
+  | HclValue[]
+  | HclObject;
 export interface HclObject {
   [key: string]: HclValue;
 }
@@ -18,6 +27,11 @@ export class HclCall {
     readonly name: string,
     readonly argument: HclValue,
   ) {}
+}
+
+/** A nested block (`dns_options { ... }`): a resource argument that is a block, not `key = {...}`. */
+export class HclBlock {
+  constructor(readonly body: HclObject) {}
 }
 
 export const reference = (text: string): HclExpression => new HclExpression(text);
@@ -60,6 +74,7 @@ function writeValue(value: HclValue, indent: string): string[] {
   if (typeof value === 'string') return [quote(value)];
   if (typeof value === 'number' || typeof value === 'boolean') return [String(value)];
   if (value instanceof HclExpression) return [value.text];
+  if (value instanceof HclBlock) return ['{', ...writeBody(value.body, `${indent}  `), `${indent}}`];
   if (value instanceof HclCall) {
     const inner = writeValue(value.argument, indent);
     inner[0] = `${value.name}(${inner[0]}`;
@@ -88,6 +103,7 @@ function writeBody(body: HclObject, indent: string): string[] {
   const rows = Object.entries(body).map(([key, value]) => ({
     key: writeKey(key),
     lines: writeValue(value, indent),
+    block: value instanceof HclBlock,
   }));
   const out: string[] = [];
   let run: typeof rows = [];
@@ -97,6 +113,12 @@ function writeBody(body: HclObject, indent: string): string[] {
     run = [];
   };
   for (const row of rows) {
+    if (row.block) {
+      // A nested block breaks the run of aligned arguments, as terraform fmt writes it.
+      flush();
+      out.push(`${indent}${row.key} ${row.lines[0]}`, ...row.lines.slice(1));
+      continue;
+    }
     if (row.lines.length === 1) {
       run.push(row);
       continue;
