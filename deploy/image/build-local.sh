@@ -129,12 +129,19 @@ if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then
   cache_args+=(--build-arg "NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt")
 fi
 
-# The image's OCI labels: the version it ships and the commit it was built from.
+# The image's OCI labels: the version it ships, the commit it was built from, and where that
+# commit lives (this checkout's origin remote, else package.json's repository).
 version="$("$node_bin" -p "require('$repo/package.json').version")"
 revision="$(git -C "$repo" rev-parse HEAD 2>/dev/null || echo unknown)"
-label_args=(--build-arg "VERSION=$version" --build-arg "REVISION=$revision")
+source_url="$(git -C "$repo" remote get-url origin 2>/dev/null |
+  sed -E 's#^git@([^:]+):#https://\1/#; s#^git\+##; s#\.git$##' || true)"
+case "$source_url" in
+  https://*) ;;
+  *) source_url="$("$node_bin" -p "require('$repo/package.json').repository.url.replace(/^git\+/, '').replace(/\.git$/, '')")" ;;
+esac
+label_args=(--build-arg "VERSION=$version" --build-arg "REVISION=$revision" --build-arg "SOURCE=$source_url")
 
-echo "building $tag on $base (storage: $driver; version $version, revision $revision)" >&2
+echo "building $tag on $base (storage: $driver; version $version, revision $revision, source $source_url)" >&2
 # --format docker: the OCI image format has no HEALTHCHECK. --pull never: the base is local.
 podman build --isolation chroot --format docker --layers --pull=never \
   --build-arg "NODE_IMAGE=$base" "${cache_args[@]}" "${label_args[@]}" -t "$tag" "$repo" >&2

@@ -135,9 +135,10 @@ describe('the image, read from its Dockerfile', () => {
     assert.match(args.get('SOURCE') ?? '', /^https:\/\//);
   });
 
-  it('build-local.sh passes VERSION from package.json and REVISION from git', async () => {
+  it('build-local.sh passes VERSION from package.json, REVISION from git and SOURCE from the remote or package.json', async () => {
     assert.match(buildLocal, /--build-arg "VERSION=\$version"/);
     assert.match(buildLocal, /--build-arg "REVISION=\$revision"/);
+    assert.match(buildLocal, /--build-arg "SOURCE=\$source_url"/);
     assert.match(buildLocal, /podman build [^\n]*\\\n[^\n]*"\$\{label_args\[@\]\}" -t "\$tag"/);
     // Run the script's own lines that compute them.
     const lines = buildLocal.split('\n').filter((l) => /^(version|revision)=/.test(l));
