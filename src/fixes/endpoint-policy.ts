@@ -44,10 +44,13 @@ export function endpointPolicyFixes(finding: Finding, scope: FixScope): FixSet |
             JSON.stringify(policy),
           ]),
     terraform: writeHcl([
-      writeResource('aws_vpc_endpoint_policy', hclName(id), {
-        vpc_endpoint_id: id,
-        policy: jsonencode(policy as HclObject),
-      }),
+      writeResource(
+        'aws_vpc_endpoint_policy',
+        hclName(id),
+        { vpc_endpoint_id: id, policy: jsonencode(policy as HclObject) },
+        // Two resources managing one policy undo each other on every apply.
+        [`if the aws_vpc_endpoint for ${id} sets policy inline, change it there instead: the two conflict`],
+      ),
     ]),
     ...(endpoint
       ? {

@@ -194,6 +194,7 @@ const ASSOCIATIONS = {
     flag: '--add-subnet-ids',
     resource: 'aws_vpc_endpoint_subnet_association',
     argument: 'subnet_id',
+    inline: 'subnet_ids',
     what: 'subnets',
     add: (s: EndpointShape, id: string): EndpointShape => ({
       ...s,
@@ -204,6 +205,7 @@ const ASSOCIATIONS = {
     flag: '--add-route-table-ids',
     resource: 'aws_vpc_endpoint_route_table_association',
     argument: 'route_table_id',
+    inline: 'route_table_ids',
     what: 'route tables',
     add: (s: EndpointShape, id: string): EndpointShape => ({
       ...s,
@@ -230,7 +232,10 @@ export function associationFixes(
   return fixSet({
     cli: awsCommand('ec2', 'modify-vpc-endpoint', ['--vpc-endpoint-id', endpointId, a.flag, id]),
     terraform: writeHcl([
-      writeResource(a.resource, hclName(endpointId, id), { vpc_endpoint_id: endpointId, [a.argument]: id }),
+      writeResource(a.resource, hclName(endpointId, id), { vpc_endpoint_id: endpointId, [a.argument]: id }, [
+        // Terraform manages the list either inline or as associations: the two fight over it.
+        `if the aws_vpc_endpoint for ${endpointId} lists ${a.inline} inline, add ${id} there instead: the two conflict`,
+      ]),
     ]),
     ...(rewritten.cloudformation ? { cloudformation: rewritten.cloudformation } : {}),
   });

@@ -84,4 +84,23 @@ describe('the fixes of one finding do not clash', () => {
       /no free ingress rule number before rule 90 in acl-0strict .*10\.0\.12\.0\/24/,
     );
   });
+
+  it('a Terraform resource that manages part of another says it conflicts with the inline form', () => {
+    const partial = [
+      'aws_vpc_endpoint_subnet_association',
+      'aws_vpc_endpoint_route_table_association',
+      'aws_vpc_endpoint_policy',
+      'aws_network_acl_rule',
+    ];
+    const seen = new Set<string>();
+    for (const j of fixedScenarios().filter((x) => x.fixed.fixes?.terraform)) {
+      for (const block of j.fixed.fixes!.terraform!.split('\n\n')) {
+        const type = /^resource "([^"]+)"/m.exec(block)?.[1];
+        if (!type || !partial.includes(type)) continue;
+        seen.add(type);
+        assert.match(block, /^# .*inline.*conflict/m, `${j.scenario}: ${type} warns about the inline form`);
+      }
+    }
+    assert.deepEqual([...seen].sort(), [...partial].sort(), 'every such resource appears in some scenario');
+  });
 });
