@@ -25,7 +25,9 @@ function bashValueCase(o: OptionSpec): string {
   if (o.choices)
     return `        ${names}) COMPREPLY=($(compgen -W "${words(o.choices)}" -- "$cur")); return 0 ;;`;
   if (o.file)
-    return `        ${names}) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;`;
+    // One match per line, read whole: COMPREPLY=($(compgen -f)) splits a name with spaces into words.
+    // A while-read loop, not mapfile: macOS still ships bash 3.2.
+    return `        ${names}) compopt -o filenames 2>/dev/null; local f; COMPREPLY=(); while IFS= read -r f; do COMPREPLY+=("$f"); done < <(compgen -f -- "$cur"); return 0 ;;`;
   return `        ${names}) return 0 ;;`;
 }
 

@@ -83,6 +83,13 @@ describe('bash completion', () => {
     ]);
   });
 
+  it('offers a file whose name has spaces as one match, not one per word', async () => {
+    await writeFile(join(dir, 'prod config.yaml'), 'profiles: [ecs-fargate]\n');
+    assert.deepEqual(await complete(['vpce-doctor', 'report', '--config', join(dir, 'prod c')]), [
+      join(dir, 'prod config.yaml'),
+    ]);
+  });
+
   it('registers itself for the vpce-doctor command', async () => {
     const { stdout } = await run('bash', ['--norc', '-c', `source '${path}' && complete -p vpce-doctor`]);
     assert.equal(stdout.trim(), 'complete -F _vpce_doctor vpce-doctor');
