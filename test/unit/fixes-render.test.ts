@@ -3,30 +3,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildFixes } from '../../src/fixes/index.js';
-import type { Report, Target, TargetObservations } from '../../src/model.js';
+import type { TargetObservations } from '../../src/model.js';
 import { renderHtml } from '../../src/render/html.js';
 import { renderJunit } from '../../src/render/junit.js';
 import { renderMarkdown } from '../../src/render/markdown.js';
 import { renderText } from '../../src/render/text.js';
-import { buildReport } from '../../src/report.js';
-import { judgeTarget } from '../../src/runner.js';
-import { fixedScenarios, SCENARIOS } from './fixes-scenarios.js';
-
-function reportOf(name: string, tcp: TargetObservations['tcp'], targetChange: Partial<Target> = {}): Report {
-  const s = SCENARIOS.find((x) => x.name === name);
-  assert.ok(s, name);
-  const { context, inventory, target, observations } = s.input;
-  return buildReport({
-    version: '9.9.9',
-    startedAt: 0,
-    finishedAt: 1,
-    context,
-    inventory,
-    phases: {},
-    findings: [],
-    targets: [judgeTarget({ ...target, ...targetChange }, context, inventory, { ...observations, tcp })],
-  });
-}
+import { fixedScenarios, scenarioReport } from './fixes-scenarios.js';
 
 const timeout = (address: string): TargetObservations['tcp'] => [
   { address, port: 443, outcome: 'timeout', durationMs: 1000 },
@@ -39,7 +21,7 @@ function fixedOf(scenario: string, code: string) {
 }
 
 describe('the fix line and the snippet under it', () => {
-  const sg = reportOf('endpoint SG admits only another CIDR', timeout('10.0.11.30'));
+  const sg = scenarioReport('endpoint SG admits only another CIDR', timeout('10.0.11.30'));
 
   it('--fix-format terraform|cloudformation keeps the fix line above the snippet', () => {
     const tf = renderText(sg, { color: false, fixFormat: 'terraform' });
@@ -64,7 +46,7 @@ describe('the fix line and the snippet under it', () => {
 });
 
 describe('the CLI commands with the real ids (--fix-format cli)', () => {
-  const missing = reportOf('no EC2 endpoint in an isolated subnet', timeout('54.239.28.85'));
+  const missing = scenarioReport('no EC2 endpoint in an isolated subnet', timeout('54.239.28.85'));
   const root = missing.targets[0]!.rootCause!;
 
   it('the fix line holds placeholders that fixes.cli fills in', () => {
@@ -86,7 +68,7 @@ describe('the CLI commands with the real ids (--fix-format cli)', () => {
   });
 
   it('a CLI snippet equal to the fix line is not printed twice', () => {
-    const sg = reportOf('endpoint SG admits only another CIDR', timeout('10.0.11.30'));
+    const sg = scenarioReport('endpoint SG admits only another CIDR', timeout('10.0.11.30'));
     const f = sg.targets[0]!.rootCause!;
     const same = { ...sg, targets: [{ ...sg.targets[0]!, rootCause: { ...f, fixes: { cli: f.fix! } } }] };
     assert.doesNotMatch(renderText(same, { color: false }), /fix \(AWS CLI\)/);

@@ -9,10 +9,13 @@ import type {
   CheckInput,
   DnsObservation,
   Finding,
+  Report,
   Resolver,
   Target,
   TargetObservations,
 } from '../../src/model.js';
+import { buildReport } from '../../src/report.js';
+import { judgeTarget } from '../../src/runner.js';
 import {
   endpoints,
   gap,
@@ -263,5 +266,26 @@ export function fixedScenarios(): Array<Judged & { fixed: Finding }> {
   return judgeScenarios().map((j) => {
     const fixes = buildFixes(j.finding, j.scope);
     return { ...j, fixed: fixes ? { ...j.finding, fixes } : j.finding };
+  });
+}
+
+/** The report of one scenario with these TCP outcomes (and the target changed), fixes attached. */
+export function scenarioReport(
+  name: string,
+  tcp: TargetObservations['tcp'],
+  targetChange: Partial<Target> = {},
+): Report {
+  const s = SCENARIOS.find((x) => x.name === name);
+  if (!s) throw new Error(`no scenario "${name}"`);
+  const { context, inventory, target: t, observations } = s.input;
+  return buildReport({
+    version: '9.9.9',
+    startedAt: 0,
+    finishedAt: 1,
+    context,
+    inventory,
+    phases: {},
+    findings: [],
+    targets: [judgeTarget({ ...t, ...targetChange }, context, inventory, { ...observations, tcp })],
   });
 }

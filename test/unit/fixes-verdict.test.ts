@@ -3,31 +3,13 @@
 // it could break a path that works).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Report, Target, TargetObservations } from '../../src/model.js';
 import { renderText } from '../../src/render/text.js';
 import { buildReport } from '../../src/report.js';
-import { judgeTarget } from '../../src/runner.js';
-import { SCENARIOS } from './fixes-scenarios.js';
-
-function reportOf(name: string, tcp: TargetObservations['tcp'], targetChange: Partial<Target> = {}): Report {
-  const s = SCENARIOS.find((x) => x.name === name);
-  assert.ok(s, name);
-  const { context, inventory, target, observations } = s.input;
-  return buildReport({
-    version: '9.9.9',
-    startedAt: 0,
-    finishedAt: 1,
-    context,
-    inventory,
-    phases: {},
-    findings: [],
-    targets: [judgeTarget({ ...target, ...targetChange }, context, inventory, { ...observations, tcp })],
-  });
-}
+import { SCENARIOS, scenarioReport } from './fixes-scenarios.js';
 
 describe('fixes follow the verdict', () => {
   it("an optional service's root cause keeps its fixes though the verdict rewords its message", () => {
-    const report = reportOf(
+    const report = scenarioReport(
       'no EC2 endpoint in an isolated subnet',
       [{ address: '54.239.28.85', port: 443, outcome: 'timeout', durationMs: 1000 }],
       { required: false },
@@ -45,7 +27,7 @@ describe('fixes follow the verdict', () => {
   });
 
   it('a reading the passing probes contradict (CONFIG_CONTRADICTS_PROBE) carries no fixes', () => {
-    const report = reportOf('endpoint SG admits only another CIDR', [
+    const report = scenarioReport('endpoint SG admits only another CIDR', [
       { address: '10.0.11.30', port: 443, outcome: 'connected', durationMs: 3 },
     ]);
     const t = report.targets[0]!;
@@ -57,7 +39,7 @@ describe('fixes follow the verdict', () => {
   });
 
   it('a finding whose evidence says it does not explain what was observed carries no fixes', () => {
-    const report = reportOf('part of the ephemeral range dropped', []);
+    const report = scenarioReport('part of the ephemeral range dropped', []);
     const partial = report.targets[0]!.findings.find((f) => f.code === 'NACL_EPHEMERAL_PARTIAL');
     assert.ok(partial?.fixes, 'the partial ACL carries fixes when nothing rules it out');
     const { fixes: _attached, ...bare } = partial;

@@ -14,9 +14,8 @@ import { FIX_BUILDERS } from '../../src/fixes/index.js';
 import type { Finding, FixSet } from '../../src/model.js';
 import { renderMarkdown } from '../../src/render/markdown.js';
 import { renderText } from '../../src/render/text.js';
-import { buildReport } from '../../src/report.js';
-import { judgeTarget } from '../../src/runner.js';
-import { fixedScenarios, SCENARIOS } from './fixes-scenarios.js';
+import type { buildReport } from '../../src/report.js';
+import { fixedScenarios, SCENARIOS, scenarioReport } from './fixes-scenarios.js';
 
 type Kind = keyof FixSet;
 
@@ -811,22 +810,9 @@ describe('each snippet kind is valid and names the real ids', () => {
 describe('the report carries the fixes', () => {
   let report: ReturnType<typeof buildReport>;
   before(() => {
-    const s = SCENARIOS.find((x) => x.name === 'endpoint SG admits only another CIDR')!;
-    const { context, inventory, target, observations } = s.input;
-    const failed = {
-      ...observations,
-      tcp: [{ address: '10.0.11.30', port: 443, outcome: 'timeout' as const, durationMs: 1000 }],
-    };
-    report = buildReport({
-      version: '9.9.9',
-      startedAt: 0,
-      finishedAt: 1,
-      context,
-      inventory,
-      phases: {},
-      findings: [],
-      targets: [judgeTarget(target, context, inventory, failed)],
-    });
+    report = scenarioReport('endpoint SG admits only another CIDR', [
+      { address: '10.0.11.30', port: 443, outcome: 'timeout', durationMs: 1000 },
+    ]);
   });
 
   it('on the finding and on the root cause, and the report still matches docs/report.schema.json', () => {
