@@ -139,7 +139,7 @@ export const COMMANDS: CommandSpec[] = [
         name: 'fix-format',
         value: 'KIND',
         choices: FIX_FORMATS,
-        help: 'the fix the text and junit reports show for each failure: an AWS CLI command, Terraform or CloudFormation (markdown shows all three unless one is asked for)',
+        help: "the fix as code the text and junit reports show under each failure's fix line: AWS CLI commands with the real ids, Terraform or CloudFormation (markdown shows all three unless one is asked for)",
         default: () => 'cli',
       },
       {
