@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import type { RunPoint, ServicePoint } from '../history.js';
 import type { Finding, FixSet, Report, Status, TargetReport } from '../model.js';
 import { countTargets, describePlace, nothingChecked } from './summary.js';
+import { snippetOf } from './text.js';
 
 export interface HtmlOptions {
   /** When the page is rendered (epoch ms): the report's age is said from it. */
@@ -195,7 +196,7 @@ function findingItem(f: Finding): Markup {
 function fixBlock(fix: string | undefined, fixes: FixSet | undefined): Markup {
   // The CLI commands with the real ids, when they say more than the fix line (no `sg-…` placeholders).
   const asCode: Array<[string, string | undefined]> = [
-    ['AWS CLI', fixes?.cli && fixes.cli.trim() !== fix?.trim() ? fixes.cli : undefined],
+    ['AWS CLI', snippetOf({ ...(fix ? { fix } : {}), ...(fixes ? { fixes } : {}) }, 'cli')],
     ['Terraform', fixes?.terraform],
     ['CloudFormation', fixes?.cloudformation],
   ];

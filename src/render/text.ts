@@ -17,11 +17,18 @@ const FIX_LABEL: Record<FixFormat, string> = {
   cloudformation: 'CloudFormation',
 };
 
-/** The snippet of this kind worth printing: the CLI one only when it says more than the `fix` line (real ids, not `sg-…`). */
+/**
+ * The snippet of this kind worth printing: the CLI one only when it says more than the `fix`
+ * line (real ids instead of `sg-…`, a policy inline instead of file://): when the fix line
+ * already holds each of its commands word for word, it would only be printed twice.
+ */
 export function snippetOf(item: { fix?: string; fixes?: FixSet }, format: FixFormat): string | undefined {
   const snippet = item.fixes?.[format];
   if (!snippet) return undefined;
-  return format === 'cli' && snippet.trim() === item.fix?.trim() ? undefined : snippet;
+  if (format !== 'cli' || !item.fix) return snippet;
+  const commands = snippet.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
+  const fix = item.fix;
+  return commands.every((command) => fix.includes(command)) ? undefined : snippet;
 }
 
 /**

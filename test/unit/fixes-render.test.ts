@@ -67,11 +67,13 @@ describe('the CLI commands with the real ids (--fix-format cli)', () => {
     assert.match(page, /<summary>AWS CLI<\/summary>/);
   });
 
-  it('a CLI snippet equal to the fix line is not printed twice', () => {
-    const sg = scenarioReport('endpoint SG admits only another CIDR', timeout('10.0.11.30'));
-    const f = sg.targets[0]!.rootCause!;
-    const same = { ...sg, targets: [{ ...sg.targets[0]!, rootCause: { ...f, fixes: { cli: f.fix! } } }] };
-    assert.doesNotMatch(renderText(same, { color: false }), /fix \(AWS CLI\)/);
+  it('CLI commands the fix line already holds word for word are not printed twice', () => {
+    const acl = fixedOf("the agent subnet's ACL drops the return traffic", 'NACL_AGENT_SUBNET_DENIED').fixed;
+    assert.ok(acl.fixes?.cli && acl.fixes.cli !== acl.fix, 'the fix line adds notes the snippet lacks');
+    const report = { ...missing, targets: [], findings: [acl] };
+    assert.doesNotMatch(renderText(report, { color: false }), /fix \(AWS CLI\)/);
+    assert.doesNotMatch(renderMarkdown(report), /```sh/);
+    assert.doesNotMatch(renderHtml(report, [], { now: 2, finishedAt: 1 }), /<summary>AWS CLI<\/summary>/);
   });
 });
 
