@@ -1,6 +1,15 @@
 // What several checks share: the answer for a missing input, and a gateway's prefix list.
 import type { VpcEndpoint } from '@aws-sdk/client-ec2';
+import { classifyAccessDenied, layerFix } from '../src/eval/access-denied.js';
 import type { CheckInput, CheckName, Finding, Gap, PrefixListInfo } from '../src/model.js';
+
+/** Where to allow the action: the role's policy, unless AWS named an explicit deny or another layer. */
+function permissionFix(gap: Gap): string {
+  return (
+    layerFix(classifyAccessDenied(gap.message), gap.action) ??
+    `allow ${gap.action} in the agent's IAM policy (see deploy/ for the policy)`
+  );
+}
 
 /** One `unknown` finding for a check whose input is a gap, naming the IAM action or the error. */
 export function gapFinding(check: CheckName, code: string, gap: Gap, purpose: string): Finding {
@@ -15,7 +24,7 @@ export function gapFinding(check: CheckName, code: string, gap: Gap, purpose: st
     message: `cannot ${purpose}: ${reason}`,
     fix:
       gap.kind === 'permission'
-        ? `allow ${gap.action} in the agent's IAM policy (see deploy/ for the policy)`
+        ? permissionFix(gap)
         : `retry; if it persists, check ${gap.call} from this subnet (${gap.message})`,
     evidence: { gap },
   };

@@ -3,7 +3,7 @@
 // an EC2 API that cannot be reached fails every call the same way, and saying so eleven times
 // buries it.
 
-import { classifyAccessDenied, LAYER_WORDS, roleAllowLifts } from '../eval/access-denied.js';
+import { classifyAccessDenied, LAYER_WORDS, layerFix } from '../eval/access-denied.js';
 import type { CheckName, Finding, Gap, Inventory } from '../model.js';
 
 type PartName = Exclude<keyof Inventory, 'region' | 'vpcId' | 'fetchedAt' | 'durationMs' | 'calls'>;
@@ -120,16 +120,15 @@ function findingForGroup(group: GapGroup): Finding {
   switch (code) {
     case 'AWS_PERMISSION_DENIED': {
       const reading = classifyAccessDenied(gap.message);
-      if (reading.layer && !roleAllowLifts(reading)) {
+      const elsewhere = layerFix(reading, actions.join(', '));
+      if (elsewhere && reading.layer) {
         // The sentence AWS returned names the layer that denied: the role's own policy is not it.
-        const explicit = reading.deny === 'explicit';
-        const layer = LAYER_WORDS[reading.layer];
         return {
           check: 'context',
           code,
           status: 'unknown',
-          message: `${called} denied (${gap.errorCode}) for ${where}: ${explicit ? 'an explicit deny in' : 'no Allow in'} ${layer} for ${actions.join(', ')}${lost}`,
-          fix: `Change ${layer} to ${explicit ? 'exempt' : 'allow'} ${actions.join(', ')} for the agent's role: an Allow in the role's own policy cannot ${explicit ? 'override an explicit deny' : 'lift a denial made there'}`,
+          message: `${called} denied (${gap.errorCode}) for ${where}: ${reading.deny === 'explicit' ? 'an explicit deny in' : 'no Allow in'} ${LAYER_WORDS[reading.layer]} for ${actions.join(', ')}${lost}`,
+          fix: elsewhere[0]!.toUpperCase() + elsewhere.slice(1),
           evidence: { ...evidence, layer: reading.layer, deny: reading.deny },
         };
       }

@@ -81,6 +81,17 @@ export function roleAllowLifts(reading: AccessDeniedReading): boolean {
   );
 }
 
+/**
+ * What to change when an Allow in the role cannot lift the denial: the layer AWS named, in
+ * words (`Change a service control policy … to exempt ec2:X …`); undefined when the role's
+ * own policy is the place.
+ */
+export function layerFix(reading: AccessDeniedReading, actions: string): string | undefined {
+  if (!reading.layer || roleAllowLifts(reading)) return undefined;
+  const explicit = reading.deny === 'explicit';
+  return `change ${LAYER_WORDS[reading.layer]} to ${explicit ? 'exempt' : 'allow'} ${actions} for the agent's role: an Allow in the role's own policy cannot ${explicit ? 'override an explicit deny' : 'lift a denial made there'}`;
+}
+
 /** The layer in words, for messages. */
 export const LAYER_WORDS: Record<PolicyLayer, string> = {
   'vpc-endpoint-policy': 'the VPC endpoint policy',

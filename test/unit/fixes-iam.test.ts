@@ -108,12 +108,15 @@ describe('IAM fixes follow the layer AWS named', () => {
     const finding = checkNacl(i)[0]!;
     assert.equal(finding.status, 'unknown');
     assert.equal(buildFixes(finding, { context: i.context }), undefined);
+    assert.match(finding.fix ?? '', /^change a service control policy .*cannot override an explicit deny/);
     const plain = input(target('secretsmanager', 'vpce-0sm'), {
       inventory: {
         networkAcls: { ok: false, gap: gapOf('You are not authorized to perform this operation.') },
       },
     });
-    assert.ok(buildFixes(checkNacl(plain)[0]!, { context: plain.context })?.terraform);
+    const lacking = checkNacl(plain)[0]!;
+    assert.ok(buildFixes(lacking, { context: plain.context })?.terraform);
+    assert.match(lacking.fix ?? '', /^allow ec2:DescribeRouteTables in the agent's IAM policy/);
   });
 
   it('the Terraform snippet declares no variable block: two pasted together do not clash', () => {
