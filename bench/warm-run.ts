@@ -107,7 +107,7 @@ async function main(runs: number, reuse: boolean): Promise<WarmRunOutput> {
     // Context discovery exactly as the runner does it by default, inside the 'context' store;
     // the inventory it starts early (onVpc) runs outside it, so its calls count as the inventory's
     // even while discovery goes on.
-    discover: (signal, { onVpc }) =>
+    discover: (signal, { onVpc, vpcCidr }) =>
       phaseOf.run('context', () =>
         discoverContext({
           ec2,
@@ -115,6 +115,7 @@ async function main(runs: number, reuse: boolean): Promise<WarmRunOutput> {
           signal: AbortSignal.any([signal, AbortSignal.timeout(config.timeouts.contextMs)]),
           config: config.context,
           onVpc: (vpcId, region) => phaseOf.run('inventory', () => onVpc(vpcId, region)),
+          vpcCidr,
         }),
       ),
   });

@@ -45,7 +45,10 @@ export interface RunnerDeps {
    */
   discover?: (
     signal: AbortSignal,
-    hooks: { onVpc: (vpcId: string, region: string) => void },
+    hooks: {
+      onVpc: (vpcId: string, region: string) => void;
+      vpcCidr: (vpcId: string) => Promise<string | undefined> | undefined;
+    },
   ) => Promise<{ context?: AgentContext; findings: Finding[] }>;
   /** Extra evidence for failing targets after the verdicts (flow-log REJECT records): I/O, so injected. */
   flowLogEvidence?: EvidenceSource;
@@ -118,6 +121,7 @@ export function createRunner(deps: RunnerDeps): Runner {
     signal: AbortSignal,
     fresh: boolean,
     onVpc: (vpcId: string, region: string) => void,
+    vpcCidr: (vpcId: string) => Promise<string | undefined> | undefined,
   ): Promise<Discovered & { cached: boolean }> {
     if (reuse && !fresh && discoveredAt && clock() - discoveredAt.at <= config.inventoryTtlMs)
       return { ...copyDiscovered(discoveredAt.result), cached: true };
@@ -125,7 +129,7 @@ export function createRunner(deps: RunnerDeps): Runner {
     // and its rediscovery reloads the inventory with it (below), never the other way round.
     const at = clock();
     const result = deps.discover
-      ? await deps.discover(signal, { onVpc })
+      ? await deps.discover(signal, { onVpc, vpcCidr })
       : await discoverContext({
           ec2For,
           env: deps.env,
@@ -134,6 +138,7 @@ export function createRunner(deps: RunnerDeps): Runner {
           ),
           config: config.context,
           onVpc,
+          vpcCidr,
         });
     // Only a context found is kept: a failed discovery is retried on the next run.
     discoveredAt = result.context ? { result: copyDiscovered(result), at } : undefined;
@@ -175,14 +180,25 @@ export function createRunner(deps: RunnerDeps): Runner {
     const reloaded = reuse ? { signal, maxAgeMs: 0 } : { signal, ...(options.fresh ? { maxAgeMs: 0 } : {}) };
     // The inventory starts as soon as discovery knows the VPC: the rest of discovery (the
     // agent's security groups, the resolvers) overlaps it instead of running before it.
-    let early: { key: string; snapshot: Promise<Awaited<ReturnType<InventoryCache['get']>>> } | undefined;
+    let early:
+      | { key: string; vpcId: string; snapshot: Promise<Awaited<ReturnType<InventoryCache['get']>>> }
+      | undefined;
     const onVpc = (vpcId: string, region: string) => {
       if (!reuse || early || signal.aborted) return;
       const snapshot = cacheFor(vpcId, region).get(reloaded);
       snapshot.catch(() => {}); // awaited below when discovery agrees; dropped otherwise
-      early = { key: cacheKey(vpcId, region), snapshot };
+      early = { key: cacheKey(vpcId, region), vpcId, snapshot };
     };
-    const discovered = await phases.time('context', () => discover(signal, options.fresh === true, onVpc));
+    // Discovery's own DescribeVpcs (for the resolvers' base+2) is the inventory's: taken from it.
+    const vpcCidr = (vpcId: string) =>
+      early?.vpcId === vpcId
+        ? early.snapshot.then(({ inventory }) =>
+            inventory.vpc.ok ? inventory.vpc.value.CidrBlock : undefined,
+          )
+        : undefined;
+    const discovered = await phases.time('context', () =>
+      discover(signal, options.fresh === true, onVpc, vpcCidr),
+    );
     findings.push(...discovered.findings);
     const context = discovered.context;
     if (!context) {

@@ -50,6 +50,11 @@ export interface DiscoverDeps {
    * Discovery may still end without a context (a missing address): the caller then drops it.
    */
   onVpc?: (vpcId: string, region: string) => void;
+  /**
+   * The VPC's primary CIDR from what the caller already reads (the inventory onVpc started, whose
+   * DescribeVpcs is the same call): discovery asks EC2 itself only when this gives none.
+   */
+  vpcCidr?: (vpcId: string) => Promise<string | undefined> | undefined;
 }
 
 export interface DiscoverResult {
@@ -463,6 +468,8 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
     facts.sources['resolvers'] = 'config';
   } else {
     let vpcCidr = imdsVpc.vpcId === vpcId ? imdsVpc.cidr : undefined;
+    const shared = vpcCidr ? undefined : deps.vpcCidr?.(vpcId);
+    if (shared) vpcCidr = await untilAborted(shared, signal);
     if (!vpcCidr) {
       const part = await describeVpc(ec2(), vpcId, { signal, timeoutMs: timeouts.ec2Ms });
       if (!onGap(part, 'vpc') && part.ok) vpcCidr = part.value?.CidrBlock;
@@ -488,6 +495,25 @@ export async function discoverContext(deps: DiscoverDeps): Promise<DiscoverResul
   };
   applyClientKind(context, config.clientKind, lambdaFunction);
   return { context, findings };
+}
+
+/** The promise's value, or undefined once the signal aborts first (or the promise fails). */
+function untilAborted<T>(promise: Promise<T | undefined>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(undefined);
+      },
+    );
+  });
 }
 
 /** Lambda draws its return ports from 1024-65535, not Linux's range: the ACL check needs to know. */

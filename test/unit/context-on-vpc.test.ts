@@ -27,8 +27,13 @@ function recordingEc2(events: string[]) {
   };
 }
 
-async function discover(env: Record<string, string>, events: string[]) {
+async function discover(
+  env: Record<string, string>,
+  events: string[],
+  vpcCidr?: (vpcId: string) => Promise<string | undefined> | undefined,
+) {
   return discoverContext({
+    ...(vpcCidr ? { vpcCidr } : {}),
     ec2: recordingEc2(events) as never,
     env: { AWS_EC2_METADATA_DISABLED: 'true', ...env },
     networkInterfaces: () => ({ eth0: [{ address: AGENT_IP, family: 'IPv4', internal: false }] }),
@@ -58,5 +63,19 @@ describe('onVpc: the inventory can start before discovery ends', () => {
     const { context } = await discover({}, events);
     assert.equal(context, undefined);
     assert.deepEqual(events, []);
+  });
+
+  test('the CIDR from the inventory it started: no DescribeVpcs of its own, the same resolver', async () => {
+    const events: string[] = [];
+    const { context } = await discover({ AWS_REGION: 'us-east-1' }, events, async () => '10.0.0.0/16');
+    assert.deepEqual(events, ['DescribeNetworkInterfaces', 'onVpc vpc-0a1b2c us-east-1']);
+    assert.equal(context?.resolvers[0]?.address, '10.0.0.2');
+  });
+
+  test('an inventory that could not read the VPC: discovery asks EC2 itself, as before', async () => {
+    const events: string[] = [];
+    const { context } = await discover({ AWS_REGION: 'us-east-1' }, events, async () => undefined);
+    assert.equal(events.at(-1), 'DescribeVpcs');
+    assert.equal(context?.resolvers[0]?.address, '10.0.0.2');
   });
 });
