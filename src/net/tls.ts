@@ -87,9 +87,10 @@ export function createTlsSessionCache(options: TlsSessionCacheOptions): TlsSessi
 
 /**
  * How long a passed handshake's socket stays open for the session ticket: TLS 1.3 servers send
- * it after the handshake, about one round trip later. The observation does not wait for it.
+ * it after the handshake, about one round trip later (longer on a busy host). The observation
+ * does not wait for it, and the socket does not keep the process alive.
  */
-const SESSION_TICKET_WAIT_MS = 250;
+const SESSION_TICKET_WAIT_MS = 1000;
 
 let defaultContext: tls.SecureContext | undefined;
 
@@ -175,6 +176,7 @@ export function probeTls(
       }
       const wait = setTimeout(() => open.destroy(), SESSION_TICKET_WAIT_MS);
       wait.unref();
+      open.unref();
       open.once('session', (late: Buffer) => {
         clearTimeout(wait);
         sessions.keep(key, { session: late, certNames });
