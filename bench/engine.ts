@@ -3,6 +3,7 @@
 // lab up once per scenario). See bench/README.md.
 //
 //   node --import tsx bench/engine.ts [--reps N]            (npm run bench installs and builds first)
+//   node --import tsx bench/engine.ts --scenarios A,B [--reps N] (sections 1–2 over those only)
 //   node --import tsx bench/engine.ts --only NAME [--reps N] (one row group to stdout: a scenario,
 //                                                            scale-N, or drops)
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -45,6 +46,8 @@ const only = (name: string): string => cmd(`npm run bench -- --only ${name}`);
 interface Results {
   /** The figures of the RESULTS.md this run replaces, to show beside this run's. */
   previous: PreviousFigures;
+  /** --scenarios: the scenarios sections 1–2 cover, when not all. */
+  scenarios?: string[];
   reps: number;
   facts: Array<[string, string]>;
   totalSeconds: number;
@@ -105,7 +108,9 @@ function previousFigures(text: string): PreviousFigures {
   }
   return {
     commit: /^\| commit \| ([^|]+?) \|$/m.exec(text)?.[1] ?? '–',
-    warm100Ms: Number(/^Warm report for 100 ENIs \([^)]*\): (\d+(?:\.\d+)?) ms/m.exec(text)?.[1] ?? Number.NaN),
+    warm100Ms: Number(
+      /^Warm report for 100 ENIs \([^)]*\): (\d+(?:\.\d+)?) ms/m.exec(text)?.[1] ?? Number.NaN,
+    ),
     coldRatio,
   };
 }
@@ -412,7 +417,7 @@ function budgetTable(points: ScalePoint[]): string {
 }
 
 function render(r: Results): string {
-  const repro = `node --import tsx bench/engine.ts --reps ${r.reps}`;
+  const repro = `node --import tsx bench/engine.ts --reps ${r.reps}${r.scenarios ? ` --scenarios ${r.scenarios.join(',')}` : ''}`;
   const warmNow = warm100(r.scale, warmRuns);
   const out = [
     '# Benchmark results',
@@ -421,6 +426,12 @@ function render(r: Results): string {
       `Every figure below comes from that one run; cells read \`median (min–max)\` of ${r.reps} repetitions, in milliseconds unless they say otherwise. ` +
       "Each row's **reproduce** command reruns just that row group and prints it. What each column means: bench/README.md.",
     '',
+    ...(r.scenarios
+      ? [
+          `**Sections 1–2 and the headline's scenario rows cover ${r.scenarios.length} of the lab's ${scenarios.length} scenarios** (\`--scenarios\`: ${r.scenarios.join(', ')}); the scale and fault sections are complete.`,
+          '',
+        ]
+      : []),
     '## Headline',
     '',
     headline(r),
@@ -560,7 +571,11 @@ async function runOnly(name: string, reps: number): Promise<string> {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { reps: { type: 'string', default: '3' }, only: { type: 'string' } },
+    options: {
+      reps: { type: 'string', default: '3' },
+      only: { type: 'string' },
+      scenarios: { type: 'string' },
+    },
   });
   const reps = Number(values.reps);
   if (!Number.isInteger(reps) || reps < 1 || reps > 20) throw new Error('--reps: a whole number 1..20');
@@ -578,8 +593,13 @@ async function main(): Promise<void> {
   const started = performance.now();
   const previous = readPrevious();
   const facts = machineFacts();
+  // --scenarios a,b: sections 1–2 over those only (the lab has more scenarios than a bench
+  // window holds); the results file's command line says which.
+  const picked = values.scenarios?.split(',').filter(Boolean);
+  const unknown = picked?.filter((name) => !scenarios.some((s) => s.name === name)) ?? [];
+  if (unknown.length > 0) throw new Error(`--scenarios: no scenario ${unknown.join(', ')}`);
   const comparisons: ScenarioComparison[] = [];
-  for (const s of scenarios)
+  for (const s of scenarios.filter((x) => !picked || picked.includes(x.name)))
     comparisons.push(await withScenario(s.name, (state) => compareScenario(state, reps, log)));
   const scale: ScalePoint[] = [];
   let drops: DropRow[] = [];
@@ -594,6 +614,7 @@ async function main(): Promise<void> {
   }
   const results: Results = {
     previous,
+    ...(picked ? { scenarios: picked } : {}),
     reps,
     facts,
     totalSeconds: (performance.now() - started) / 1000,
