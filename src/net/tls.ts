@@ -86,9 +86,10 @@ export function createTlsSessionCache(options: TlsSessionCacheOptions): TlsSessi
 }
 
 /**
- * How long a passed handshake's socket stays open for the session ticket: TLS 1.3 servers send
- * it after the handshake, about one round trip later (longer on a busy host). The observation
- * does not wait for it, and the socket does not keep the process alive.
+ * How long, at least, a passed handshake's socket stays open for the session ticket: TLS 1.3
+ * servers send it after the handshake, about one round trip later, but a busy server (hundreds of
+ * handshakes at once) much later: the wait is the handshake's own deadline when that is longer.
+ * The observation does not wait for it, and the socket does not keep the process alive.
  */
 const SESSION_TICKET_WAIT_MS = 1000;
 
@@ -174,7 +175,7 @@ export function probeTls(
         open.destroy();
         return;
       }
-      const wait = setTimeout(() => open.destroy(), SESSION_TICKET_WAIT_MS);
+      const wait = setTimeout(() => open.destroy(), Math.max(SESSION_TICKET_WAIT_MS, options.timeoutMs));
       wait.unref();
       open.unref();
       open.once('session', (late: Buffer) => {
