@@ -140,6 +140,12 @@ case "$source_url" in
   *) source_url="$("$node_bin" -p "require('$repo/package.json').repository.url.replace(/^git\+/, '').replace(/\.git$/, '')")" ;;
 esac
 label_args=(--build-arg "VERSION=$version" --build-arg "REVISION=$revision" --build-arg "SOURCE=$source_url")
+# The same labels set on the image itself as well: buildah's layer cache can reuse the Dockerfile's
+# LABEL step from a build whose arguments differed (a commit that changed no built file kept the
+# old revision), and --label is applied to the final image after any cache.
+label_args+=(--label "org.opencontainers.image.version=$version"
+  --label "org.opencontainers.image.revision=$revision"
+  --label "org.opencontainers.image.source=$source_url")
 
 echo "building $tag on $base (storage: $driver; version $version, revision $revision, source $source_url)" >&2
 # --format docker: the OCI image format has no HEALTHCHECK. --pull never: the base is local.
