@@ -18,21 +18,11 @@ import { validateConfig } from '../../src/config.js';
 import type { AgentContext, Inventory, Target, TargetObservations } from '../../src/model.js';
 import { buildTargets } from '../../src/targets.js';
 import { decideTarget } from '../../src/verdict.js';
+import { TEAM_BUCKET_ONLY as TEAM_BUCKET_POLICY } from '../fixtures/policies.js';
 import { type Moto, motoEnv, startMoto } from '../support/moto.js';
 
 const REGION = 'us-east-1';
-const TEAM_BUCKET_ONLY = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Sid: 'TeamBucketOnly',
-      Effect: 'Allow',
-      Principal: '*',
-      Action: 's3:*',
-      Resource: ['arn:aws:s3:::team-bucket', 'arn:aws:s3:::team-bucket/*'],
-    },
-  ],
-});
+const TEAM_BUCKET_ONLY = JSON.stringify(TEAM_BUCKET_POLICY);
 const DENY_ALL = JSON.stringify({
   Version: '2012-10-17',
   Statement: [{ Sid: 'DenyAll', Effect: 'Deny', Principal: '*', Action: '*', Resource: '*' }],

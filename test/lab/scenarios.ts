@@ -2,6 +2,7 @@
 // carry (the data plane), what real clients in vdl-agent-a must see (proof) and what the agent
 // must report (expect). The lab derives everything else: DNS answers follow from the endpoints
 // and the VPC attributes, resolv.conf follows from the DHCP options, as they do in AWS.
+import { TEAM_BUCKET_ONLY } from '../fixtures/policies.js';
 import { GATEWAY_SERVICES, INTERFACE_SERVICES, type NodeName, type SubnetName } from './topology.js';
 
 /** An address in a rule: a literal CIDR, the ENI IPs of a service's endpoint, or a gateway address. */
@@ -611,18 +612,7 @@ export const SCENARIOS: Scenario[] = [
     aws: {
       endpoints: {
         s3: {
-          policy: {
-            Version: '2012-10-17',
-            Statement: [
-              {
-                Sid: 'TeamBucketOnly',
-                Effect: 'Allow',
-                Principal: '*',
-                Action: 's3:*',
-                Resource: ['arn:aws:s3:::team-bucket', 'arn:aws:s3:::team-bucket/*'],
-              },
-            ],
-          },
+          policy: TEAM_BUCKET_ONLY,
         },
       },
     },

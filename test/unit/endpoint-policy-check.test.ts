@@ -9,19 +9,9 @@ import type { Finding, Target } from '../../src/model.js';
 import { POLICY_NEEDS, policyNeeds } from '../../src/policy-needs.js';
 import { PROFILES } from '../../src/profiles.js';
 import { endpoints, gap, input, target } from '../fixtures/ec2/load.js';
+import { TEAM_BUCKET_ONLY as TEAM_BUCKET_POLICY } from '../fixtures/policies.js';
 
-const TEAM_BUCKET_ONLY = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Sid: 'TeamBucketOnly',
-      Effect: 'Allow',
-      Principal: '*',
-      Action: 's3:*',
-      Resource: ['arn:aws:s3:::team-bucket', 'arn:aws:s3:::team-bucket/*'],
-    },
-  ],
-});
+const TEAM_BUCKET_ONLY = JSON.stringify(TEAM_BUCKET_POLICY);
 const DENY_ALL = JSON.stringify({
   Version: '2012-10-17',
   Statement: [{ Sid: 'DenyAll', Effect: 'Deny', Principal: '*', Action: '*', Resource: '*' }],

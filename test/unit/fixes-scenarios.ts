@@ -26,6 +26,7 @@ import {
   subnets,
   target,
 } from '../fixtures/ec2/load.js';
+import { TEAM_BUCKET_ONLY } from '../fixtures/policies.js';
 
 function fixture<T>(name: string): T {
   return JSON.parse(readFileSync(new URL(`../fixtures/ec2/${name}.json`, import.meta.url), 'utf8')) as T;
@@ -64,18 +65,6 @@ function withPolicy(endpointId: string, policy: object): { ok: true; value: VpcE
   };
 }
 
-const TEAM_BUCKET_ONLY = {
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Sid: 'TeamBucketOnly',
-      Effect: 'Allow',
-      Principal: '*',
-      Action: 's3:*',
-      Resource: ['arn:aws:s3:::team-bucket', 'arn:aws:s3:::team-bucket/*'],
-    },
-  ],
-};
 const DENY_ALL = {
   Version: '2012-10-17',
   Statement: [{ Sid: 'DenyAll', Effect: 'Deny', Principal: '*', Action: '*', Resource: '*' }],
