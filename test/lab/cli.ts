@@ -1,12 +1,12 @@
-// `npm run lab -- up [--scenario NAME] | exec [--ns a|b] -- CMD… | down | status | scenarios | check`
+// `npm run lab -- up [--scenario NAME] | exec [--ns a|b|spoke] -- CMD… | down | status | scenarios | check`
 import { parseArgs } from 'node:util';
 import { LabUsageError, labDown, labExec, labUp } from './lab.js';
 import { leftovers, selfCheck } from './network.js';
-import { SCALE_MAX_INTERFACE_ENDPOINTS, SCENARIOS } from './scenarios.js';
+import { HUB_SCENARIOS, SCALE_MAX_INTERFACE_ENDPOINTS, SCENARIOS } from './scenarios.js';
 import { readState } from './state.js';
 
 const USAGE =
-  'usage: lab up [--scenario NAME] | exec [--ns a|b] -- CMD... | down | status | scenarios | check';
+  'usage: lab up [--scenario NAME] | exec [--ns a|b|spoke] -- CMD... | down | status | scenarios | check';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -33,8 +33,8 @@ async function main(argv: string[]): Promise<number> {
       const options = split >= 0 ? rest.slice(0, split) : [];
       const cmd = split >= 0 ? rest.slice(split + 1) : rest;
       const { values } = parseArgs({ args: options, options: { ns: { type: 'string' } } });
-      if (values.ns !== undefined && values.ns !== 'a' && values.ns !== 'b') {
-        throw new LabUsageError(`--ns must be a or b, not "${values.ns}"`);
+      if (values.ns !== undefined && values.ns !== 'a' && values.ns !== 'b' && values.ns !== 'spoke') {
+        throw new LabUsageError(`--ns must be a, b or spoke, not "${values.ns}"`);
       }
       const result = await labExec(cmd, { ...(values.ns ? { ns: values.ns } : {}), timeoutMs: 3_600_000 });
       process.stdout.write(result.stdout);
@@ -61,7 +61,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'scenarios':
-      for (const s of SCENARIOS) process.stdout.write(`${s.name.padEnd(22)} ${s.description}\n`);
+      for (const s of [...SCENARIOS, ...HUB_SCENARIOS])
+        process.stdout.write(`${s.name.padEnd(22)} ${s.description}\n`);
       process.stdout.write(
         `${'scale-N'.padEnd(22)} healthy, grown to N interface endpoints (8..${SCALE_MAX_INTERFACE_ENDPOINTS}; generated)\n`,
       );

@@ -36,6 +36,7 @@ import {
   RevokeSecurityGroupEgressCommand,
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
+import { configureHub } from './configure-hub.js';
 import { type EndpointSpec, findScenario, type SgRule } from './scenarios.js';
 import type { AwsState, EndpointState } from './state.js';
 import {
@@ -53,12 +54,8 @@ import {
 
 // VDL_MOTO_URL: only for running this script against a moto on loopback while developing.
 const motoUrl = process.env['VDL_MOTO_URL'] ?? MOTO_URL;
-const ec2 = new EC2Client({
-  endpoint: motoUrl,
-  region: REGION,
-  credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  maxAttempts: 2,
-});
+const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+const ec2 = new EC2Client({ endpoint: motoUrl, region: REGION, credentials, maxAttempts: 2 });
 
 async function waitForMoto(deadlineMs: number): Promise<void> {
   const deadline = Date.now() + deadlineMs;
@@ -542,7 +539,11 @@ async function configure(scenarioName: string): Promise<AwsState> {
         })()
       : undefined,
     ...SERVICES.map(async (service) => {
-      const spec = aws.endpoints?.[service.shortName] ?? {};
+      // A hub serves its zone services through the zones, so their endpoints have private DNS off.
+      const spec = {
+        ...(aws.endpoints?.[service.shortName] ?? {}),
+        ...(scenario.hub?.zones?.[service.shortName] ? { privateDns: false } : {}),
+      };
       if (spec.create === false) return undefined;
       const name = `vdl-${service.shortName}`;
       if (service.kind === 'gateway') {
@@ -635,6 +636,19 @@ async function configure(scenarioName: string): Promise<AwsState> {
   }
   await Promise.all(missingRoutes);
 
+  const hub = scenario.hub
+    ? await configureHub({
+        ec2,
+        motoUrl,
+        credentials,
+        spec: scenario.hub,
+        hubVpcId: vpcId,
+        hubRouteTables: [routeTables.main, routeTables.a],
+        hubAttachmentSubnets: [subnetIds['endpoints-a'], subnetIds['endpoints-b']],
+        endpoints,
+      })
+    : undefined;
+
   const gatewayAddresses = Object.fromEntries(
     Object.entries(prefixLists).map(([shortName, list]) => [shortName, gatewayAddressIn(list.cidrs[0]!)]),
   );
@@ -663,6 +677,7 @@ async function configure(scenarioName: string): Promise<AwsState> {
     ...(Object.keys(customPrefixLists).length > 0 ? { customPrefixLists } : {}),
     ...(networkAclId ? { networkAclId } : {}),
     ...(extraServices.length > 0 ? { extraServices } : {}),
+    ...(hub ? { hub } : {}),
   };
   const raw = endpointServiceRaw as typeof endpointServiceRaw;
   if (raw) {

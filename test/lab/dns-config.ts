@@ -63,8 +63,58 @@ export function vpcResolverAnswers(aws: AwsState, overrides: Record<string, stri
     const addresses = owner ? owner.eniIps : fallback;
     for (const name of service.dnsNames) answers.set(name, addresses);
   }
+  // A hub's private hosted zones associated with this VPC override the names they hold.
+  for (const [name, addresses] of zoneAnswers(aws, aws.vpcId, answers)) answers.set(name, addresses);
   for (const [name, addresses] of Object.entries(overrides)) answers.set(name, addresses);
   return answers;
+}
+
+/**
+ * The A records of the zones associated with `vpcId`: plain addresses, or an alias resolved
+ * through `known` (the vpce names, which every resolver answers).
+ */
+function zoneAnswers(aws: AwsState, vpcId: string, known: Answers): Answers {
+  const answers: Answers = new Map();
+  for (const zone of aws.hub?.zones ?? []) {
+    if (!zone.vpcIds.includes(vpcId)) continue;
+    for (const record of zone.records) {
+      const addresses =
+        record.addresses ?? (record.aliasDnsName ? known.get(record.aliasDnsName) : undefined);
+      if (addresses?.length) answers.set(record.name, addresses);
+    }
+  }
+  return answers;
+}
+
+/** A FORWARD rule as the spoke's resolver applies it: queries for `domain` go to `targets`. */
+export interface Forward {
+  domain: string;
+  targets: string[];
+}
+
+/** What the name is under: the domain itself or a name below it. */
+const within = (name: string, domain: string): boolean =>
+  name.replace(/^\*\./, '') === domain || name.endsWith(`.${domain}`);
+
+/**
+ * The spoke VPC's AmazonProvidedDNS (hub scenarios), derived from what moto holds for the spoke
+ * VPC as Route 53 Resolver derives it: a FORWARD rule associated with the VPC sends its domain to
+ * the rule's targets; otherwise a private hosted zone associated with the VPC answers its
+ * records; otherwise the public answer.
+ */
+export function spokeResolver(aws: AwsState): { answers: Answers; forwards: Forward[] } {
+  const hub = aws.hub;
+  if (!hub) throw new Error('spokeResolver: the lab has no spoke');
+  const answers = customResolverAnswers(aws);
+  for (const [name, addresses] of zoneAnswers(aws, hub.spokeVpcId, answers)) answers.set(name, addresses);
+  const forwards = hub.rules
+    .filter((r) => r.vpcIds.includes(hub.spokeVpcId))
+    .map((r) => ({ domain: r.domain, targets: r.targets }));
+  // dnsmasq answers its own records before it forwards: a forwarded domain keeps none.
+  for (const name of [...answers.keys()]) {
+    if (forwards.some((f) => within(name, f.domain))) answers.delete(name);
+  }
+  return { answers, forwards };
 }
 
 /** The answers of a custom resolver that does not forward to AmazonProvidedDNS: public names only. */
@@ -89,6 +139,7 @@ export function renderDnsmasqConfig(
   answers: Answers,
   logFile: string,
   upstream?: string,
+  forwards: Forward[] = [],
 ): string {
   const lines = [
     'no-resolv',
@@ -101,6 +152,8 @@ export function renderDnsmasqConfig(
     'log-queries',
     ...(upstream ? [`server=${upstream}`] : ['local=/amazonaws.com/', 'local=/internal/']),
     ...listen.map((a) => `listen-address=${a}`),
+    // The more specific domain wins over local=/amazonaws.com/.
+    ...forwards.flatMap((f) => f.targets.map((t) => `server=/${f.domain}/${t}`)),
   ];
   if (upstream) return `${lines.join('\n')}\n`;
   for (const [name, addresses] of answers) {

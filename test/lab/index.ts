@@ -13,7 +13,12 @@ export {
 } from './lab.js';
 export { leftovers, selfCheck } from './network.js';
 export type { AgentExpect, Proof, Scenario, TargetExpect } from './scenarios.js';
-export { findScenario, SCENARIOS as scenarios, scaleScenario } from './scenarios.js';
+export {
+  findScenario,
+  HUB_SCENARIOS as hubScenarios,
+  SCENARIOS as scenarios,
+  scaleScenario,
+} from './scenarios.js';
 export type { AwsState, EndpointState, LabState } from './state.js';
 export { readState } from './state.js';
 export * as topology from './topology.js';

@@ -4,8 +4,21 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeCa, makeLeaf } from './certs.js';
-import { customResolverAnswers, renderDnsmasqConfig, vpcResolverAnswers } from './dns-config.js';
-import { addEndpointAddresses, createNetwork, labNamespaces, selfCheck, sweep } from './network.js';
+import {
+  customResolverAnswers,
+  renderDnsmasqConfig,
+  spokeResolver,
+  vpcResolverAnswers,
+} from './dns-config.js';
+import {
+  addEndpointAddresses,
+  applyTgwForwarding,
+  createHubNetwork,
+  createNetwork,
+  labNamespaces,
+  selfCheck,
+  sweep,
+} from './network.js';
 import {
   type AddressRef,
   ENDPOINT_SERVICE_ID,
@@ -25,6 +38,8 @@ import {
   CUSTOM_DNS,
   FAULT_PROXY_PORT,
   faultProxyUrl,
+  HUB_INBOUND_DNS,
+  HUB_NODES,
   LINK_LOCAL_DNS,
   labServices,
   MOTO_ADDRESS,
@@ -36,6 +51,7 @@ import {
   REGION,
   SCALE_CERT,
   SERVICES,
+  SPOKE_DNS,
   STATE_DIR,
   VPC_DNS,
 } from './topology.js';
@@ -375,13 +391,16 @@ async function bringUp(scenario: Scenario): Promise<LabState> {
     FAULT_PROXY_LOG,
   ]);
   const daemons: Daemon[] = [moto, proxy];
-  const awsState = await time(
-    'moto',
-    configureMoto(scenario.name).catch((err: unknown) => {
-      assertRunning([moto]);
-      throw err;
-    }),
-  );
+  const [awsState] = await Promise.all([
+    time(
+      'moto',
+      configureMoto(scenario.name).catch((err: unknown) => {
+        assertRunning([moto]);
+        throw err;
+      }),
+    ),
+    scenario.hub ? time('spoke network', createHubNetwork()) : undefined,
+  ]);
   const ca = await certsReady;
   const generated = labServices(awsState.extraServices).filter((s) => s.certFile === SCALE_CERT);
   if (generated.length > 0) {
@@ -420,13 +439,11 @@ async function bringUp(scenario: Scenario): Promise<LabState> {
   // Resolvers and listeners.
   const overrides = scenario.dns?.overrides ?? {};
   const vpcConf = join(STATE_DIR, 'dns-vpc.conf');
+  // In a hub, the same resolver answers the inbound Resolver endpoint's addresses (the hub's view).
+  const vpcListen = [VPC_DNS, LINK_LOCAL_DNS, ...(awsState.hub ? HUB_INBOUND_DNS : [])];
   writeFileSync(
     vpcConf,
-    renderDnsmasqConfig(
-      [VPC_DNS, LINK_LOCAL_DNS],
-      vpcResolverAnswers(awsState, overrides),
-      join(STATE_DIR, 'dns-vpc.log'),
-    ),
+    renderDnsmasqConfig(vpcListen, vpcResolverAnswers(awsState, overrides), join(STATE_DIR, 'dns-vpc.log')),
   );
   daemons.push(
     startDaemon('dns-vpc', NODES.dns.ns, [
@@ -466,6 +483,29 @@ async function bringUp(scenario: Scenario): Promise<LabState> {
       ]),
     );
   }
+  const spokeListen = [SPOKE_DNS, LINK_LOCAL_DNS];
+  if (awsState.hub) {
+    const spoke = spokeResolver(awsState);
+    const spokeConf = join(STATE_DIR, 'dns-spoke.conf');
+    writeFileSync(
+      spokeConf,
+      renderDnsmasqConfig(
+        spokeListen,
+        spoke.answers,
+        join(STATE_DIR, 'dns-spoke.log'),
+        undefined,
+        spoke.forwards,
+      ),
+    );
+    daemons.push(
+      startDaemon('dns-spoke', HUB_NODES['spoke-dns'].ns, [
+        'dnsmasq',
+        '--keep-in-foreground',
+        '--pid-file=',
+        `--conf-file=${spokeConf}`,
+      ]),
+    );
+  }
   const listeners = tlsListeners(awsState, scenario.tls ?? {}, certDir);
   writeFileSync(TLS_CONFIG, JSON.stringify({ listeners } satisfies TlsServerConfig, null, 2));
   daemons.push(
@@ -480,14 +520,17 @@ async function bringUp(scenario: Scenario): Promise<LabState> {
 
   await time(
     'faults',
-    applyFaults([...(scenario.faults ?? []), ...impliedFaults(scenario, awsState)], awsState),
+    Promise.all([
+      applyFaults([...(scenario.faults ?? []), ...impliedFaults(scenario, awsState)], awsState),
+      awsState.hub ? applyTgwForwarding(awsState) : undefined,
+    ]),
   );
   await time(
     'listeners',
     Promise.all([
       waitForSockets(
         NODES.dns.ns,
-        [VPC_DNS, LINK_LOCAL_DNS, CUSTOM_DNS].flatMap((address) => [
+        [...vpcListen, CUSTOM_DNS].flatMap((address) => [
           { proto: 'udp' as const, address, port: 53 },
           { proto: 'tcp' as const, address, port: 53 },
         ]),
@@ -498,6 +541,16 @@ async function bringUp(scenario: Scenario): Promise<LabState> {
         listeners.map((l) => ({ proto: 'tcp' as const, address: l.address, port: l.port })),
         daemons,
       ),
+      awsState.hub
+        ? waitForSockets(
+            HUB_NODES['spoke-dns'].ns,
+            spokeListen.flatMap((address) => [
+              { proto: 'udp' as const, address, port: 53 },
+              { proto: 'tcp' as const, address, port: 53 },
+            ]),
+            daemons,
+          )
+        : undefined,
       waitForSockets(
         NODES.aws.ns,
         [{ proto: 'tcp', address: MOTO_ADDRESS, port: FAULT_PROXY_PORT }],
@@ -524,6 +577,7 @@ async function bringUp(scenario: Scenario): Promise<LabState> {
     SUBNET_ENDPOINTS_B: awsState.subnets['endpoints-b'] ?? '',
     [ENDPOINT_SERVICE_NAME.slice(2, -2)]: awsState.endpointService?.serviceName ?? '',
     [ENDPOINT_SERVICE_ID.slice(2, -2)]: awsState.endpointService?.serviceId ?? '',
+    ...hubPlaceholders(awsState),
   };
   const agentConfig = scenario.agentConfig ? fillPlaceholders(scenario.agentConfig, placeholders) : undefined;
   if (agentConfig) writeFileSync(AGENT_CONFIG, `${JSON.stringify(agentConfig, null, 2)}\n`);
@@ -554,7 +608,13 @@ async function bringUp(scenario: Scenario): Promise<LabState> {
     endpointIds,
     eniIps: eniIpsByService,
     gatewayAddresses: awsState.gatewayAddresses,
-    resolvers: { vpc: VPC_DNS, linkLocal: LINK_LOCAL_DNS, custom: CUSTOM_DNS, agent: agentResolver },
+    resolvers: {
+      vpc: VPC_DNS,
+      linkLocal: LINK_LOCAL_DNS,
+      custom: CUSTOM_DNS,
+      agent: awsState.hub ? SPOKE_DNS : agentResolver,
+      ...(awsState.hub ? { spoke: SPOKE_DNS } : {}),
+    },
     placeholders,
     pids: Object.fromEntries(daemons.map((d) => [d.name, d.child.pid ?? 0])),
   };
@@ -563,13 +623,43 @@ async function bringUp(scenario: Scenario): Promise<LabState> {
   return state;
 }
 
+/** {{SPOKE_VPC_ID}}, {{TGW_RT_SPOKE}}, {{ZONE_SECRETSMANAGER}}… for a hub scenario's proofs and configuration. */
+export function hubPlaceholders(aws: AwsState): Record<string, string> {
+  const hub = aws.hub;
+  if (!hub) return {};
+  const key = (shortName: string) => shortName.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+  const values: Record<string, string> = {
+    SPOKE_VPC_ID: hub.spokeVpcId,
+    SPOKE_SUBNET: hub.spokeSubnetId,
+    SPOKE_RT: hub.spokeRouteTableId,
+    TGW_ID: hub.transitGatewayId,
+    TGW_ATTACH_HUB: hub.attachments.hub,
+    TGW_ATTACH_SPOKE: hub.attachments.spoke,
+    TGW_RT_SPOKE: hub.routeTables.spoke.id,
+    TGW_RT_HUB: hub.routeTables.hub.id,
+    HUB_ROLE_ARN: hub.roleArn,
+  };
+  for (const zone of hub.zones) {
+    const short = zone.name.replace(/\.us-east-1\.amazonaws\.com$/, '');
+    values[`ZONE_${key(short)}`] = zone.id;
+  }
+  for (const [short, endpoint] of Object.entries(aws.endpoints)) {
+    const name = endpoint.dnsNames?.find(
+      (n) => n.endsWith('.vpce.amazonaws.com') && !/-us-east-1[a-z]\./.test(n),
+    );
+    if (name) values[`HUB_VPCE_NAME_${key(short)}`] = name;
+  }
+  return values;
+}
+
 /** Removes everything the lab made (also after a crash). Idempotent. */
 export async function labDown(): Promise<void> {
   await sweep();
 }
 
 export interface ExecOptions {
-  ns?: 'a' | 'b';
+  /** The agent namespace: a, b or spoke (default: the scenario's agent in a hub scenario, else a). */
+  ns?: 'a' | 'b' | 'spoke';
   env?: Record<string, string>;
   timeoutMs?: number;
   input?: string;
@@ -597,7 +687,9 @@ export function labExec(argv: string[], options: ExecOptions = {}): Promise<Exec
   const state = readState();
   if (!state) return Promise.reject(new LabUsageError('no lab is up; run `lab up` first'));
   if (argv.length === 0) return Promise.reject(new LabUsageError('lab exec needs a command'));
-  const ns = options.ns === 'b' ? NODES['agent-b'].ns : NODES['agent-a'].ns;
+  const which = options.ns ?? (state.agentNode === 'spoke' ? 'spoke' : 'a');
+  const ns =
+    which === 'spoke' ? HUB_NODES.spoke.ns : which === 'b' ? NODES['agent-b'].ns : NODES['agent-a'].ns;
   return new Promise((resolve, reject) => {
     const child = spawn('ip', ['netns', 'exec', ns, ...argv], {
       cwd: REPO_ROOT,

@@ -2,16 +2,18 @@
 // comparison of what they saw with what a scenario's proof says they must see.
 import { isDeepStrictEqual } from 'node:util';
 import {
+  type AwsProof,
   type DnsExpect,
   ENDPOINT_SERVICE_KEY,
   fillPlaceholders,
   type HttpExpect,
+  type HubProof,
   type Scenario,
   type TlsExpect,
 } from './scenarios.js';
 import { inNs, run } from './shell.js';
 import type { LabState } from './state.js';
-import { LINK_LOCAL_DNS, labServices, NODES } from './topology.js';
+import { HUB_NODES, LINK_LOCAL_DNS, labServices, NODES } from './topology.js';
 
 export type DnsSeen = {
   outcome: 'answer' | 'nxdomain' | 'servfail' | 'refused' | 'timeout' | 'error';
@@ -136,17 +138,28 @@ export async function httpsRequest(
   return /^x-amzn-requestid:/im.test(result.stdout) ? 'aws' : 'not-aws';
 }
 
-/** `aws ec2 ARGS --query QUERY --output json` against moto from inside the agent namespace. */
+/** `aws SERVICE ARGS --query QUERY --output json` against moto from inside the agent namespace. */
 export async function awsEc2(
   state: LabState,
   args: string[],
   query: string,
   ns = AGENT_NS,
+  service = 'ec2',
 ): Promise<unknown> {
   const env: Record<string, string> = { ...state.env };
-  const argv = ['aws', '--endpoint-url', state.motoUrl, 'ec2', ...args, '--query', query, '--output', 'json'];
+  const argv = [
+    'aws',
+    '--endpoint-url',
+    state.motoUrl,
+    service,
+    ...args,
+    '--query',
+    query,
+    '--output',
+    'json',
+  ];
   const result = await run(inNs(ns, argv), { env, timeoutMs: 30_000 });
-  if (result.code !== 0) throw new Error(`aws ec2 ${args.join(' ')} failed: ${result.stderr.trim()}`);
+  if (result.code !== 0) throw new Error(`aws ${service} ${args.join(' ')} failed: ${result.stderr.trim()}`);
   return JSON.parse(result.stdout);
 }
 
@@ -192,9 +205,95 @@ async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>
 
 type Job = () => Promise<ProofLine>;
 
+/** The AWS CLI read-backs of a proof, from `ns`. */
+function awsJobs(state: LabState, items: AwsProof[], ns: string): Job[] {
+  return items.map((item) => async () => {
+    const filled = fillPlaceholders(item, state.placeholders);
+    let observed: unknown;
+    try {
+      observed = await awsEc2(state, filled.args, filled.query, ns, filled.service ?? 'ec2');
+    } catch (err) {
+      observed = err instanceof Error ? err.message : String(err);
+    }
+    return {
+      check: 'aws' as const,
+      subject: filled.what,
+      expected: filled.equals,
+      observed,
+      ok: isDeepStrictEqual(observed, filled.equals),
+    };
+  });
+}
+
+/** What the spoke's resolver answered: the hub's ENIs for the service, its public addresses, or no answer. */
+export function classifyHubDns(seen: DnsSeen, shortName: string, state: LabState): string {
+  if (seen.outcome !== 'answer') return seen.outcome;
+  const service = labServices(state.aws.extraServices).find((s) => s.shortName === shortName)!;
+  const same = (xs: string[]): boolean => isDeepStrictEqual([...xs].sort(), seen.addresses);
+  const hubEnis = state.aws.endpoints[shortName]?.eniIps;
+  if (hubEnis && same(hubEnis)) return 'hub';
+  if (seen.addresses.length > 0 && same(service.publicAddresses)) return 'public';
+  return `unexpected ${seen.addresses.join(',') || 'empty answer'}`;
+}
+
+/**
+ * A hub scenario from inside vdl-spoke: each service's name through the spoke's resolver, TCP and
+ * TLS to every hub ENI of the service across the transit gateway, and the AWS CLI read-backs.
+ */
+export async function proveHubScenario(
+  state: LabState,
+  proof: HubProof,
+  aws: AwsProof[],
+): Promise<ProofLine[]> {
+  const ns = HUB_NODES.spoke.ns;
+  const services = labServices(state.aws.extraServices);
+  const jobs: Job[] = awsJobs(state, aws, ns);
+  for (const [short, dnsExpected] of Object.entries(proof.dns)) {
+    const service = services.find((s) => s.shortName === short);
+    if (!service) throw new Error(`hub proof names ${short}, which is not a lab service`);
+    jobs.push(async () => {
+      const observed = classifyHubDns(await dig(service.hostname, undefined, ns), short, state);
+      return {
+        check: 'dns',
+        subject: `${short} ${service.hostname} from the spoke`,
+        expected: dnsExpected,
+        observed,
+        ok: observed === dnsExpected,
+      };
+    });
+    const tcpExpected = proof.tcp[short] ?? 'connected';
+    const tlsExpected: TlsExpect = proof.tls?.[short] ?? (tcpExpected === 'connected' ? 'ok' : 'skip');
+    for (const address of state.aws.endpoints[short]?.eniIps ?? []) {
+      jobs.push(async () => {
+        const observed = await tcpConnect(address, 443, ns);
+        return {
+          check: 'tcp',
+          subject: `${short} hub ENI ${address}:443 from the spoke`,
+          expected: tcpExpected,
+          observed,
+          ok: observed === tcpExpected,
+        };
+      });
+      if (tlsExpected === 'skip') continue;
+      jobs.push(async () => {
+        const observed = await tlsHandshake(address, service.hostname, state.caPath, ns);
+        return {
+          check: 'tls',
+          subject: `${short} hub ENI ${address} sni ${service.hostname}`,
+          expected: tlsExpected,
+          observed,
+          ok: observed === tlsExpected,
+        };
+      });
+    }
+  }
+  return pool(jobs, 12, (job) => job());
+}
+
 /** Observes every service from inside vdl-agent-a and compares with the scenario's proof. */
 export async function proveScenario(state: LabState, scenario: Scenario): Promise<ProofLine[]> {
   const proof = scenario.proof;
+  if (proof.hub) return proveHubScenario(state, proof.hub, proof.aws ?? []);
   const services = labServices(state.aws.extraServices);
   const jobs: Job[] = [];
   const dnsJob =
@@ -329,24 +428,7 @@ export async function proveScenario(state: LabState, scenario: Scenario): Promis
       });
     }
   }
-  for (const item of proof.aws ?? []) {
-    jobs.push(async () => {
-      const filled = fillPlaceholders(item, state.placeholders);
-      let observed: unknown;
-      try {
-        observed = await awsEc2(state, filled.args, filled.query);
-      } catch (err) {
-        observed = err instanceof Error ? err.message : String(err);
-      }
-      return {
-        check: 'aws',
-        subject: filled.what,
-        expected: filled.equals,
-        observed,
-        ok: isDeepStrictEqual(observed, filled.equals),
-      };
-    });
-  }
+  jobs.push(...awsJobs(state, proof.aws ?? [], AGENT_NS));
   // The AWS CLI is slow to start: begin those first so they overlap the quick probes.
   const ordered = [
     ...jobs.slice(jobs.length - (proof.aws?.length ?? 0)),

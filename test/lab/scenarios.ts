@@ -3,7 +3,14 @@
 // must report (expect). The lab derives everything else: DNS answers follow from the endpoints
 // and the VPC attributes, resolv.conf follows from the DHCP options, as they do in AWS.
 import { TEAM_BUCKET_ONLY } from '../fixtures/policies.js';
-import { GATEWAY_SERVICES, INTERFACE_SERVICES, type NodeName, type SubnetName } from './topology.js';
+import {
+  GATEWAY_SERVICES,
+  HUB_ROLE_ARN,
+  INTERFACE_SERVICES,
+  type NodeName,
+  SPOKE_CIDR,
+  type SubnetName,
+} from './topology.js';
 
 /** An address in a rule: a literal CIDR, the ENI IPs of a service's endpoint, or a gateway address. */
 export type AddressRef = string | { enisOf: string } | { gatewayOf: string };
@@ -141,9 +148,11 @@ export type TlsExpect = 'ok' | 'name-mismatch' | 'skip';
 /** What an HTTPS request answered: AWS's error document, something else, or nothing. */
 export type HttpExpect = 'aws' | 'not-aws' | 'no-response';
 
-/** A describe call against moto (`aws ec2 ARGS --query QUERY`) and the JSON it must print. */
+/** A describe call against moto (`aws SERVICE ARGS --query QUERY`) and the JSON it must print. */
 export interface AwsProof {
   what: string;
+  /** The AWS CLI's service command (default ec2): route53, route53resolver, sts… */
+  service?: string;
   args: string[];
   query: string;
   equals: unknown;
@@ -166,6 +175,43 @@ export interface Proof {
   /** Connections from a fixed local port to every ENI (or gateway address) of a service. */
   tcpFromPort?: Array<{ service: string; sourcePort: number; expect: TcpExpect }>;
   aws?: AwsProof[];
+  /** Hub scenarios: what clients in vdl-spoke see (then the hub-side checks above are not run). */
+  hub?: HubProof;
+}
+
+/** What the spoke's resolver answers for a name: the hub's ENIs, the public addresses, or no answer. */
+export type HubDnsExpect = 'hub' | 'public' | 'nxdomain' | 'servfail' | 'timeout';
+
+/** Observations from vdl-spoke, by hub service short name (every service of `HubSpec`). */
+export interface HubProof {
+  /** dig through the spoke's resolv.conf (its VPC resolver 10.1.0.2). */
+  dns: Record<string, HubDnsExpect>;
+  /** nc to every hub ENI of the service, across the transit gateway. */
+  tcp: Record<string, TcpExpect>;
+  /** openssl to every hub ENI by the service's name (default ok where tcp connects, skipped otherwise). */
+  tls?: Record<string, TlsExpect>;
+}
+
+/** How the hub serves one service to the spoke through a private hosted zone. */
+export interface HubZoneSpec {
+  /** `alias`: an alias A record to the endpoint's regional vpce name; `addresses`: A records with the ENI IPs. */
+  records: 'alias' | 'addresses';
+  /** Associate the zone with the spoke VPC (default true; it is always associated with the hub VPC). */
+  associateSpoke?: boolean;
+}
+
+/**
+ * Hub-and-spoke (issue 15): the lab VPC is the hub, a spoke VPC (10.1.0.0/16) reaches it through a
+ * transit gateway, and the agent runs in the spoke (vdl-spoke). The hub endpoints of zone services
+ * have private DNS off (the zone answers instead); rule services keep it on in the hub, whose
+ * inbound Resolver endpoint answers the spoke's forwarded queries.
+ */
+export interface HubSpec {
+  zones?: Record<string, HubZoneSpec>;
+  /** Services resolved through a FORWARD rule for their hostname to the hub's inbound endpoint. */
+  rules?: Record<string, { associateSpoke?: boolean }>;
+  /** Routes of the TGW route tables (default both present). */
+  tgw?: { spokeToHub?: boolean; hubToSpoke?: boolean };
 }
 
 export type AgentStatus = 'pass' | 'warn' | 'fail' | 'unknown' | 'info';
@@ -208,8 +254,10 @@ export interface Scenario {
    * answers them with EC2's UnauthorizedOperation (403) and passes the rest to moto.
    */
   deny?: string[];
-  /** The namespace the agent runs in (default agent-a). */
-  agentNode?: 'agent-a' | 'agent-b';
+  /** The namespace the agent runs in (default agent-a; hub scenarios: spoke). */
+  agentNode?: 'agent-a' | 'agent-b' | 'spoke';
+  /** A spoke VPC reaching this one (the hub) through a transit gateway; the agent runs in the spoke. */
+  hub?: HubSpec;
   /** net.ipv4.ip_local_port_range in the agent namespaces (Linux default 32768-60999). */
   localPortRange?: [number, number];
   proof: Proof;
@@ -1323,6 +1371,217 @@ export const SCENARIOS: Scenario[] = [
   },
 ];
 
+/** The services a hub scenario's spoke uses: two through zones (both record kinds), one through a rule. */
+const HUB_SERVICES = ['secretsmanager', 'ssm', 'logs'];
+const HUB_DESIGN: HubSpec = {
+  zones: { secretsmanager: { records: 'alias' }, ssm: { records: 'addresses' } },
+  rules: { logs: {} },
+};
+/** The hub's endpoint group admits both VPCs (a spoke's CIDR is what real hubs forget). */
+const HUB_ENDPOINTS_INGRESS: SgRule[] = [
+  { proto: 'tcp', from: 443, to: 443, cidr: VPC },
+  { proto: 'tcp', from: 443, to: 443, cidr: SPOKE_CIDR },
+];
+const HUB_AGENT_CONFIG = {
+  services: HUB_SERVICES.map((name) => ({ name })),
+  hub: { roleArn: HUB_ROLE_ARN },
+};
+const HUB_HEALTHY_PROOF: HubProof = {
+  dns: each(HUB_SERVICES, 'hub'),
+  tcp: each(HUB_SERVICES, 'connected'),
+};
+/** The spoke's zones, its rule associations and the TGW tables, read back as the agent could. */
+const hubAws = (zones: number, ruleAssociations: number): AwsProof[] => [
+  {
+    what: `the spoke VPC has ${zones} private hosted zone(s) associated`,
+    service: 'route53',
+    args: ['list-hosted-zones-by-vpc', '--vpc-id', '{{SPOKE_VPC_ID}}', '--vpc-region', 'us-east-1'],
+    query: 'length(HostedZoneSummaries)',
+    equals: zones,
+  },
+  {
+    what: `the spoke VPC has ${ruleAssociations} resolver rule association(s)`,
+    service: 'route53resolver',
+    args: ['list-resolver-rule-associations', '--filters', 'Name=VPCId,Values={{SPOKE_VPC_ID}}'],
+    query: 'length(ResolverRuleAssociations)',
+    equals: ruleAssociations,
+  },
+  {
+    what: "the spoke subnet's route table sends the hub CIDR to the transit gateway",
+    args: ['describe-route-tables', '--route-table-ids', '{{SPOKE_RT}}'],
+    query: "RouteTables[0].Routes[?DestinationCidrBlock=='10.0.0.0/16'].TransitGatewayId | [0]",
+    equals: '{{TGW_ID}}',
+  },
+];
+const tgwRoutes = (table: string, cidr: string, attachment: string, present: boolean): AwsProof => ({
+  what: `TGW table ${table} ${present ? 'routes' : 'has no route for'} ${cidr}${present ? ` to ${attachment}` : ''}`,
+  args: [
+    'search-transit-gateway-routes',
+    '--transit-gateway-route-table-id',
+    `{{${table}}}`,
+    '--filters',
+    `Name=route-search.exact-match,Values=${cidr}`,
+  ],
+  query: 'Routes[].TransitGatewayAttachments[0].TransitGatewayAttachmentId',
+  equals: present ? [`{{${attachment}}}`] : [],
+});
+
+/** Hub-and-spoke scenarios (issue 15): brought up by test/e2e/scenarios-hub.test.ts. */
+export const HUB_SCENARIOS: Scenario[] = [
+  {
+    name: 'hub-spoke',
+    description:
+      'a spoke VPC reaches the hub endpoints over a transit gateway; secretsmanager and ssm through zones associated with the spoke, logs through a forward rule',
+    agentNode: 'spoke',
+    hub: HUB_DESIGN,
+    aws: { endpointsIngress: HUB_ENDPOINTS_INGRESS },
+    agentConfig: HUB_AGENT_CONFIG,
+    proof: {
+      hub: HUB_HEALTHY_PROOF,
+      aws: [
+        ...hubAws(2, 1),
+        tgwRoutes('TGW_RT_SPOKE', VPC, 'TGW_ATTACH_HUB', true),
+        tgwRoutes('TGW_RT_HUB', SPOKE_CIDR, 'TGW_ATTACH_SPOKE', true),
+        {
+          what: 'the secretsmanager zone answers with an alias to the hub endpoint',
+          service: 'route53',
+          args: ['list-resource-record-sets', '--hosted-zone-id', '{{ZONE_SECRETSMANAGER}}'],
+          query: "ResourceRecordSets[?Type=='A'].AliasTarget.DNSName | [0]",
+          equals: '{{HUB_VPCE_NAME_SECRETSMANAGER}}',
+        },
+      ],
+    },
+    expect: { exitCode: 0, status: 'pass', targets: {} },
+  },
+  {
+    name: 'hub-spoke-no-zone-association',
+    description: "the secretsmanager zone is associated with the hub VPC but not with the spoke's",
+    agentNode: 'spoke',
+    hub: {
+      ...HUB_DESIGN,
+      zones: { ...HUB_DESIGN.zones, secretsmanager: { records: 'alias', associateSpoke: false } },
+    },
+    aws: { endpointsIngress: HUB_ENDPOINTS_INGRESS },
+    agentConfig: HUB_AGENT_CONFIG,
+    proof: {
+      hub: { ...HUB_HEALTHY_PROOF, dns: { ...HUB_HEALTHY_PROOF.dns, secretsmanager: 'public' } },
+      aws: hubAws(1, 1),
+    },
+    expect: {
+      exitCode: 1,
+      status: 'fail',
+      targets: { secretsmanager: { status: 'fail', rootCause: 'HUB_ZONE_NOT_ASSOCIATED' } },
+    },
+  },
+  {
+    name: 'hub-spoke-rule-not-associated',
+    description: 'the forward rule for logs exists in the account but is not associated with the spoke VPC',
+    agentNode: 'spoke',
+    hub: { ...HUB_DESIGN, rules: { logs: { associateSpoke: false } } },
+    aws: { endpointsIngress: HUB_ENDPOINTS_INGRESS },
+    agentConfig: HUB_AGENT_CONFIG,
+    proof: {
+      hub: { ...HUB_HEALTHY_PROOF, dns: { ...HUB_HEALTHY_PROOF.dns, logs: 'public' } },
+      aws: [
+        ...hubAws(2, 0),
+        {
+          what: 'the forward rule for logs exists',
+          service: 'route53resolver',
+          args: ['list-resolver-rules', '--filters', 'Name=TYPE,Values=FORWARD'],
+          query: 'ResolverRules[].DomainName',
+          equals: ['logs.us-east-1.amazonaws.com.'],
+        },
+      ],
+    },
+    expect: {
+      exitCode: 1,
+      status: 'fail',
+      targets: { logs: { status: 'fail', rootCause: 'HUB_RULE_NOT_ASSOCIATED' } },
+    },
+  },
+  {
+    name: 'hub-spoke-tgw-route-missing',
+    description:
+      "the TGW route table associated with the spoke's attachment has no route to the hub CIDR: every hub ENI times out",
+    agentNode: 'spoke',
+    hub: { ...HUB_DESIGN, tgw: { spokeToHub: false } },
+    aws: { endpointsIngress: HUB_ENDPOINTS_INGRESS },
+    agentConfig: HUB_AGENT_CONFIG,
+    proof: {
+      hub: { ...HUB_HEALTHY_PROOF, tcp: each(HUB_SERVICES, 'timeout') },
+      aws: [...hubAws(2, 1), tgwRoutes('TGW_RT_SPOKE', VPC, 'TGW_ATTACH_HUB', false)],
+    },
+    expect: {
+      exitCode: 1,
+      status: 'fail',
+      targets: each(HUB_SERVICES, { status: 'fail', rootCause: 'TGW_ROUTE_MISSING' } as TargetExpect),
+    },
+  },
+  {
+    name: 'hub-spoke-hub-sg-excludes-spoke',
+    description:
+      "the hub's secretsmanager endpoint SG admits tcp/443 from the hub VPC only, not from the spoke",
+    agentNode: 'spoke',
+    hub: HUB_DESIGN,
+    aws: {
+      endpointsIngress: HUB_ENDPOINTS_INGRESS,
+      endpoints: {
+        secretsmanager: {
+          securityGroup: {
+            name: 'vdl-hub-secretsmanager',
+            ingress: [{ proto: 'tcp', from: 443, to: 443, cidr: VPC }],
+          },
+        },
+      },
+    },
+    // What that group does to the spoke's packets (the lab's SG faults are explicit, as elsewhere).
+    faults: [
+      {
+        node: 'endpoints',
+        chain: 'INPUT',
+        proto: 'tcp',
+        dport: 443,
+        src: SPOKE_CIDR,
+        dst: { enisOf: 'secretsmanager' },
+        action: 'DROP',
+      },
+    ],
+    agentConfig: HUB_AGENT_CONFIG,
+    proof: {
+      hub: { ...HUB_HEALTHY_PROOF, tcp: { ...HUB_HEALTHY_PROOF.tcp, secretsmanager: 'timeout' } },
+      aws: [
+        ...hubAws(2, 1),
+        {
+          what: 'the hub secretsmanager SG admits 443 from the hub CIDR only',
+          args: ['describe-security-groups', '--filters', 'Name=group-name,Values=vdl-hub-secretsmanager'],
+          query: 'SecurityGroups[0].IpPermissions[0].IpRanges[*].CidrIp',
+          equals: [VPC],
+        },
+      ],
+    },
+    expect: {
+      exitCode: 1,
+      status: 'fail',
+      targets: { secretsmanager: { status: 'fail', rootCause: 'HUB_SG_EXCLUDES_SPOKE' } },
+    },
+  },
+];
+// The same fault with the hub role refused: the agent cannot read the hub's SG, so it must not
+// name it (nor a TGW cause it cannot read either).
+const sgScenario = HUB_SCENARIOS[HUB_SCENARIOS.length - 1]!;
+HUB_SCENARIOS.push({
+  ...sgScenario,
+  name: 'hub-spoke-hub-unreadable',
+  description:
+    "the hub's secretsmanager SG excludes the spoke and the hub role cannot be assumed: unknown, never a wrong cause",
+  deny: ['sts:AssumeRole'],
+  expect: {
+    exitCode: 3,
+    status: 'unknown',
+    targets: { secretsmanager: { status: 'unknown', rootCause: 'HUB_UNREADABLE' } },
+  },
+});
+
 /** The largest `scale-N`: the endpoint subnets (/24) must hold two ENIs per endpoint. */
 export const SCALE_MAX_INTERFACE_ENDPOINTS = 200;
 const SCALE_NAME = /^scale-(\d+)$/;
@@ -1363,7 +1622,7 @@ export function scaleScenario(interfaceEndpoints: number): Scenario {
 
 /** A listed scenario by name, or a generated one (`scale-N`). */
 export function findScenario(name: string): Scenario | undefined {
-  const listed = SCENARIOS.find((s) => s.name === name);
+  const listed = [...SCENARIOS, ...HUB_SCENARIOS].find((s) => s.name === name);
   if (listed) return listed;
   const scale = SCALE_NAME.exec(name);
   if (!scale) return undefined;

@@ -53,12 +53,48 @@ export interface AwsState {
     loadBalancerArn: string;
     endpoint: EndpointState;
   };
+  /** Hub scenarios: the spoke VPC, the transit gateway and the DNS chain, as moto reports them. */
+  hub?: HubState;
+}
+
+/** A route of a TGW route table as SearchTransitGatewayRoutes reports it. */
+export interface TgwRouteState {
+  cidr: string;
+  state: string;
+  attachmentId?: string;
+}
+
+export interface HubState {
+  spokeVpcId: string;
+  spokeSubnetId: string;
+  spokeRouteTableId: string;
+  spokeAgentEni: string;
+  spokeAgentSg: string;
+  transitGatewayId: string;
+  attachments: { hub: string; spoke: string };
+  /** The TGW route table associated with each attachment (GetTransitGatewayRouteTableAssociations) and its routes. */
+  routeTables: {
+    spoke: { id: string; routes: TgwRouteState[] };
+    hub: { id: string; routes: TgwRouteState[] };
+  };
+  /** Every private hosted zone the lab made: its A records and the VPCs it is associated with. */
+  zones: Array<{
+    id: string;
+    name: string;
+    vpcIds: string[];
+    records: Array<{ name: string; addresses?: string[]; aliasDnsName?: string }>;
+  }>;
+  /** Every FORWARD rule the lab made and the VPCs associated with it (ListResolverRuleAssociations). */
+  rules: Array<{ id: string; domain: string; targets: string[]; vpcIds: string[] }>;
+  inboundEndpointId: string;
+  outboundEndpointId: string;
+  roleArn: string;
 }
 
 export interface LabState {
   scenario: string;
-  /** The namespace node the agent runs in (`lab exec` default stays agent-a). */
-  agentNode: 'agent-a' | 'agent-b';
+  /** The namespace node the agent runs in (`lab exec` default: this one). */
+  agentNode: 'agent-a' | 'agent-b' | 'spoke';
   startedAt: string;
   stateDir: string;
   caPath: string;
@@ -75,7 +111,7 @@ export interface LabState {
   /** ENI IPs by service short name (interface endpoints; the endpoint service under its id). */
   eniIps: Record<string, string[]>;
   gatewayAddresses: Record<string, string>;
-  resolvers: { vpc: string; linkLocal: string; custom: string; agent: string };
+  resolvers: { vpc: string; linkLocal: string; custom: string; agent: string; spoke?: string };
   /** Placeholder values ({{VPC_ID}}…) for the scenario's proofs. */
   placeholders: Record<string, string>;
   pids: Record<string, number>;

@@ -179,3 +179,71 @@ export function gatewayAddressIn(cidr: string): string {
   parts[3] = (parts[3] ?? 0) + 10;
   return parts.join('.');
 }
+
+// Hub-and-spoke (issue 15): the lab VPC above plays the hub (shared services); a spoke VPC on its
+// own bridge reaches it through a router namespace standing for the transit gateway. Made only
+// for scenarios with `hub`, so the other scenarios keep their topology and their up time.
+export const SPOKE_BRIDGE = 'vdl-br1';
+export const SPOKE_CIDR = '10.1.0.0/16';
+/** The spoke VPC's AmazonProvidedDNS (its CIDR base + 2). */
+export const SPOKE_DNS = '10.1.0.2';
+/** The hub's inbound Resolver endpoint addresses (targets of the forward rules), owned by vdl-dns. */
+export const HUB_INBOUND_DNS = ['10.0.4.53', '10.0.5.53'];
+/** The hub subnets that hold the inbound and outbound Resolver endpoints. */
+export const HUB_DNS_SUBNETS = [
+  { name: 'hub-dns-a', cidr: '10.0.4.0/24', az: 'us-east-1a' },
+  { name: 'hub-dns-b', cidr: '10.0.5.0/24', az: 'us-east-1b' },
+];
+export const SPOKE_SUBNET = { name: 'spoke-a', cidr: '10.1.1.0/24', az: 'us-east-1a' };
+/**
+ * The hub role the agent assumes to read the hub side (configuration `hub.roleArn`). Same account
+ * as the spoke: moto keeps each account's EC2, Route 53 and Resolver state apart and shares
+ * nothing (no RAM, no cross-account TGW routes or zone listings), see README.
+ */
+export const HUB_ROLE_NAME = 'vpce-doctor-hub-read';
+export const HUB_ROLE_ARN = `arn:aws:iam::${ACCOUNT_ID}:role/${HUB_ROLE_NAME}`;
+
+export type HubNodeName = 'spoke' | 'spoke-dns' | 'tgw';
+
+export interface HubNode extends LabNode {
+  bridge: string;
+  /** Its address (configured as /16 of its VPC). */
+  address: string;
+}
+
+/** The router's address on each bridge: the next hop of every route across the transit gateway. */
+export const TGW_HUB_ADDRESS = '10.0.0.1';
+export const TGW_SPOKE_ADDRESS = '10.1.0.1';
+
+export const HUB_NODES: Record<HubNodeName, HubNode> = {
+  spoke: {
+    ns: 'vdl-spoke',
+    veth: 'vdl-spk',
+    hostVeth: 'vdl-h-spk',
+    address: '10.1.1.10',
+    bridge: SPOKE_BRIDGE,
+  },
+  'spoke-dns': {
+    ns: 'vdl-sdns',
+    veth: 'vdl-sdns',
+    hostVeth: 'vdl-h-sdns',
+    address: SPOKE_DNS,
+    bridge: SPOKE_BRIDGE,
+  },
+  // Two legs: `veth`/`hostVeth` on the spoke bridge, `hubVeth`/`hubHostVeth` on the hub bridge.
+  tgw: {
+    ns: 'vdl-tgw',
+    veth: 'vdl-tgws',
+    hostVeth: 'vdl-h-tgws',
+    address: TGW_SPOKE_ADDRESS,
+    bridge: SPOKE_BRIDGE,
+  },
+};
+export const TGW_HUB_LEG = {
+  veth: 'vdl-tgwh',
+  hostVeth: 'vdl-h-tgwh',
+  address: TGW_HUB_ADDRESS,
+  bridge: BRIDGE,
+};
+/** Hub namespaces that answer the spoke (ENIs, resolvers, moto): they route the spoke's /16 via the router. */
+export const HUB_ANSWERING: NodeName[] = ['endpoints', 'dns', 'aws'];

@@ -6,7 +6,7 @@ import dnsPacket from 'dns-packet';
 import { customResolverAnswers, renderDnsmasqConfig, vpcResolverAnswers } from './dns-config.js';
 import { servfailFor } from './dns-responder.js';
 import { iptablesCommands, preflightProblem } from './lab.js';
-import { ENDPOINT_SERVICE_KEY, fillPlaceholders, SCENARIOS } from './scenarios.js';
+import { ENDPOINT_SERVICE_KEY, fillPlaceholders, HUB_SCENARIOS, SCENARIOS } from './scenarios.js';
 import type { AwsState, EndpointState } from './state.js';
 import { GATEWAY_SERVICES, INTERFACE_SERVICES, SERVICES } from './topology.js';
 
@@ -239,7 +239,7 @@ describe('lab scenarios as data', () => {
       ...SCENARIOS.flatMap((s) => s.aws?.services ?? []),
       '{{ENDPOINT_SERVICE_ID}}',
     ]);
-    for (const s of SCENARIOS) {
+    for (const s of [...SCENARIOS, ...HUB_SCENARIOS]) {
       const targets = Object.values(s.expect.targets).map((t) => oneOf(t.status));
       const must = (status: string) => targets.some((allowed) => allowed.every((a) => a === status));
       if (must('fail')) {

@@ -1,6 +1,8 @@
-// A small HTTP proxy on loopback in front of moto that makes EC2 faults real: it reads the
-// Query API `Action` from the form body and answers chosen actions with an AWS-shaped error,
-// a stall, or a broken body; everything else passes through to moto.
+// A small HTTP proxy on loopback in front of moto that makes AWS faults real: it finds the action
+// of each request (the Query API `Action` of EC2, STS and IAM; the X-Amz-Target of JSON services
+// such as Route 53 Resolver; the REST path of Route 53) and answers chosen actions with an
+// AWS-shaped error in that service's protocol, a stall, or a broken body; everything else passes
+// through to moto.
 //
 // In the lab it runs inside vdl-aws (fault-proxy-daemon.ts), where one proxy serves many agent
 // runs at once: each run names its own faults in the endpoint's path, e.g.
@@ -22,6 +24,8 @@ export interface ProxyCall {
   run?: string;
   action: string;
   denied: boolean;
+  /** The signing name of the service (ec2, sts, route53, route53resolver…), when the request was signed. */
+  service?: string;
 }
 
 export interface FaultProxyOptions {
@@ -60,6 +64,78 @@ export interface FaultProxy {
   requests: URLSearchParams[];
   setFaults(faults: Record<string, FaultMode>): void;
   stop(): Promise<void>;
+}
+
+/** The service a request is signed for: the credential scope's fourth part. */
+export function signingService(authorization: string | undefined): string | undefined {
+  return /Credential=[^/,\s]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(authorization ?? '')?.[1];
+}
+
+/** Route 53's REST operations the agent may call, by method and path (ids replaced by `{id}`). */
+const ROUTE53_OPERATIONS: Record<string, string> = {
+  'GET /2013-04-01/hostedzonesbyvpc': 'ListHostedZonesByVPC',
+  'GET /2013-04-01/hostedzonesbyname': 'ListHostedZonesByName',
+  'GET /2013-04-01/hostedzone': 'ListHostedZones',
+  'GET /2013-04-01/hostedzone/{id}': 'GetHostedZone',
+  'GET /2013-04-01/hostedzone/{id}/rrset': 'ListResourceRecordSets',
+  'POST /2013-04-01/hostedzone/{id}/associatevpc': 'AssociateVPCWithHostedZone',
+};
+
+/** The API action of a request, whatever its protocol; '' when it has none the proxy knows. */
+export function requestAction(
+  method: string,
+  path: string,
+  headers: Record<string, string | string[] | undefined>,
+  form: URLSearchParams,
+): string {
+  const fromForm = form.get('Action');
+  if (fromForm) return fromForm;
+  const target = headers['x-amz-target'];
+  if (typeof target === 'string' && target.includes('.')) return target.slice(target.lastIndexOf('.') + 1);
+  const route = path.split('?')[0]!.replace(/\/hostedzone\/[^/]+/, '/hostedzone/{id}');
+  return ROUTE53_OPERATIONS[`${method} ${route}`] ?? '';
+}
+
+/** Whether a deny list names this call: by its bare action (as EC2's always were) or as `service:Action`. */
+export function isDenied(deny: readonly string[], action: string, service: string | undefined): boolean {
+  if (action === '') return false;
+  return deny.includes(action) || (service !== undefined && deny.includes(`${service}:${action}`));
+}
+
+/** An access-denied answer in the protocol of the service: EC2's, the other XML services', or JSON. */
+export function accessDenied(
+  service: string | undefined,
+  action: string,
+  code?: string,
+): { status: number; text: string; type: string; headers?: Record<string, string> } {
+  const message = `User is not authorized to perform: ${service ?? 'ec2'}:${action}`;
+  if (service === undefined || service === 'ec2')
+    return {
+      status: 403,
+      type: 'text/xml',
+      text: errorXml(
+        code ?? 'UnauthorizedOperation',
+        `You are not authorized to perform this operation. (${action})`,
+      ),
+    };
+  if (service === 'route53resolver') {
+    const type = code ?? 'AccessDeniedException';
+    return {
+      status: 400,
+      type: 'application/x-amz-json-1.1',
+      text: JSON.stringify({ __type: type, message }),
+      headers: { 'x-amzn-errortype': type },
+    };
+  }
+  // STS, IAM (Query) and Route 53 (REST-XML) share this error document.
+  return {
+    status: 403,
+    type: 'text/xml',
+    text:
+      '<?xml version="1.0" encoding="UTF-8"?>\n' +
+      `<ErrorResponse><Error><Type>Sender</Type><Code>${code ?? 'AccessDenied'}</Code><Message>${message}</Message></Error>` +
+      `<RequestId>fault-proxy-${Math.random().toString(16).slice(2)}</RequestId></ErrorResponse>`,
+  };
 }
 
 function errorXml(code: string, message: string): string {
@@ -107,33 +183,31 @@ export async function startFaultProxy(
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const body = await readBody(req);
     const params = new URLSearchParams(body.toString('utf8'));
-    const action = params.get('Action') ?? '';
+    const fromPath = options.faultsFromPath ? faultsFromPath(req.url ?? '/') : undefined;
+    const path = fromPath?.rest ?? req.url ?? '/';
+    const service = signingService(req.headers.authorization);
+    const action = requestAction(req.method ?? 'POST', path, req.headers, params);
     requests.push(params);
     counts.set(action, (counts.get(action) ?? 0) + 1);
     seen.push(action);
-    const fromPath = options.faultsFromPath ? faultsFromPath(req.url ?? '/') : undefined;
-    const path = fromPath?.rest ?? req.url ?? '/';
     const fault: FaultMode | undefined =
-      fromPath?.deny.includes(action) && action !== '' ? { kind: 'deny' } : faults[action];
+      fromPath && isDenied(fromPath.deny, action, service) ? { kind: 'deny' } : faults[action];
     if (action !== '')
       options.onCall?.({
         ...(fromPath?.run ? { run: fromPath.run } : {}),
         action,
         denied: fault?.kind === 'deny',
+        ...(service ? { service } : {}),
       });
-    const send = (status: number, text: string, type = 'text/xml') => {
-      res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
+    const send = (status: number, text: string, type = 'text/xml', extra: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text), ...extra });
       res.end(text);
     };
     switch (fault?.kind) {
-      case 'deny':
-        return send(
-          403,
-          errorXml(
-            fault.code ?? 'UnauthorizedOperation',
-            `You are not authorized to perform this operation. (${action})`,
-          ),
-        );
+      case 'deny': {
+        const denied = accessDenied(service, action, fault.code);
+        return send(denied.status, denied.text, denied.type, denied.headers);
+      }
       case 'throttle': {
         const used = throttled.get(action) ?? 0;
         if (used < fault.times) {

@@ -16,6 +16,11 @@
    private name (LABEL is the service's DNS label: `api.ecr` for ecr.api, `firehose` for
    kinesis-firehose).
 5. moto reports `PrivateDnsEnabled: true` on gateway endpoints; AWS reports false.
+6. moto stores a static transit gateway route's attachment as one object, which its serializer
+   drops (`TransitGatewayAttachments: []`); AWS returns a list. And its SearchTransitGatewayRoutes
+   filters only on type, state and route-search.exact-match; AWS also has
+   route-search.longest-prefix-match, route-search.subnet-of-match, route-search.supernet-of-match,
+   attachment.transit-gateway-attachment-id and attachment.resource-id, which the lab adds here.
 
 Usage: python3 moto_launcher.py -H HOST -p PORT   (the arguments of moto_server)
 """
@@ -25,6 +30,7 @@ import string
 import sys
 
 import moto.ec2.models.elastic_network_interfaces as enis
+import moto.ec2.models.transit_gateway_route_tables as tgw_tables
 import moto.ec2.models.vpcs as vpcs
 from moto.server import main
 
@@ -123,6 +129,59 @@ def _endpoint_init(self, *args, **kwargs):
 
 
 vpcs.VPCEndPoint.__init__ = _endpoint_init
+
+_original_create_tgw_route = tgw_tables.TransitGatewayRouteTableBackend.create_transit_gateway_route
+
+
+def _create_transit_gateway_route(self, *args, **kwargs):
+    route = _original_create_tgw_route(self, *args, **kwargs)
+    attachment = route.get("transitGatewayAttachments")
+    if isinstance(attachment, dict):
+        route["transitGatewayAttachments"] = [attachment]
+    return route
+
+
+def _route_matches(route, name, values) -> bool:
+    cidr = route.get("destinationCidrBlock")
+    attachments = route.get("transitGatewayAttachments") or []
+    if name == "type":
+        return route.get("type") in values
+    if name == "state":
+        return route.get("state") in values
+    if name == "attachment.transit-gateway-attachment-id":
+        return any(a.get("transitGatewayAttachmentId") in values for a in attachments)
+    if name == "attachment.resource-id":
+        return any(a.get("resourceId") in values for a in attachments)
+    if not cidr:
+        return False
+    net = ipaddress.ip_network(cidr, strict=False)
+    wanted = [ipaddress.ip_network(v, strict=False) for v in values]
+    if name == "route-search.exact-match":
+        return net in wanted
+    if name == "route-search.subnet-of-match":
+        return any(net.version == w.version and net.subnet_of(w) for w in wanted)
+    if name in ("route-search.supernet-of-match", "route-search.longest-prefix-match"):
+        # the routes that contain the CIDR; longest-prefix-match keeps the longest of them below
+        return any(net.version == w.version and w.subnet_of(net) for w in wanted)
+    return True
+
+
+def _search_transit_gateway_routes(self, transit_gateway_route_table_id, filters, max_results=None):
+    table = self.transit_gateways_route_tables.get(transit_gateway_route_table_id)
+    if not table:
+        return []
+    routes = [
+        r for r in table.routes.values() if all(_route_matches(r, k, v) for k, v in (filters or {}).items() if v)
+    ]
+    longest = (filters or {}).get("route-search.longest-prefix-match")
+    if longest and routes:
+        best = max(ipaddress.ip_network(r["destinationCidrBlock"], strict=False).prefixlen for r in routes)
+        routes = [r for r in routes if ipaddress.ip_network(r["destinationCidrBlock"], strict=False).prefixlen == best]
+    return routes[: int(max_results)] if max_results else routes
+
+
+tgw_tables.TransitGatewayRouteTableBackend.create_transit_gateway_route = _create_transit_gateway_route
+tgw_tables.TransitGatewayRouteTableBackend.search_transit_gateway_routes = _search_transit_gateway_routes
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -20,15 +20,23 @@ const policy = JSON.parse(
 ) as {
   Statement: Array<{ Effect: string; Action: string[] }>;
 };
-/** Every EC2 action the agent may call, from its policy. */
-export const EC2_ACTIONS = [
-  ...new Set(
-    policy.Statement.filter((s) => s.Effect === 'Allow')
-      .flatMap((s) => s.Action)
-      .filter((a) => a.startsWith('ec2:'))
-      .map((a) => a.slice('ec2:'.length)),
-  ),
-].sort();
+const ALLOWED = [...new Set(policy.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) => s.Action))];
+
+/** What the hub-and-spoke chain reads (issue 15): Route 53, Resolver, the TGW, peering, the hub role. */
+const HUB_ACTION = /^(route53|route53resolver|sts):|^ec2:(.*TransitGateway.*|DescribeVpcPeeringConnections)$/;
+
+/** Every EC2 action the agent may call that the hub chain does not add, from its policy. */
+export const EC2_ACTIONS = ALLOWED.filter((a) => a.startsWith('ec2:') && !HUB_ACTION.test(a))
+  .map((a) => a.slice('ec2:'.length))
+  .sort();
+
+/**
+ * The actions the hub chain adds, as `service:Action` (the fault proxy denies them by the
+ * request's signing service): denied in turn for the hub scenarios, whose EC2 reads are the ones
+ * every other scenario's matrix covers already. sts:AssumeRole on the hub role denies every hub
+ * fact read through it.
+ */
+export const HUB_ACTIONS = ALLOWED.filter((a) => HUB_ACTION.test(a) && a !== 'sts:GetCallerIdentity').sort();
 
 /**
  * What each action feeds: inventory parts (the names of src/aws/inventory.ts) and `context`
@@ -52,6 +60,21 @@ export const ACTION_LOSES: Record<string, string[]> = {
   GetManagedPrefixListEntries: ['prefixLists'],
   DescribeVpcEndpointServices: ['services'],
   DescribeFlowLogs: ['flowLogs'],
+  // The hub chain (issue 15), by `service:Action`: the parts are this matrix's own labels.
+  'route53:ListHostedZonesByVPC': ['zones'],
+  'route53:ListHostedZonesByName': ['zones'],
+  'route53:GetHostedZone': ['zones'],
+  'route53:ListResourceRecordSets': ['zones'],
+  'route53resolver:ListResolverRules': ['rules'],
+  'route53resolver:ListResolverRuleAssociations': ['rules'],
+  'route53resolver:ListResolverEndpointIpAddresses': ['rules'],
+  'ec2:DescribeTransitGatewayAttachments': ['tgw'],
+  'ec2:DescribeTransitGatewayVpcAttachments': ['tgw'],
+  'ec2:DescribeTransitGatewayRouteTables': ['tgw'],
+  'ec2:GetTransitGatewayRouteTableAssociations': ['tgw'],
+  'ec2:SearchTransitGatewayRoutes': ['tgw'],
+  'ec2:DescribeVpcPeeringConnections': ['peering'],
+  'sts:AssumeRole': ['hub', 'tgw'],
 };
 
 /**
@@ -102,6 +125,14 @@ export const CAUSE_RESTS_ON: Record<string, Array<string | string[]>> = {
   NACL_AGENT_SUBNET_DENIED: ['networkAcls', 'context'],
   NACL_ENDPOINT_SUBNET_DENIED: ['networkAcls', 'endpointInterfaces'],
   NACL_EPHEMERAL_PARTIAL: ['networkAcls', 'context'],
+  // The hub chain (issue 15).
+  HUB_ZONE_NOT_ASSOCIATED: ['zones'],
+  HUB_RULE_NOT_ASSOCIATED: ['rules'],
+  HUB_RULE_TARGETS_DOWN: ['rules'],
+  TGW_ROUTE_MISSING: ['tgw'],
+  TGW_RETURN_ROUTE_MISSING: ['tgw'],
+  PEERING_NOT_ACTIVE: ['peering'],
+  HUB_SG_EXCLUDES_SPOKE: ['hub'],
   // "The configuration allows this path": every part of the path was read.
   PROBE_CONTRADICTS_CONFIG: [
     'routeTables',
@@ -155,6 +186,8 @@ export const OBSERVED_CAUSES = new Set([
   'FLOWLOG_NOT_AVAILABLE',
   // A warning about our own reading, never a failure: checked by (a).
   'CONFIG_CONTRADICTS_PROBE',
+  'HUB_UNREADABLE',
+  'ROUTE53_UNREADABLE',
 ]);
 
 const AGENT = ['report', '--format', 'json'];
@@ -182,7 +215,7 @@ export function summary(r: Report | undefined): string {
   ].join(' ');
 }
 
-type Calls = Map<string, Array<{ action: string; denied: boolean }>>;
+type Calls = Map<string, Array<{ action: string; denied: boolean; service?: string }>>;
 
 /** Which actions each run called and which the proxy denied, from the proxy's call log. */
 function proxyCalls(): Calls {
@@ -195,10 +228,14 @@ function proxyCalls(): Calls {
   }
   for (const line of text.split('\n')) {
     if (!line) continue;
-    const call = JSON.parse(line) as { run?: string; action: string; denied: boolean };
+    const call = JSON.parse(line) as { run?: string; action: string; denied: boolean; service?: string };
     if (!call.run) continue;
     const list = byRun.get(call.run) ?? [];
-    list.push({ action: call.action, denied: call.denied });
+    list.push({
+      action: call.action,
+      denied: call.denied,
+      ...(call.service ? { service: call.service } : {}),
+    });
     byRun.set(call.run, list);
   }
   return byRun;
@@ -208,9 +245,23 @@ function mentions(finding: Finding, action: string): boolean {
   return `${finding.message} ${JSON.stringify(finding.evidence ?? {})}`.includes(action);
 }
 
-/** The actions the matrix denies for a scenario: every EC2 action it does not deny already. */
+/** The actions the matrix denies for a scenario: every EC2 action (hub scenarios: every hub action) it does not deny already. */
 export function matrixActions(scenario: Scenario): string[] {
-  return EC2_ACTIONS.filter((a) => !(scenario.deny ?? []).includes(a));
+  return (scenario.hub ? HUB_ACTIONS : EC2_ACTIONS).filter((a) => !(scenario.deny ?? []).includes(a));
+}
+
+/** `ec2:X` or bare `X` (EC2) → the proxy's log's service and action. */
+function splitAction(action: string): { service: string; bare: string } {
+  const colon = action.indexOf(':');
+  return colon < 0
+    ? { service: 'ec2', bare: action }
+    : { service: action.slice(0, colon), bare: action.slice(colon + 1) };
+}
+
+/** The call is this action (an EC2 action's calls may carry no service in older logs). */
+function isCall(call: { action: string; service?: string }, action: string): boolean {
+  const { service, bare } = splitAction(action);
+  return call.action === bare && (call.service ?? 'ec2') === service;
 }
 
 const DRIVER = ['node', '--import', 'tsx', 'test/e2e/support/gap-driver.ts'];
@@ -218,7 +269,7 @@ const DRIVER = ['node', '--import', 'tsx', 'test/e2e/support/gap-driver.ts'];
 /** Runs the agent in the running lab once per action, that action denied on top of the scenario's. */
 export async function runGapMatrix(
   scenario: Scenario,
-  ns: 'a' | 'b',
+  ns: 'a' | 'b' | 'spoke',
 ): Promise<{ rows: Map<string, GapRow>; calls: Calls }> {
   const stamp = Date.now().toString(36);
   const actions = matrixActions(scenario);
@@ -266,15 +317,18 @@ export function gapRowProblems(row: GapRow, base: AgentRun, calls: Calls): strin
   }
 
   const runCalls = calls.get(row.run) ?? [];
-  const denied = runCalls.filter((c) => c.action === action && c.denied).length;
+  const denied = runCalls.filter((c) => isCall(c, action) && c.denied).length;
+  const { bare } = splitAction(action);
   // Flow logs are evidence for failures, never the basis of a verdict: naming the gap as info
   // is enough there.
   const evidenceOnly = (ACTION_LOSES[action] ?? []).every((p) => p === 'flowLogs');
   const all = [...r.findings, ...r.targets.flatMap((t) => t.findings)];
   const namedIt = all.some(
-    (f) => (f.status === 'unknown' || (evidenceOnly && f.status === 'info')) && mentions(f, action),
+    (f) => (f.status === 'unknown' || (evidenceOnly && f.status === 'info')) && mentions(f, bare),
   );
-  const readElsewhere = runCalls.some((c) => !c.denied && (ALSO_READ_BY[action] ?? []).includes(c.action));
+  const readElsewhere = runCalls.some(
+    (c) => !c.denied && (ALSO_READ_BY[action] ?? []).some((a) => isCall(c, a)),
+  );
 
   const lost = new Set(denied > 0 && (namedIt || !readElsewhere) ? (ACTION_LOSES[action] ?? []) : []);
   const named: Array<{ where: string; code: string; status: string }> = [

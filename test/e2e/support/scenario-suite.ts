@@ -12,6 +12,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import type { Report } from '../../../src/model.js';
 import {
   type AgentExpect,
+  hubScenarios,
   labDown,
   labExec,
   labUp,
@@ -33,9 +34,11 @@ const validate = new Ajv2020.default({ allErrors: true, strict: false }).compile
 
 const AGENT = ['node', 'bin/vpce-doctor.js'];
 
+type AgentNs = 'a' | 'b' | 'spoke';
+
 async function report(
   args: string[] = [],
-  ns: 'a' | 'b' = 'a',
+  ns: AgentNs = 'a',
 ): Promise<{ code: number; report: Report; stderr: string }> {
   const result = await labExec([...AGENT, 'report', '--format', 'json', ...args], { ns, timeoutMs: 60_000 });
   let parsed: Report;
@@ -66,6 +69,10 @@ function assertReport(
 ): void {
   const seen = summary(r);
   const node = scenario.agentNode ?? 'agent-a';
+  const where =
+    node === 'spoke'
+      ? { address: topology.HUB_NODES.spoke.address, az: topology.SPOKE_SUBNET.az }
+      : { address: topology.NODES[node].address, az: topology.SUBNETS[node].az };
   assert.ok(
     validate(r),
     `report matches docs/report.schema.json: ${JSON.stringify(validate.errors?.slice(0, 3))}`,
@@ -75,9 +82,9 @@ function assertReport(
     `status ${r.status}, expected ${expect.status}: ${seen}`,
   );
   assert.equal(code, expect.exitCode, `exit code; stderr: ${stderr}; ${seen}`);
-  assert.equal(r.context.privateIp, topology.NODES[node].address);
+  assert.equal(r.context.privateIp, where.address);
   // The zone by name, or by the id the configuration gave (both name the same zone).
-  const zones = [topology.SUBNETS[node].az, scenario.env?.['VPCE_DOCTOR_AZ']].filter(Boolean);
+  const zones = [where.az, scenario.env?.['VPCE_DOCTOR_AZ']].filter(Boolean);
   assert.ok(zones.includes(r.context.availabilityZone), `availabilityZone ${r.context.availabilityZone}`);
   for (const [name, want] of Object.entries(expect.targets)) {
     const target = r.targets.find((t) => t.shortName === name);
@@ -116,12 +123,17 @@ export function shardOf(shard: number, shards: number): Scenario[] {
   return scenarios.filter((s, i) => i % shards === shard - 1 && (only.length === 0 || only.includes(s.name)));
 }
 
+/** The hub-and-spoke scenarios (test/e2e/scenarios-hub.test.ts), VPCE_SCENARIOS applied. */
+export function hubShard(): Scenario[] {
+  return hubScenarios.filter((s) => only.length === 0 || only.includes(s.name));
+}
+
 export function describeScenarios(selected: Scenario[]): void {
   for (const scenario of selected) describeScenario(scenario);
 }
 
 function describeScenario(scenario: Scenario): void {
-  const ns = scenario.agentNode === 'agent-b' ? 'b' : 'a';
+  const ns: AgentNs = scenario.agentNode === 'agent-b' ? 'b' : scenario.agentNode === 'spoke' ? 'spoke' : 'a';
   describe(`scenario ${scenario.name}: ${scenario.description}`, () => {
     let state: Awaited<ReturnType<typeof labUp>>;
     let base: AgentRun;
