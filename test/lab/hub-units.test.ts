@@ -227,6 +227,16 @@ describe('the fault proxy beyond EC2', () => {
     assert.equal(signingService(scope('route53resolver')), 'route53resolver');
   });
 
+  test("a REST operation's path after the SDK's extra slash is forwarded as a path, not a host", () => {
+    const seen = faultsFromPath('/deny/route53%3AGetHostedZone/run/r1//2013-04-01/hostedzone/Z1?x=1');
+    assert.deepEqual(seen, {
+      deny: ['route53:GetHostedZone'],
+      run: 'r1',
+      rest: '/2013-04-01/hostedzone/Z1?x=1',
+    });
+    assert.equal(new URL(seen.rest, 'http://10.0.0.250:5000').host, '10.0.0.250:5000');
+  });
+
   test('a deny names an action bare (EC2 as before) or as service:Action, which binds it to that service', () => {
     assert.ok(isDenied(['DescribeVpcs'], 'DescribeVpcs', 'ec2'));
     assert.ok(isDenied(['sts:AssumeRole'], 'AssumeRole', 'sts'));

@@ -50,7 +50,9 @@ export function faultsFromPath(path: string): { deny: string[]; run?: string; re
     .map((a) => decodeURIComponent(a).trim())
     .filter((a) => a !== '' && a !== '-');
   const run = match?.[2] ? decodeURIComponent(match[2]) : undefined;
-  const rest = `/${path.slice(match?.[0].length ?? 1)}`;
+  // The SDK joins the endpoint's path and a REST operation's path with a slash of its own (…/x//2013-04-01/…):
+  // a leading `//` would make the forwarded URL protocol-relative.
+  const rest = `/${path.slice(match?.[0].length ?? 1).replace(/^\/+/, '')}`;
   return { deny, ...(run ? { run } : {}), rest };
 }
 
