@@ -3,7 +3,13 @@
 // actions and errors for the non-EC2 services, and the hub scenarios as data.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { accessDenied, faultsFromPath, isDenied, requestAction, signingService } from '../support/fault-proxy.js';
+import {
+  accessDenied,
+  faultsFromPath,
+  isDenied,
+  requestAction,
+  signingService,
+} from '../support/fault-proxy.js';
 import { renderDnsmasqConfig, spokeResolver, vpcResolverAnswers } from './dns-config.js';
 import { clampToLab, forwardChainProblems, tgwForwardRules } from './network.js';
 import { findScenario, HUB_SCENARIOS, SCENARIOS } from './scenarios.js';
