@@ -21,6 +21,12 @@
    filters only on type, state and route-search.exact-match; AWS also has
    route-search.longest-prefix-match, route-search.subnet-of-match, route-search.supernet-of-match,
    attachment.transit-gateway-attachment-id and attachment.resource-id, which the lab adds here.
+7. moto associates every new TGW attachment with the gateway's default route table even when
+   DefaultRouteTableAssociation is `disable` (AWS does not), so after AssociateTransitGatewayRouteTable
+   an attachment sat in two tables; and DescribeTransitGatewayAttachments' `Association` always named
+   the default table. Here an attachment of such a gateway starts unassociated, and `Association` is
+   the table it was associated with. (moto still makes a default table for every gateway; with
+   association off it simply has no associations.)
 
 Usage: python3 moto_launcher.py -H HOST -p PORT   (the arguments of moto_server)
 """
@@ -30,6 +36,7 @@ import string
 import sys
 
 import moto.ec2.models.elastic_network_interfaces as enis
+import moto.ec2.models.transit_gateway_attachments as tgw_attachments
 import moto.ec2.models.transit_gateway_route_tables as tgw_tables
 import moto.ec2.models.vpcs as vpcs
 from moto.server import main
@@ -180,6 +187,37 @@ def _search_transit_gateway_routes(self, transit_gateway_route_table_id, filters
     return routes[: int(max_results)] if max_results else routes
 
 
+def _default_association_off(backend, transit_gateway_id) -> bool:
+    gateway = backend.transit_gateways.get(transit_gateway_id)
+    return gateway is not None and gateway.options.get("DefaultRouteTableAssociation") == "disable"
+
+
+def _attachment_association(self):
+    data = self._association_data
+    if data:
+        return {"State": data.get("state", "associated"), "TransitGatewayRouteTableId": data["transitGatewayRouteTableId"]}
+    if _default_association_off(self.ec2_backend, self.transit_gateway_id):
+        return None
+    if self.state == "available" and self.transit_gateway_route_table:
+        return {"State": "associated", "TransitGatewayRouteTableId": self.transit_gateway_route_table.id}
+    return None
+
+
+_original_create_vpc_attachment = tgw_attachments.TransitGatewayAttachmentBackend.create_transit_gateway_vpc_attachment
+
+
+def _create_transit_gateway_vpc_attachment(self, *args, **kwargs):
+    attachment = _original_create_vpc_attachment(self, *args, **kwargs)
+    if _default_association_off(self, attachment.transit_gateway_id) and attachment.transit_gateway_route_table:
+        self.unset_route_table_association(attachment.transit_gateway_route_table.id, attachment.id)
+        attachment.transit_gateway_route_table = None
+    return attachment
+
+
+tgw_attachments.TransitGatewayAttachment.association = property(_attachment_association)
+tgw_attachments.TransitGatewayAttachmentBackend.create_transit_gateway_vpc_attachment = (
+    _create_transit_gateway_vpc_attachment
+)
 tgw_tables.TransitGatewayRouteTableBackend.create_transit_gateway_route = _create_transit_gateway_route
 tgw_tables.TransitGatewayRouteTableBackend.search_transit_gateway_routes = _search_transit_gateway_routes
 

@@ -218,7 +218,7 @@ function describeScenario(scenario: Scenario): void {
       });
     }
 
-    if (withMatrix) {
+    if (withMatrix && matrixActions(scenario).length > 0) {
       describe('gap matrix: each EC2 action denied in turn', () => {
         let matrix: Awaited<ReturnType<typeof runGapMatrix>>;
         before(async () => {
