@@ -2,6 +2,7 @@
 // Exit codes (DESIGN.md): 0 pass or warn, 1 fail, 2 usage or configuration error (one line on
 // stderr), 3 unknown. Options, help and completion come from one table (cli-options.ts).
 import { createEc2ClientFactory } from './aws/ec2-client.js';
+import { createChainClientsFactory } from './aws/hub.js';
 import { explain, loadCatalogue } from './catalogue.js';
 import {
   COMMANDS,
@@ -162,6 +163,11 @@ async function reportCommand(values: Values, io: Io): Promise<number> {
   const runner = createRunner({
     ...flowLogEvidenceFor(io.env),
     ec2For: createEc2ClientFactory({ env: io.env, requestTimeoutMs: config.timeouts.inventoryMs }),
+    chainFor: createChainClientsFactory({
+      env: io.env,
+      requestTimeoutMs: config.timeouts.inventoryMs,
+      ...(config.hub ? { hub: config.hub } : {}),
+    }),
     env: io.env,
     config,
     probes: createProbes({ queriesPerSecond: config.dnsQueriesPerSecond }),

@@ -135,12 +135,38 @@ const ConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    hub: Type.Optional(
+      Type.Object(
+        {
+          roleArn: Type.String({
+            pattern: '^arn:aws[a-z-]*:iam::\\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$',
+            maxLength: 600,
+            description:
+              'the ARN of a read-only role in the hub (shared-services or network) account, e.g. arn:aws:iam::210987654321:role/vpce-doctor-hub-read',
+          }),
+          externalId: Type.Optional(
+            Type.String({
+              minLength: 2,
+              maxLength: 1224,
+              pattern: '^[A-Za-z0-9+=,.@:/-]+$',
+              description: "the external id the hub role's trust policy requires",
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
 
 export type ServiceConfig = Static<typeof ServiceSchema>;
 export type FileConfig = Static<typeof ConfigSchema>;
+
+export interface HubConfig {
+  roleArn: string;
+  externalId?: string;
+}
 
 export interface Timeouts {
   reportMs: number;
@@ -164,6 +190,8 @@ export interface Config {
   dnsQueriesPerSecond: number;
   /** The L7 canary (default on) and the signed STS call (default off). */
   canary?: { l7: boolean; signed: boolean };
+  /** The role that reads the hub side of centralised endpoints (hub endpoints, their groups, TGW tables). */
+  hub?: HubConfig;
   /** Where the configuration came from, for the report. */
   source?: string;
 }
@@ -200,6 +228,7 @@ export function validateConfig(document: unknown, source = 'config'): Config {
     inventoryTtlMs: (file.inventoryTtlSeconds ?? 60) * 1000,
     dnsQueriesPerSecond: file.dnsQueriesPerSecond ?? 100,
     canary: { l7: file.canary?.l7 ?? true, signed: file.canary?.signed ?? false },
+    ...(file.hub ? { hub: { ...file.hub } } : {}),
     source,
   };
 }

@@ -9,6 +9,7 @@ import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import pino from 'pino';
 import { createEc2ClientFactory } from './aws/ec2-client.js';
+import { createChainClientsFactory } from './aws/hub.js';
 import { createLogsClientFactory, type Logs, shippingFinding, shipReport } from './aws/logs.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { validateContextEnv } from './context/index.js';
@@ -159,6 +160,11 @@ async function wire(
   );
   const runner = createRunner({
     ec2For: createEc2ClientFactory({ env, requestTimeoutMs: config.timeouts.inventoryMs }),
+    chainFor: createChainClientsFactory({
+      env: env,
+      requestTimeoutMs: config.timeouts.inventoryMs,
+      ...(config.hub ? { hub: config.hub } : {}),
+    }),
     env,
     config,
     probes: createProbes({ queriesPerSecond: config.dnsQueriesPerSecond, ...probes }),

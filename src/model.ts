@@ -10,8 +10,11 @@ import type {
   SecurityGroup,
   ServiceDetail,
   Subnet,
+  TransitGatewayAttachment,
+  TransitGatewayRoute,
   Vpc,
   VpcEndpoint,
+  VpcPeeringConnection,
 } from '@aws-sdk/client-ec2';
 
 export type Status = 'pass' | 'warn' | 'fail' | 'unknown' | 'info';
@@ -70,7 +73,7 @@ export type ContextSource =
 export interface Resolver {
   address: string;
   /** resolv.conf: what the OS (and so the workload) uses; vpc-base-2 / link-local: AmazonProvidedDNS. */
-  source: 'resolv.conf' | 'vpc-base-2' | 'link-local' | 'config';
+  source: 'resolv.conf' | 'vpc-base-2' | 'link-local' | 'config' | 'resolver-rule';
 }
 
 /** The kind of client the workload is: it decides the ephemeral ports return traffic is sent to. */
@@ -152,6 +155,109 @@ export interface Inventory {
   prefixLists: Part<PrefixListInfo[]>;
   services: Part<ServiceDetail[]>;
   flowLogs: Part<FlowLog[]>;
+  /**
+   * The hub-and-spoke chain (issue 15), loaded when the runner is given the Route 53 clients;
+   * absent, the checks judge as before (no centralised-endpoint findings).
+   */
+  chain?: ChainInventory;
+}
+
+/** One resource record set of a private hosted zone, as the checks need it. */
+export interface ZoneRecord {
+  /** Lower case, no trailing dot; `*.` kept for wildcards. */
+  name: string;
+  type: string;
+  /** A/AAAA/CNAME values (empty for an alias). */
+  values: string[];
+  /** An alias record: its target's DNS name (lower case, no trailing dot) and hosted zone. */
+  alias?: { dnsName: string; hostedZoneId: string };
+}
+
+/** A Route 53 hosted zone, from ListHostedZonesByVPC (associated) or ListHostedZonesByName. */
+export interface HostedZoneInfo {
+  /** Z…, without the /hostedzone/ prefix. */
+  id: string;
+  /** Lower case, no trailing dot. */
+  name: string;
+  private: boolean;
+  /** Whether ListHostedZonesByVPC listed it for this VPC. */
+  associated: boolean;
+  /** The owning account (ListHostedZonesByVPC), when AWS said. */
+  ownerAccount?: string;
+  /** Which credentials found it: the agent's own, or the hub role's. */
+  readBy: 'agent' | 'hub';
+  /** The records, read for associated zones that can answer a service name; a gap when unreadable. */
+  records?: Part<ZoneRecord[]>;
+}
+
+/** A Route 53 Resolver rule visible to the account (its own or shared through RAM). */
+export interface ResolverRuleInfo {
+  id: string;
+  name?: string;
+  /** Lower case, no trailing dot. */
+  domainName: string;
+  ruleType: string;
+  status?: string;
+  targetIps: Array<{ ip: string; port: number }>;
+  ownerId?: string;
+  shareStatus?: string;
+  resolverEndpointId?: string;
+}
+
+export interface ResolverRuleAssociationInfo {
+  id: string;
+  ruleId: string;
+  vpcId: string;
+  status?: string;
+}
+
+/** A transit gateway route table and its routes (SearchTransitGatewayRoutes, active and blackhole). */
+export interface TransitGatewayTableInfo {
+  id: string;
+  routes: Part<TransitGatewayRoute[]>;
+}
+
+/** What was read of the transit gateway this VPC is attached to. */
+export interface TransitGatewayFacts {
+  transitGatewayId: string;
+  /** Which credentials read the TGW's attachments and tables. */
+  readBy: 'agent' | 'hub';
+  /** Every attachment of the transit gateway, with the route table each is associated with. */
+  attachments: Part<TransitGatewayAttachment[]>;
+  /** The route tables the attachments are associated with, with their routes. */
+  tables: TransitGatewayTableInfo[];
+}
+
+/** The hub side, read through the configured role (configuration `hub`), or with the agent's own credentials. */
+export interface HubInventory {
+  /** Whether a hub role is configured; without one the agent's own credentials read the hub side. */
+  role: 'configured' | 'none';
+  /** The assumed role's account, or the gap of sts:AssumeRole. */
+  session: Part<{ accountId?: string }>;
+  /** The interface endpoints that the associated zones' records point at. */
+  endpoints: Part<VpcEndpoint[]>;
+  endpointInterfaces: Part<NetworkInterface[]>;
+  securityGroups: Part<SecurityGroup[]>;
+  /** Private hosted zones of the hub account (ListHostedZonesByName). */
+  zones?: Part<HostedZoneInfo[]>;
+}
+
+/** The DNS chain and the path to centralised endpoints in another VPC (issue 15). */
+export interface ChainInventory {
+  /** Private hosted zones associated with this VPC (ListHostedZonesByVPC), with records where read. */
+  associatedZones: Part<HostedZoneInfo[]>;
+  /** The agent account's hosted zones (ListHostedZonesByName), associated or not. */
+  accountZones: Part<HostedZoneInfo[]>;
+  resolverRules: Part<ResolverRuleInfo[]>;
+  /** The Resolver rule associations of this VPC. */
+  ruleAssociations: Part<ResolverRuleAssociationInfo[]>;
+  /** This VPC's transit gateway attachments. */
+  transitGatewayAttachments: Part<TransitGatewayAttachment[]>;
+  /** Peering connections this VPC is requester or accepter of. */
+  peeringConnections: Part<VpcPeeringConnection[]>;
+  /** One per transit gateway this VPC is attached to. */
+  transitGateways: TransitGatewayFacts[];
+  hub: HubInventory;
 }
 
 export type EndpointType = 'Interface' | 'Gateway' | 'GatewayLoadBalancer' | 'none';
@@ -330,6 +436,11 @@ export interface TargetObservations {
   sdkNames?: SdkNameObservation[];
   /** The signed STS call, on the STS target when the configuration asks for it. */
   signed?: SignedCallObservation;
+  /**
+   * Direct queries to the target IPs of the Resolver rule that forwards this name, made when the
+   * VPC resolver timed out or failed (HUB_RULE_TARGETS_DOWN).
+   */
+  ruleTargets?: DnsObservation[];
 }
 
 export interface CheckInput {

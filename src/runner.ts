@@ -5,6 +5,7 @@ import { setMaxListeners } from 'node:events';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { CHECKS } from '../checks/index.js';
 import { createInventoryCache, type InventoryCache } from './aws/cache.js';
+import type { ChainClients } from './aws/hub.js';
 import { type Ec2, loadInventory } from './aws/inventory.js';
 import type { Config } from './config.js';
 import { discoverContext, findingsForGaps } from './context/index.js';
@@ -34,6 +35,11 @@ export interface RunnerDeps {
   ec2For?: (region: string) => Ec2;
   /** One client whose Region the caller already fixed (a caller that knows where it runs). */
   ec2?: EC2Client;
+  /**
+   * The Route 53, Resolver and hub-role clients for a Region (src/aws/hub.ts): given, the
+   * inventory also reads the hub-and-spoke chain (issue 15); absent, it does not.
+   */
+  chainFor?: (region: string) => ChainClients;
   env: NodeJS.ProcessEnv;
   config: Config;
   probes: Probes;
@@ -159,6 +165,15 @@ export function createRunner(deps: RunnerDeps): Runner {
             signal,
             timeoutMs: config.timeouts.inventoryMs,
             serviceNames: config.services.map((s) => fullServiceName(s.name, region)),
+            ...(deps.chainFor
+              ? {
+                  chain: {
+                    clients: deps.chainFor(region),
+                    hostnames: config.services.flatMap((s) => (s.hostname ? [s.hostname] : [])),
+                    always: config.hub !== undefined,
+                  },
+                }
+              : {}),
           }),
       });
       caches.set(key, cache);

@@ -4,6 +4,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import pino, { type Logger } from 'pino';
 import { buildApp, MAX_CONNECTIONS, type UnhealthyOn } from './app.js';
 import { createEc2ClientFactory } from './aws/ec2-client.js';
+import { createChainClientsFactory } from './aws/hub.js';
 import { type Config, ConfigError } from './config.js';
 import { flowLogEvidenceFor, withEmf } from './evidence.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -212,6 +213,11 @@ export async function serve(options: ServeOptions): Promise<number> {
     env,
     config,
     probes: createProbes({ queriesPerSecond: config.dnsQueriesPerSecond }),
+    chainFor: createChainClientsFactory({
+      env: env,
+      requestTimeoutMs: config.timeouts.inventoryMs,
+      ...(config.hub ? { hub: config.hub } : {}),
+    }),
     version: VERSION,
   });
   // The sidecar's stdout goes to CloudWatch Logs (awslogs): EMF lines there become metrics.

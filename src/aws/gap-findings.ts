@@ -5,6 +5,7 @@
 
 import { classifyAccessDenied, LAYER_WORDS, layerFix } from '../eval/access-denied.js';
 import type { CheckName, Finding, Gap, Inventory } from '../model.js';
+import { chainGaps } from './chain-gaps.js';
 
 type PartName = Exclude<keyof Inventory, 'region' | 'vpcId' | 'fetchedAt' | 'durationMs' | 'calls'>;
 
@@ -23,6 +24,8 @@ export const PART_CONSUMERS: Record<PartName, CheckName[]> = {
   prefixLists: ['route', 'sg', 'nacl'],
   services: ['endpoint', 'dns'],
   flowLogs: ['flowlog'],
+  // The hub-and-spoke chain (issue 15): its gaps are named by their own parts (chainGaps).
+  chain: ['dns', 'route', 'sg', 'endpoint'],
 };
 
 const PART_NAMES = Object.keys(PART_CONSUMERS) as PartName[];
@@ -179,13 +182,26 @@ function gapsOfPart(part: unknown): Gap[] {
     .filter((gap): gap is Gap => gap !== undefined && typeof gap === 'object');
 }
 
+/** Each gap of the snapshot with the part it cost (the chain's named by its own parts). */
+function partGaps(inventory: Inventory): Array<{ name: string; consumers: CheckName[]; gap: Gap }> {
+  return PART_NAMES.flatMap((name) =>
+    name === 'chain'
+      ? chainGaps(inventory.chain).map(({ part, gap }) => ({
+          name: part,
+          consumers: PART_CONSUMERS.chain,
+          gap,
+        }))
+      : gapsOfPart(inventory[name]).map((gap) => ({ name, consumers: PART_CONSUMERS[name], gap })),
+  );
+}
+
 /** One finding per cause (a dependent part names its original cause, so it folds in). */
 export function findingsForGaps(inventory: Inventory): Finding[] {
   const byCause = new Map<string, GapGroup>();
   const where = `${inventory.vpcId} in ${inventory.region}`;
-  for (const name of PART_NAMES) {
-    for (const gap of gapsOfPart(inventory[name])) {
-      const group = groupOf(gap, [name], PART_CONSUMERS[name], where);
+  for (const { name, consumers, gap } of partGaps(inventory)) {
+    {
+      const group = groupOf(gap, [name], consumers, where);
       const key = causeKeyOf(gap);
       const known = byCause.get(key);
       if (known) mergeGroup(known, group);
@@ -198,9 +214,7 @@ export function findingsForGaps(inventory: Inventory): Finding[] {
 /** Every gap of the snapshot, once per IAM action and error: for the report's `inventory.gaps`. */
 export function inventoryGaps(inventory: Inventory): ReportGap[] {
   const seen = new Map<string, ReportGap>();
-  for (const name of PART_NAMES) {
-    for (const gap of gapsOfPart(inventory[name])) addGap(seen, gap, name);
-  }
+  for (const { name, gap } of partGaps(inventory)) addGap(seen, gap, name);
   return [...seen.values()];
 }
 
@@ -292,9 +306,7 @@ export function reportGaps(inventory: Inventory | undefined, findings: Finding[]
     addGap(seen, group.gap, 'context');
   }
   if (inventory) {
-    for (const name of PART_NAMES) {
-      for (const gap of gapsOfPart(inventory[name])) addGap(seen, gap, name);
-    }
+    for (const { name, gap } of partGaps(inventory)) addGap(seen, gap, name);
   }
   return [...seen.values()];
 }

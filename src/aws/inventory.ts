@@ -28,6 +28,7 @@ import {
 import type { Gap, Inventory, Part, PrefixListInfo } from '../model.js';
 import { type Batch, chunk, collect, createBatch, maxResults, single } from './batch.js';
 import { dependentGap } from './errors.js';
+import { type ChainClients, loadChain } from './hub.js';
 import {
   dhcpRules,
   endpointRules,
@@ -55,6 +56,8 @@ export interface LoadInventoryOptions {
   pageSize?: number;
   maxPages?: number;
   clock?: () => number;
+  /** The hub-and-spoke chain's clients (issue 15) and the configured hostnames; without them no chain is read. */
+  chain?: { clients: ChainClients; hostnames: string[]; always?: boolean };
 }
 
 /** AWS allows at most 200 values per filter. */
@@ -184,6 +187,21 @@ export async function loadInventory(ec2: Ec2, options: LoadInventoryOptions): Pr
   const prefixLists = Promise.all([routeTables, securityGroups, endpoints]).then(([rt, sg, ep]) =>
     loadPrefixLists(ec2, batch, options.region, rt, sg, ep),
   );
+  // Centralised endpoints are reached over a transit gateway or a peering: a VPC whose routes
+  // lead to neither has no hub to read, and its agent (often without a path to the Route 53
+  // API) makes no Route 53 call. A configured hub role, or unreadable routes, read it anyway.
+  const chainOptions = options.chain;
+  const chain = chainOptions
+    ? routeTables.then((part) =>
+        chainOptions.always || !part.ok || reachesOtherVpcs(part.value)
+          ? loadChain(ec2, chainOptions.clients, batch, {
+              vpcId,
+              region: options.region,
+              hostnames: chainOptions.hostnames,
+            })
+          : undefined,
+      )
+    : undefined;
 
   const inventory: Inventory = {
     region: options.region,
@@ -204,10 +222,22 @@ export async function loadInventory(ec2: Ec2, options: LoadInventoryOptions): Pr
     prefixLists: await prefixLists,
     services: await services,
     flowLogs: await flowLogs,
+    ...(await optionalChain(chain)),
   };
   inventory.durationMs = Math.round(performance.now() - started);
   inventory.calls.sort((a, b) => a.call.localeCompare(b.call));
   return inventory;
+}
+
+function reachesOtherVpcs(tables: RouteTable[]): boolean {
+  return tables.some((t) => (t.Routes ?? []).some((r) => r.TransitGatewayId || r.VpcPeeringConnectionId));
+}
+
+async function optionalChain(
+  chain: Promise<Inventory['chain']> | undefined,
+): Promise<Pick<Inventory, 'chain'>> {
+  const value = await chain;
+  return value ? { chain: value } : {};
 }
 
 async function loadVpc(ec2: Ec2, batch: Batch, vpcId: string): Promise<Part<Vpc>> {

@@ -18,7 +18,7 @@ let world: World;
 let ec2: EC2Client;
 
 function parts(inventory: Inventory): Record<string, Part<unknown>> {
-  const { region, vpcId, fetchedAt, durationMs, calls, ...rest } = inventory;
+  const { region, vpcId, fetchedAt, durationMs, calls, chain, ...rest } = inventory;
   return rest;
 }
 

@@ -18,7 +18,7 @@ function value<T>(part: Part<T>): T {
 }
 
 function allParts(inventory: Inventory): Array<[string, Part<unknown>]> {
-  const { region, vpcId, fetchedAt, durationMs, calls, ...parts } = inventory;
+  const { region, vpcId, fetchedAt, durationMs, calls, chain, ...parts } = inventory;
   return Object.entries(parts);
 }
 

@@ -1,0 +1,481 @@
+// The clients of the hub-and-spoke chain (issue 15) and its load. Route 53 and Route 53 Resolver
+// speak for the agent's account; an optional role in the hub account (configuration `hub`) is
+// assumed once per credentials' life (sts:AssumeRole) and reads, read-only, the hub endpoints,
+// their ENIs and security groups, the hub's hosted zones and the transit gateway's route tables.
+// Every client takes the agent's configured endpoint (AWS_ENDPOINT_URL…), so a lab's moto serves
+// them all. A call that fails is a gap of its own part; an assumption that fails is the gap of
+// every part the role would have read.
+import {
+  DescribeNetworkInterfacesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeVpcEndpointsCommand,
+  EC2Client,
+  type NetworkInterface,
+  type SecurityGroup,
+  type VpcEndpoint,
+} from '@aws-sdk/client-ec2';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { HubConfig } from '../config.js';
+import type {
+  ChainInventory,
+  Gap,
+  HostedZoneInfo,
+  HubInventory,
+  Part,
+  TransitGatewayFacts,
+  ZoneRecord,
+} from '../model.js';
+import { type Batch, chunk, collect, maxResults } from './batch.js';
+import { classifyAwsError, dependentGap } from './errors.js';
+import type { Ec2 } from './inventory.js';
+import { endpointRules, networkInterfaceRules, securityGroupRules } from './normalize.js';
+import {
+  actionOf,
+  answersServiceNames,
+  loadAccountZones,
+  loadAssociatedZones,
+  loadResolverRules,
+  loadRuleAssociations,
+  loadZoneRecords,
+  type Resolver53,
+  type Route53,
+} from './route53.js';
+import { loadPeerings, loadTransitGateway, loadVpcAttachments } from './transit.js';
+
+/** The hub role's clients, once assumed. */
+export interface HubClients {
+  ec2: Ec2;
+  route53: Route53;
+  accountId?: string;
+}
+
+export interface HubSession {
+  /** The role's clients, assuming it when the cached credentials are near their end. */
+  clients(signal: AbortSignal): Promise<Part<HubClients>>;
+}
+
+/** The clients the chain is read with, for one Region. */
+export interface ChainClients {
+  route53: Route53;
+  resolver: Resolver53;
+  /** Absent when no hub role is configured: the agent's own credentials read the hub side. */
+  hub?: HubSession;
+}
+
+export interface ChainClientOptions {
+  env?: Record<string, string | undefined>;
+  hub?: HubConfig;
+  requestTimeoutMs?: number;
+  connectionTimeoutMs?: number;
+  maxAttempts?: number;
+  /** Only tests pass it. */
+  clock?: () => number;
+}
+
+/** Credentials are renewed this long before they expire, so no call starts with a dying key. */
+const RENEW_BEFORE_MS = 5 * 60_000;
+/** One hour: the longest AssumeRole grants by default. */
+const SESSION_SECONDS = 3600;
+const ROUTE53_REGION = 'us-east-1';
+
+/**
+ * The endpoint the environment configures for one service (the SDK's own variables:
+ * AWS_ENDPOINT_URL_<SERVICE ID, upper case, spaces as underscores>, then AWS_ENDPOINT_URL;
+ * none with AWS_IGNORE_CONFIGURED_ENDPOINT_URLS).
+ */
+export function serviceEndpoint(
+  env: Record<string, string | undefined>,
+  serviceId: string,
+): string | undefined {
+  if (env['AWS_IGNORE_CONFIGURED_ENDPOINT_URLS']?.toLowerCase() === 'true') return undefined;
+  const own = `AWS_ENDPOINT_URL_${serviceId.toUpperCase().replace(/ /g, '_')}`;
+  return env[own] || env['AWS_ENDPOINT_URL'] || undefined;
+}
+
+interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: Date;
+}
+
+/** The chain's clients for a Region, made once each and kept (the hub session with them). */
+export function createChainClientsFactory(
+  options: ChainClientOptions = {},
+): (region: string) => ChainClients {
+  const env = options.env ?? process.env;
+  const common = {
+    retryMode: 'standard',
+    maxAttempts: options.maxAttempts ?? 3,
+    requestHandler: {
+      connectionTimeout: options.connectionTimeoutMs ?? 2_000,
+      requestTimeout: options.requestTimeoutMs ?? 5_000,
+    },
+  } as const;
+  const at = (id: string) => {
+    const endpoint = serviceEndpoint(env, id);
+    return endpoint ? { endpoint } : {};
+  };
+  const made = new Map<string, ChainClients>();
+  return (region: string) => {
+    let clients = made.get(region);
+    if (clients) return clients;
+    clients = {
+      // Route 53 is global: its API lives in us-east-1 (aws partition) whatever the VPC's Region.
+      route53: new Route53Client({ ...common, region: ROUTE53_REGION, ...at('Route 53') }),
+      resolver: new Route53ResolverClient({ ...common, region, ...at('Route53Resolver') }),
+      ...(options.hub
+        ? {
+            hub: createHubSession(options.hub, {
+              sts: new STSClient({ ...common, region, ...at('STS') }),
+              build: (credentials) => ({
+                ec2: new EC2Client({
+                  ...common,
+                  region,
+                  credentials,
+                  ...at('EC2'),
+                }),
+                route53: new Route53Client({
+                  ...common,
+                  region: ROUTE53_REGION,
+                  credentials,
+                  ...at('Route 53'),
+                }),
+              }),
+              ...(options.clock ? { clock: options.clock } : {}),
+            }),
+          }
+        : {}),
+    };
+    made.set(region, clients);
+    return clients;
+  };
+}
+
+/** The account in a role ARN (arn:aws:iam::210987654321:role/x). */
+export function roleAccount(roleArn: string): string | undefined {
+  return /^arn:[^:]+:iam::(\d{12}):/.exec(roleArn)?.[1];
+}
+
+/**
+ * AssumeRole once, the clients built from its credentials, both kept until shortly before the
+ * credentials expire. A refusal is not kept: the next inventory load asks again.
+ */
+export function createHubSession(
+  hub: HubConfig,
+  deps: {
+    sts: Pick<STSClient, 'send'>;
+    build: (credentials: Credentials) => Omit<HubClients, 'accountId'>;
+    clock?: () => number;
+  },
+): HubSession {
+  const clock = deps.clock ?? Date.now;
+  let current: { clients: HubClients; renewAt: number } | undefined;
+  let inflight: Promise<Part<HubClients>> | undefined;
+  const assume = async (signal: AbortSignal): Promise<Part<HubClients>> => {
+    try {
+      const out = await deps.sts.send(
+        new AssumeRoleCommand({
+          RoleArn: hub.roleArn,
+          RoleSessionName: 'vpce-doctor',
+          DurationSeconds: SESSION_SECONDS,
+          ...(hub.externalId ? { ExternalId: hub.externalId } : {}),
+        }),
+        { abortSignal: signal },
+      );
+      const c = out.Credentials;
+      if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
+        return { ok: false, gap: assumeGap(new Error('AssumeRole returned no complete credentials')) };
+      }
+      const credentials = {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        sessionToken: c.SessionToken,
+        expiration: new Date(c.Expiration),
+      };
+      const accountId = roleAccount(hub.roleArn);
+      const clients = { ...deps.build(credentials), ...(accountId ? { accountId } : {}) };
+      current = { clients, renewAt: credentials.expiration.getTime() - RENEW_BEFORE_MS };
+      return { ok: true, value: clients };
+    } catch (err) {
+      return { ok: false, gap: assumeGap(err, signal) };
+    }
+  };
+  return {
+    clients(signal) {
+      if (current && clock() < current.renewAt) return Promise.resolve({ ok: true, value: current.clients });
+      inflight ??= assume(signal).finally(() => {
+        inflight = undefined;
+      });
+      return inflight;
+    },
+  };
+}
+
+function assumeGap(err: unknown, signal?: AbortSignal): Gap {
+  const gap = classifyAwsError(err, 'AssumeRole', signal ? { deadline: signal } : undefined);
+  return {
+    ...actionOf('sts', gap),
+    message: `the hub role (configuration hub.roleArn) could not be assumed: ${gap.message}`,
+  };
+}
+
+export interface LoadChainOptions {
+  vpcId: string;
+  region: string;
+  /** Configured hostnames: zones that can answer them have their records read too. */
+  hostnames: string[];
+}
+
+function gapOf<T>(gap: Gap): Part<T> {
+  return { ok: false, gap };
+}
+
+const VPCE_ID = /^(vpce-[0-9a-f]+)-/;
+
+/** The hub endpoint ids and ENI addresses the associated zones' records point at. */
+export function hubPointers(zones: HostedZoneInfo[]): { endpointIds: string[]; addresses: string[] } {
+  const records: ZoneRecord[] = zones.flatMap((z) => (z.records?.ok ? z.records.value : []));
+  const endpointIds = new Set<string>();
+  const addresses = new Set<string>();
+  for (const record of records) {
+    const id = record.alias ? VPCE_ID.exec(record.alias.dnsName)?.[1] : undefined;
+    if (id) endpointIds.add(id);
+    if (record.type === 'A') for (const v of record.values) addresses.add(v);
+  }
+  return { endpointIds: [...endpointIds].sort(), addresses: [...addresses].sort() };
+}
+
+/** The part a hub read could not make, when the role that makes it could not be assumed. */
+function hubGap<T>(session: Part<unknown>, call: string): Part<T> {
+  if (session.ok) throw new Error('hubGap of an assumed session');
+  return gapOf(dependentGap(session.gap, call));
+}
+
+/**
+ * The chain for one VPC, in one batch beside the EC2 inventory: same deadline, same call
+ * records. The hub side follows what the associated zones point at.
+ */
+export async function loadChain(
+  ec2: Ec2,
+  clients: ChainClients,
+  batch: Batch,
+  options: LoadChainOptions,
+): Promise<ChainInventory> {
+  const { vpcId, region } = options;
+  const session: Promise<Part<HubClients | undefined>> = clients.hub
+    ? clients.hub.clients(batch.signal)
+    : Promise.resolve({ ok: true, value: undefined });
+  const associated = loadAssociatedZones(clients.route53, batch, vpcId, region);
+  const rules = loadResolverRules(clients.resolver, batch);
+  const ruleAssociations = loadRuleAssociations(clients.resolver, batch, vpcId);
+  const attachments = loadVpcAttachments(ec2, batch, vpcId);
+  const peerings = loadPeerings(ec2, batch, vpcId);
+  const accountZones = associated.then((part) =>
+    loadAccountZones(clients.route53, batch, 'agent', new Set(part.ok ? part.value.map((z) => z.id) : [])),
+  );
+
+  const withRecords = Promise.all([associated, session]).then(async ([part, hub]) => {
+    if (!part.ok) return part;
+    const zones = await Promise.all(
+      part.value.map(async (zone) => {
+        if (!answersServiceNames(zone.name, options.hostnames)) return zone;
+        let records = await loadZoneRecords(clients.route53, batch, zone.id);
+        // A zone another account owns (the hub's) is read with the hub role, when there is one.
+        if (!records.ok && hub.ok && hub.value) {
+          const fromHub = await loadZoneRecords(hub.value.route53, batch, zone.id);
+          if (fromHub.ok) records = fromHub;
+        }
+        return { ...zone, records };
+      }),
+    );
+    return { ok: true as const, value: zones };
+  });
+
+  const hubSide = Promise.all([withRecords, session]).then(([zones, hub]) =>
+    loadHubSide(ec2, batch, zones, hub, clients.hub !== undefined),
+  );
+
+  const transitGateways = Promise.all([attachments, session]).then(async ([part, hub]) => {
+    if (!part.ok) return [];
+    const byTgw = new Map<string, string[]>();
+    for (const a of part.value) {
+      if (a.State === 'deleted' || a.State === 'deleting') continue;
+      const own = byTgw.get(a.TransitGatewayId!) ?? [];
+      if (a.Association?.TransitGatewayRouteTableId) own.push(a.Association.TransitGatewayRouteTableId);
+      byTgw.set(a.TransitGatewayId!, own);
+    }
+    return Promise.all(
+      [...byTgw.entries()].map(([tgw, own]): Promise<TransitGatewayFacts> => {
+        if (!clients.hub) return loadTransitGateway(ec2, batch, tgw, own, 'agent');
+        if (hub.ok && hub.value) return loadTransitGateway(hub.value.ec2, batch, tgw, own, 'hub');
+        return Promise.resolve({
+          transitGatewayId: tgw,
+          readBy: 'hub' as const,
+          attachments: hubGap(hub, 'DescribeTransitGatewayAttachments'),
+          tables: [],
+        });
+      }),
+    );
+  });
+
+  const hubZones = session.then((hub) =>
+    !clients.hub
+      ? undefined
+      : hub.ok && hub.value
+        ? associated.then((part) =>
+            loadAccountZones(
+              hub.value!.route53,
+              batch,
+              'hub',
+              new Set(part.ok ? part.value.map((z) => z.id) : []),
+            ),
+          )
+        : hubGap<HostedZoneInfo[]>(hub, 'ListHostedZonesByName'),
+  );
+
+  const hub = await hubSide;
+  const zonesOfHub = await hubZones;
+  return {
+    associatedZones: await withRecords,
+    accountZones: await accountZones,
+    resolverRules: await rules,
+    ruleAssociations: await ruleAssociations,
+    transitGatewayAttachments: await attachments,
+    peeringConnections: await peerings,
+    transitGateways: await transitGateways,
+    hub: zonesOfHub ? { ...hub, zones: zonesOfHub } : hub,
+  };
+}
+
+const ENDPOINT_IN_DESCRIPTION = /\b(vpce-[0-9a-f]+)\b/;
+
+async function loadHubSide(
+  agentEc2: Ec2,
+  batch: Batch,
+  zones: Part<HostedZoneInfo[]>,
+  session: Part<HubClients | undefined>,
+  configured: boolean,
+): Promise<HubInventory> {
+  const role = configured ? ('configured' as const) : ('none' as const);
+  if (!session.ok) {
+    return {
+      role,
+      session: gapOf(session.gap),
+      endpoints: hubGap(session, 'DescribeVpcEndpoints'),
+      endpointInterfaces: hubGap(session, 'DescribeNetworkInterfaces'),
+      securityGroups: hubGap(session, 'DescribeSecurityGroups'),
+    };
+  }
+  const accountId = session.value?.accountId;
+  const sessionPart: Part<{ accountId?: string }> = { ok: true, value: accountId ? { accountId } : {} };
+  if (!zones.ok) {
+    return {
+      role,
+      session: sessionPart,
+      endpoints: gapOf(dependentGap(zones.gap, 'DescribeVpcEndpoints')),
+      endpointInterfaces: gapOf(dependentGap(zones.gap, 'DescribeNetworkInterfaces')),
+      securityGroups: gapOf(dependentGap(zones.gap, 'DescribeSecurityGroups')),
+    };
+  }
+  const ec2 = session.value?.ec2 ?? agentEc2;
+  const { endpointIds, addresses } = hubPointers(zones.value);
+  const page = maxResults(batch);
+  const enis = (name: string, values: string[]) =>
+    values.length === 0
+      ? Promise.resolve<Part<NetworkInterface[]>>({ ok: true, value: [] })
+      : all(
+          chunk(values, 200).map((chunkValues) =>
+            collect(
+              batch,
+              'DescribeNetworkInterfaces',
+              (NextToken, abortSignal) =>
+                ec2.send(
+                  new DescribeNetworkInterfacesCommand({
+                    Filters: [{ Name: name, Values: chunkValues }],
+                    NextToken,
+                    ...page,
+                  }),
+                  { abortSignal },
+                ),
+              (out) => out.NetworkInterfaces,
+              networkInterfaceRules,
+            ),
+          ),
+        );
+  const byAddress = await enis('addresses.private-ip-address', addresses);
+  const fromEnis = byAddress.ok
+    ? byAddress.value.flatMap((n) => ENDPOINT_IN_DESCRIPTION.exec(n.Description ?? '')?.[1] ?? [])
+    : [];
+  const ids = [...new Set([...endpointIds, ...fromEnis])];
+  const endpoints: Part<VpcEndpoint[]> =
+    ids.length === 0
+      ? { ok: true, value: [] }
+      : await collect(
+          batch,
+          'DescribeVpcEndpoints',
+          (NextToken, abortSignal) =>
+            ec2.send(
+              new DescribeVpcEndpointsCommand({
+                Filters: [{ Name: 'vpc-endpoint-id', Values: ids }],
+                NextToken,
+                ...page,
+              }),
+              { abortSignal },
+            ),
+          (out) => out.VpcEndpoints,
+          endpointRules,
+        );
+  const knownEnis = new Set(byAddress.ok ? byAddress.value.map((n) => n.NetworkInterfaceId) : []);
+  const missing = endpoints.ok
+    ? endpoints.value.flatMap((e) => e.NetworkInterfaceIds ?? []).filter((id) => !knownEnis.has(id))
+    : [];
+  const byId = await enis('network-interface-id', missing);
+  const endpointInterfaces: Part<NetworkInterface[]> = !byAddress.ok
+    ? byAddress
+    : !byId.ok
+      ? byId
+      : { ok: true, value: [...byAddress.value, ...byId.value] };
+  // An endpoint's groups are its own (`Groups`); an ENI found by address without its endpoint has its own.
+  const groupIds = [
+    ...new Set([
+      ...(endpoints.ok ? endpoints.value.flatMap((e) => (e.Groups ?? []).map((g) => g.GroupId ?? '')) : []),
+      ...(endpointInterfaces.ok
+        ? endpointInterfaces.value.flatMap((n) => (n.Groups ?? []).map((g) => g.GroupId ?? ''))
+        : []),
+    ]),
+  ].filter(Boolean);
+  const securityGroups: Part<SecurityGroup[]> =
+    groupIds.length === 0
+      ? endpoints.ok
+        ? { ok: true, value: [] }
+        : gapOf(dependentGap(endpoints.gap, 'DescribeSecurityGroups'))
+      : await collect(
+          batch,
+          'DescribeSecurityGroups',
+          (NextToken, abortSignal) =>
+            ec2.send(
+              new DescribeSecurityGroupsCommand({
+                Filters: [{ Name: 'group-id', Values: groupIds }],
+                NextToken,
+                ...page,
+              }),
+              { abortSignal },
+            ),
+          (out) => out.SecurityGroups,
+          securityGroupRules,
+        );
+  return { role, session: sessionPart, endpoints, endpointInterfaces, securityGroups };
+}
+
+async function all<T>(parts: Array<Promise<Part<T[]>>>): Promise<Part<T[]>> {
+  const done = await Promise.all(parts);
+  const out: T[] = [];
+  for (const part of done) {
+    if (!part.ok) return part;
+    out.push(...part.value);
+  }
+  return { ok: true, value: out };
+}
