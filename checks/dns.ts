@@ -12,6 +12,7 @@ import {
 } from '../src/inventory-view.js';
 import type { Check, CheckInput, DnsObservation, Finding } from '../src/model.js';
 import { ipInCidr, isPrivateIpv4 } from '../src/net/ip.js';
+import { hubAnswerFinding, hubMissingFindings } from './hub.js';
 
 type Kind =
   | 'eni' // every address is one of the endpoint's ENI IPs
@@ -374,7 +375,15 @@ export const checkDns: Check = (input) => {
   const verdicts = observations.map((o) => classify(o, input, expected));
   const own = verdicts.filter((v) => isWorkloadResolver(v.observation.resolver));
   const workload = own.length > 0 ? own : verdicts;
-  const findings = workload.map((v) => findingFor(v, input, expected, amazon));
+  const findings = workload.flatMap((v) => {
+    const own = findingFor(v, input, expected, amazon);
+    // Private answers of another VPC's endpoints: a centralised endpoint when an associated zone
+    // or Resolver rule gives them (issue 15), never a stale zone.
+    const hub = v.kind === 'no_endpoint' ? hubAnswerFinding(input, v.observation) : undefined;
+    if (hub?.code === 'DNS_HUB_OK') return [hub];
+    return hub ? [own, hub] : [own];
+  });
+  findings.push(...hubMissingFindings(input));
 
   const isAmazon = (v: Verdict) => amazon.has(v.observation.resolver.address);
   const references = verdicts

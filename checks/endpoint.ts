@@ -11,6 +11,7 @@ import {
   workloadAddresses,
 } from '../src/inventory-view.js';
 import type { Check, CheckInput, Finding, Gap, OffPathEndpoint, OffPathReason } from '../src/model.js';
+import { hubEndpointFindings } from './hub.js';
 import { gapFinding } from './shared.js';
 
 function notAvailableFix(endpoint: VpcEndpoint, state: string): string {
@@ -262,7 +263,7 @@ export const checkEndpoint: Check = (input) => {
     target.hostname === ''
       ? [noDnsNameFinding(input, targetEndpoint(inventory, target)), ...checkEndpointItself(input)]
       : checkEndpointItself(input);
-  return [...own, ...offPathFindings(input)];
+  return [...own, ...offPathFindings(input), ...hubEndpointFindings(input)];
 };
 
 function checkEndpointItself(input: CheckInput): Finding[] {

@@ -5,6 +5,7 @@ import { workloadAddresses } from '../src/inventory-view.js';
 import type { Check, CheckInput, Status } from '../src/model.js';
 import { profileService } from '../src/profiles.js';
 import { shortServiceName } from '../src/targets.js';
+import { servedByHub } from './hub.js';
 import { createEndpointCommand, gapFinding } from './shared.js';
 
 /**
@@ -111,7 +112,9 @@ export const checkProfiles: Check = (input) => {
     endpointType: target.endpointType,
   };
 
-  if (target.endpointType !== 'none') {
+  // Served by a centralised endpoint that an associated zone or rule names (issue 15).
+  const hub = target.endpointType === 'none' && servedByHub(input);
+  if (target.endpointType !== 'none' || hub) {
     const shape =
       gatewayExpected && target.endpointType === 'Interface'
         ? ' (an interface endpoint; a gateway endpoint would be free)'
@@ -121,7 +124,9 @@ export const checkProfiles: Check = (input) => {
         check: 'profile',
         code: 'PROFILE_OK',
         status: 'pass',
-        message: `${target.shortName} has ${target.endpointId ?? 'an endpoint'}${shape}; needed by ${because}`,
+        message: hub
+          ? `${target.shortName} is served by a centralised endpoint in another VPC (see its DNS finding); needed by ${because}`
+          : `${target.shortName} has ${target.endpointId ?? 'an endpoint'}${shape}; needed by ${because}`,
         evidence,
       },
     ];

@@ -13,6 +13,7 @@ import {
 import { endpointEnis, targetEndpoint, workloadAddresses } from '../src/inventory-view.js';
 import type { Check, CheckInput, Finding, PrefixListInfo, Status } from '../src/model.js';
 import { boundaryAddresses, ipInCidr } from '../src/net/ip.js';
+import { hubRouteFinding } from './hub.js';
 import {
   createEndpointCommand,
   gapFinding,
@@ -443,12 +444,55 @@ function checkNoEndpoint(
   lists: PrefixListInfo[],
 ): Finding[] {
   const gateway = ['s3', 'dynamodb'].includes(input.target.shortName);
-  const points: PointResult[] = workloadAddresses(input.observations.dns).map((ip) => {
+  const hub: Finding[] = [];
+  const points: PointResult[] = workloadAddresses(input.observations.dns).flatMap((ip) => {
     const decision = evaluateRoute(effective.table, ip, lists);
-    return { ip, via: 'resolved', decision, ...pathCode(input, decision) };
+    // A hub endpoint's address reached over a transit gateway or a peering (issue 15).
+    const central =
+      !undecided(decision) && (decision.kind === 'tgw' || decision.kind === 'pcx')
+        ? hubRouteFinding(input, ip, decision, tableLabel(input, effective))
+        : undefined;
+    if (central) {
+      hub.push({
+        check: 'route',
+        ...central,
+        evidence: {
+          routeTable: effective.table.RouteTableId,
+          association: effective.association,
+          ...central.evidence,
+        },
+      });
+      return [];
+    }
+    return [{ ip, via: 'resolved', decision, ...pathCode(input, decision) }];
   });
   const fix = createEndpointCommand(input, gateway, effective.table.RouteTableId);
-  return group(points).map((members) => pathFinding(input, effective, members, fix));
+  return [
+    ...mergeHubFindings(hub),
+    ...group(points).map((members) => pathFinding(input, effective, members, fix)),
+  ];
+}
+
+/** One finding per hub route outcome, naming every address that met it (a hub endpoint has an ENI per AZ). */
+function mergeHubFindings(findings: Finding[]): Finding[] {
+  const merged = new Map<string, { finding: Finding; ips: string[] }>();
+  for (const finding of findings) {
+    const { ip, ...rest } = finding.evidence;
+    const key = `${finding.code}|${JSON.stringify(rest)}`;
+    const known = merged.get(key);
+    if (known) known.ips.push(String(ip));
+    else merged.set(key, { finding, ips: [String(ip)] });
+  }
+  return [...merged.values()].map(({ finding, ips }) => {
+    const first = ips[0]!;
+    return ips.length === 1
+      ? finding
+      : {
+          ...finding,
+          message: finding.message.replace(first, ips.join(', ')),
+          evidence: { ...finding.evidence, ip: first, addresses: ips },
+        };
+  });
 }
 
 /** Routes from the agent's subnet to the target, evaluated by longest-prefix match. */

@@ -11,6 +11,7 @@ import {
 import { endpointEnis, endpointGroupIds, targetEndpoint, workloadAddresses } from '../src/inventory-view.js';
 import type { Check, CheckInput, Finding, PrefixListInfo } from '../src/model.js';
 import { boundaryAddresses } from '../src/net/ip.js';
+import { hubSecurityGroupFindings } from './hub.js';
 import { gapFinding, gatewayPrefixList, unreadFix, unreadPrefixLists, unreadText } from './shared.js';
 
 interface Flow {
@@ -363,11 +364,13 @@ function checkAddresses(input: CheckInput, agentGroups: SecurityGroup[], lists: 
           .join('; '),
   );
   // The fix as code opens egress to the service's prefix list: the evidence names it.
-  return prefixListId
+  const own = prefixListId
     ? findings.map((f) =>
         f.code === 'SG_AGENT_EGRESS_DENIED' ? { ...f, evidence: { ...f.evidence, prefixListId } } : f,
       )
     : findings;
+  // A hub endpoint's groups, read in the hub account (issue 15), must admit this agent too.
+  return [...own, ...hubSecurityGroupFindings(input)];
 }
 
 /** Agent egress and endpoint ingress on the target's ports, through every security group involved. */

@@ -2,6 +2,7 @@
 // addresses the workload would use, then TLS where TCP connected. The only module of the
 // runner that touches the network, through the probe functions it is handed.
 
+import { associatedRule, isHubServed } from './eval/hub.js';
 import { canaryRequest } from './eval/l7-canary.js';
 import {
   amazonResolverAddresses,
@@ -171,6 +172,9 @@ export async function observeTarget(
       )
     : [];
   const target = followAnswer(planned, workloadAddresses(dns), inventory);
+  const ruleTargets = named
+    ? queryRuleTargets(target, context, inventory, dns, probes, timeouts, signal)
+    : undefined;
   // The SDK's other names go out beside TCP and TLS, through the same rate-limited resolver.
   const sdkNames = named ? resolveSdkNames(target, context, inventory, probes, timeouts, signal) : undefined;
   const addresses = probeAddresses(target, inventory, dns, context.resolvers);
@@ -196,8 +200,12 @@ export async function observeTarget(
     );
   }
   const observations: TargetObservations = { dns, tcp, tls };
+  const hub = target.endpointType === 'none' && isHubServed(inventory.chain, target.hostname, addresses);
   if (named)
-    Object.assign(observations, await runCanary(target, tls, probes, timeouts, signal, sockets, options));
+    Object.assign(
+      observations,
+      await runCanary(target, tls, probes, timeouts, signal, sockets, options, hub),
+    );
   if (named && options.signed && probes.callerIdentity && isSignedCanaryTarget(target, context.region, tls)) {
     // The SDK resolves and connects by itself, as the workload's SDK does: one call, one deadline.
     observations.signed = await probes.callerIdentity(context.region, {
@@ -207,14 +215,19 @@ export async function observeTarget(
   }
   const variants = await sdkNames;
   if (variants && variants.length > 0) observations.sdkNames = variants;
+  const direct = await ruleTargets;
+  if (direct && direct.length > 0) observations.ruleTargets = direct;
   return { target, observations };
 }
 
-/** An AWS service reached through an interface endpoint's ENIs: where the canary proves who answers. */
-function isCanaryTarget(target: Target): boolean {
+/**
+ * An AWS service reached through an interface endpoint's ENIs, here or in a hub VPC (an
+ * associated zone or rule answers its name): where the canary proves who answers.
+ */
+function isCanaryTarget(target: Target, hub: boolean): boolean {
   return (
     target.tls &&
-    target.endpointType === 'Interface' &&
+    (target.endpointType === 'Interface' || hub) &&
     target.service.startsWith('com.amazonaws.') &&
     !isEndpointService(target.service)
   );
@@ -237,8 +250,9 @@ async function runCanary(
   signal: AbortSignal,
   sockets: Pool,
   options: ObserveOptions,
+  hub = false,
 ): Promise<Pick<TargetObservations, 'http' | 'httpSkipped'>> {
-  if (!isCanaryTarget(target)) return {};
+  if (!isCanaryTarget(target, hub)) return {};
   const first = tls.find((o) => o.outcome === 'ok');
   if (!first) return {};
   if (options.canary === false)
@@ -256,6 +270,47 @@ async function runCanary(
     }),
   );
   return { http: [observation] };
+}
+
+/** Rule targets asked at most, and the port the DNS probe speaks on. */
+const RULE_TARGETS_MAX = 4;
+const DNS_PORT = 53;
+
+/**
+ * When the VPC resolver timed out or failed for a name that an associated Resolver rule forwards
+ * (issue 15), its targets (the hub's inbound endpoint) are asked directly: whether they answer
+ * tells a dead forwarding target from a resolver problem. Addresses come from the rule the
+ * inventory read, never from an answer.
+ */
+async function queryRuleTargets(
+  target: Target,
+  context: AgentContext,
+  inventory: Inventory,
+  dns: DnsObservation[],
+  probes: Probes,
+  timeouts: ProbeTimeouts,
+  signal: AbortSignal,
+): Promise<DnsObservation[]> {
+  if (target.endpointType !== 'none' || !inventory.chain) return [];
+  const workload = new Set(workloadResolvers(context.resolvers).map((r) => r.address));
+  const failed = dns.some(
+    (o) => workload.has(o.resolver.address) && (o.outcome === 'timeout' || o.outcome === 'servfail'),
+  );
+  if (!failed) return [];
+  const rule = associatedRule(inventory.chain, target.hostname);
+  if (!rule) return [];
+  const addresses = rule.targetIps
+    .filter((t) => t.port === DNS_PORT && isProbeable(t.ip))
+    .map((t) => t.ip)
+    .slice(0, RULE_TARGETS_MAX);
+  return Promise.all(
+    addresses.map((address) =>
+      probes.queryA({ address, source: 'resolver-rule' }, target.hostname, {
+        timeoutMs: timeouts.dnsMs,
+        signal,
+      }),
+    ),
+  );
 }
 
 /** The SDK name variants of a target (src/sdk-names.ts), each asked once of the workload's resolver. */

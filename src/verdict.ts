@@ -10,6 +10,13 @@ const CONFIG_CAUSES = [
   'VPC_DNS_HOSTNAMES_DISABLED',
   'ENDPOINT_PRIVATE_DNS_DISABLED',
   'DHCP_CUSTOM_DNS',
+  // Centralised endpoints (issue 15): the name never reaches the hub, then the path to it.
+  'HUB_ZONE_NOT_ASSOCIATED',
+  'HUB_RULE_NOT_ASSOCIATED',
+  'HUB_RULE_TARGETS_DOWN',
+  'PEERING_NOT_ACTIVE',
+  'TGW_ROUTE_MISSING',
+  'TGW_RETURN_ROUTE_MISSING',
   'ROUTE_GATEWAY_MISSING',
   'ROUTE_BLACKHOLE',
   'ROUTE_MORE_SPECIFIC_OVERRIDES',
@@ -18,6 +25,7 @@ const CONFIG_CAUSES = [
   'ROUTE_IGW_NO_PUBLIC_IP',
   'SG_AGENT_EGRESS_DENIED',
   'SG_ENDPOINT_INGRESS_DENIED',
+  'HUB_SG_EXCLUDES_SPOKE',
   'NACL_AGENT_SUBNET_DENIED',
   'NACL_ENDPOINT_SUBNET_DENIED',
   'NACL_EPHEMERAL_PARTIAL',
@@ -91,7 +99,27 @@ export const CAUSE_EXPLAINS: Readonly<Record<string, readonly string[]>> = {
   NACL_AGENT_SUBNET_DENIED: DROPPED,
   NACL_ENDPOINT_SUBNET_DENIED: DROPPED,
   NACL_EPHEMERAL_PARTIAL: DROPPED,
+  // Centralised endpoints (issue 15). A zone or rule not associated leaves the name public or
+  // unknown: the resolver says so, or the public address it gives has no path from the spoke.
+  HUB_ZONE_NOT_ASSOCIATED: [...NO_PRIVATE_ANSWER, ...NO_ROUTE],
+  HUB_RULE_NOT_ASSOCIATED: [...NO_PRIVATE_ANSWER, ...NO_ROUTE],
+  // The VPC resolver forwards to targets that do not answer: it times out or fails.
+  HUB_RULE_TARGETS_DOWN: ['DNS_TIMEOUT', 'DNS_SERVFAIL'],
+  TGW_ROUTE_MISSING: NO_ROUTE,
+  // Requests arrive, replies are dropped: the connection times out, nothing sends an error.
+  TGW_RETURN_ROUTE_MISSING: DROPPED,
+  PEERING_NOT_ACTIVE: NO_ROUTE,
+  HUB_SG_EXCLUDES_SPOKE: DROPPED,
+  // A hub endpoint that is not available (the hub's copy of ENDPOINT_NOT_AVAILABLE) is above.
 };
+
+/** DNS findings that are configuration causes (a zone or rule read from Route 53), not probe symptoms. */
+const DNS_CONFIG_CAUSES = new Set([
+  'DHCP_CUSTOM_DNS',
+  'HUB_ZONE_NOT_ASSOCIATED',
+  'HUB_RULE_NOT_ASSOCIATED',
+  'HUB_RULE_TARGETS_DOWN',
+]);
 
 /**
  * Causes decided from a document that was read, with no packet symptom: an endpoint policy that
@@ -111,7 +139,7 @@ export function explains(cause: string, symptom: string): boolean {
 }
 
 function isConfigFinding(finding: Finding): boolean {
-  return CONFIG_CHECKS.has(finding.check) || finding.code === 'DHCP_CUSTOM_DNS';
+  return CONFIG_CHECKS.has(finding.check) || DNS_CONFIG_CAUSES.has(finding.code);
 }
 
 function isProbeFinding(finding: Finding): boolean {
@@ -182,6 +210,11 @@ export function decideTarget(
         const undecided = all.some(
           (f) => PATH_CHECKS.has(f.check) && (f.status === 'unknown' || f.status === 'fail'),
         );
+        // A silent drop on the way to a hub whose side could not be read (issue 15): its
+        // endpoint's groups, its ACLs or the transit gateway's tables may be the cause, and the
+        // spoke's own configuration cannot say. Undecided, naming what was not read.
+        const hubUnread = all.find((f) => f.code === 'HUB_UNREADABLE' && f.status === 'unknown');
+        if (hubUnread) return optional(target, { ...base, status: 'unknown', rootCause: rootOf(hubUnread) });
         root = undecided ? silent[0]! : contradiction(target, silent[0]!, all);
         if (root.code === 'PROBE_CONTRADICTS_CONFIG') all.push(root);
       }

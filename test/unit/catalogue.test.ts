@@ -6,7 +6,7 @@ import { explain, loadCatalogue } from '../../src/catalogue.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const PREFIXES =
-  'CONTEXT|AWS|VPC|DHCP|ENDPOINT|DNS|TCP|TLS|ROUTE|SG|NACL|PROFILE|PROBE|CONFIG|FLOWLOG|REPORT|LOGS|L7|STS|SDK';
+  'CONTEXT|AWS|VPC|DHCP|ENDPOINT|DNS|TCP|TLS|ROUTE|ROUTE53|SG|NACL|PROFILE|PROBE|CONFIG|FLOWLOG|REPORT|LOGS|L7|STS|SDK|HUB|TGW|PEERING';
 // A finding code in source: a quoted UPPER_SNAKE literal with one of the catalogue's prefixes.
 const CODE_LITERAL = new RegExp(`['"\`]((?:${PREFIXES})_[A-Z0-9_]+)['"\`]`, 'g');
 
