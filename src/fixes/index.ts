@@ -7,6 +7,13 @@
 import type { Finding, FixSet, Inventory, Report, TargetReport } from '../model.js';
 import { endpointPolicyFixes } from './endpoint-policy.js';
 import { createEndpointFixes, notAvailableFixes, privateDnsFixes, subnetInAzFixes } from './endpoints.js';
+import {
+  hubIngressFixes,
+  peeringAcceptFixes,
+  ruleAssociationFixes,
+  tgwReturnRouteFixes,
+  zoneAssociationFixes,
+} from './hub.js';
 import { iamFixes } from './iam.js';
 import { aclFixes } from './nacl.js';
 import { deleteRouteFixes, gatewayRouteFixes, pathFixes } from './routes.js';
@@ -39,6 +46,11 @@ export const FIX_BUILDERS: Record<string, FixBuilder> = {
   NACL_AGENT_SUBNET_DENIED: aclFixes,
   NACL_ENDPOINT_SUBNET_DENIED: aclFixes,
   NACL_EPHEMERAL_PARTIAL: aclFixes,
+  HUB_ZONE_NOT_ASSOCIATED: zoneAssociationFixes,
+  HUB_RULE_NOT_ASSOCIATED: ruleAssociationFixes,
+  TGW_RETURN_ROUTE_MISSING: tgwReturnRouteFixes,
+  PEERING_NOT_ACTIVE: peeringAcceptFixes,
+  HUB_SG_EXCLUDES_SPOKE: hubIngressFixes,
 };
 
 /** The fix of one finding as code; undefined for a passing finding or a fix that is not a resource change. */

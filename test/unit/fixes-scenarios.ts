@@ -26,6 +26,7 @@ import {
   subnets,
   target,
 } from '../fixtures/ec2/load.js';
+import { observed, recordedChain, spokeInput, spokeTarget } from '../fixtures/hub/load.js';
 import { TEAM_BUCKET_ONLY } from '../fixtures/policies.js';
 
 function fixture<T>(name: string): T {
@@ -94,6 +95,85 @@ const scenario = (name: string, t: Target, options: Parameters<typeof input>[1] 
   input: input(t, options),
 });
 const seen = (addresses: string[]): TargetObservations => resolved(addresses);
+
+/** Centralised endpoints (issue 15), over the recorded hub-and-spoke world (test/fixtures/hub). */
+async function hubScenarios(): Promise<Scenario[]> {
+  const chain = await recordedChain();
+  const noReturn = await recordedChain({
+    answers: {
+      'hub:SearchTransitGatewayRoutes:tgw-rtb-0hub': {
+        Routes: [{ DestinationCidrBlock: '10.3.0.0/16', Type: 'propagated', State: 'active' }],
+      },
+    },
+  });
+  const peered = await recordedChain({
+    answers: {
+      'agent:ListHostedZonesByVPC': {
+        HostedZoneSummaries: [
+          {
+            HostedZoneId: 'Z0SQSPEER666',
+            Name: 'sqs.us-east-1.amazonaws.com.',
+            Owner: { OwningAccount: '210987654321' },
+          },
+        ],
+      },
+      'hub:ListResourceRecordSets:Z0SQSPEER666': {
+        ResourceRecordSets: [
+          {
+            Name: 'sqs.us-east-1.amazonaws.com.',
+            Type: 'A',
+            TTL: 60,
+            ResourceRecords: [{ Value: '10.2.0.15' }],
+          },
+        ],
+        IsTruncated: false,
+      },
+    },
+  });
+  const hub = (name: string, input: CheckInput): Scenario => ({ name, input });
+  return [
+    hub(
+      'a hub zone not associated with the spoke',
+      spokeInput(
+        spokeTarget('ssm'),
+        chain,
+        observed('ssm.us-east-1.amazonaws.com', ['52.46.1.1'], 'timeout'),
+      ),
+    ),
+    hub(
+      'a shared Resolver rule not associated with the spoke',
+      spokeInput(
+        spokeTarget('logs'),
+        chain,
+        observed('logs.us-east-1.amazonaws.com', [], 'none', 'nxdomain'),
+      ),
+    ),
+    hub(
+      "the hub endpoint's group admits other spokes only",
+      spokeInput(
+        spokeTarget('kms'),
+        chain,
+        observed('kms.us-east-1.amazonaws.com', ['10.0.4.21'], 'timeout'),
+      ),
+    ),
+    hub(
+      "the hub attachment's transit gateway table has no route back",
+      spokeInput(
+        spokeTarget('secretsmanager'),
+        noReturn,
+        observed('secretsmanager.us-east-1.amazonaws.com', ['10.0.4.11', '10.0.5.11'], 'timeout'),
+      ),
+    ),
+    hub(
+      'a peering to the hub pending acceptance',
+      spokeInput(
+        spokeTarget('sqs'),
+        peered,
+        observed('sqs.us-east-1.amazonaws.com', ['10.2.0.15'], 'timeout'),
+      ),
+    ),
+  ];
+}
 
 export const SCENARIOS: Scenario[] = [
   scenario('endpoint SG admits only another CIDR', target('ecr.dkr', 'vpce-0ecr')),
@@ -227,6 +307,7 @@ export const SCENARIOS: Scenario[] = [
       },
     },
   ),
+  ...(await hubScenarios()),
   scenario('security groups unreadable', target('secretsmanager', 'vpce-0sm'), {
     inventory: { securityGroups: { ok: false, gap: gap('DescribeSecurityGroups') } },
   }),

@@ -70,6 +70,12 @@ const NO_FIX_AS_CODE: Record<string, string> = {
   ROUTE_NO_PATH:
     'only for an interface endpoint\u2019s ENIs outside every route: their addresses are wrong, not a route',
   ENDPOINT_POLICY_DENIES: 'only for an explicit Deny: which statement to narrow is the owner\u2019s call',
+  // Centralised endpoints (issue 15).
+  HUB_RULE_TARGETS_DOWN:
+    'an inbound Resolver endpoint that does not answer: its state, group or path to find',
+  TGW_ROUTE_MISSING:
+    'the hub VPC\u2019s CIDR and attachment are not read from the spoke: the network account writes the route',
+  PEERING_NOT_ACTIVE: 'only while pending acceptance; a rejected, expired or deleted peering is replaced',
 };
 
 /** What each kind of snippet must hold for one scenario's finding: resource types and real ids. */
@@ -629,6 +635,15 @@ const REQUIRED_FLAGS: Record<string, string[]> = {
   'ec2 replace-network-acl-entry': ['--network-acl-id', '--rule-number', '--protocol', '--rule-action'],
   'ec2 delete-route': ['--route-table-id'],
   'iam put-role-policy': ['--role-name', '--policy-name', '--policy-document'],
+  'route53 create-vpc-association-authorization': ['--hosted-zone-id', '--vpc'],
+  'route53 associate-vpc-with-hosted-zone': ['--hosted-zone-id', '--vpc'],
+  'route53resolver associate-resolver-rule': ['--resolver-rule-id', '--vpc-id'],
+  'ec2 create-transit-gateway-route': [
+    '--transit-gateway-route-table-id',
+    '--destination-cidr-block',
+    '--transit-gateway-attachment-id',
+  ],
+  'ec2 accept-vpc-peering-connection': ['--vpc-peering-connection-id'],
 };
 
 /** Each command of a CLI fix: `service command` and its flags (a flag without a value is `true`). */
