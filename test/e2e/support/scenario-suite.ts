@@ -51,10 +51,17 @@ async function report(
 }
 
 function summary(r: Report): string {
-  return r.targets
-    .map((t) => `${t.shortName}=${t.status}${t.rootCause ? `(${t.rootCause.code})` : ''}`)
-    .concat(r.findings.filter((f) => f.status !== 'pass').map((f) => `[${f.code}]`))
-    .join(' ');
+  return (
+    r.targets
+      .map((t) => `${t.shortName}=${t.status}${t.rootCause ? `(${t.rootCause.code})` : ''}`)
+      // A gap's message names the call and the error: without it a flaky run cannot be told apart.
+      .concat(
+        r.findings
+          .filter((f) => f.status !== 'pass')
+          .map((f) => (f.code.startsWith('AWS_') ? `[${f.code}: ${f.message}]` : `[${f.code}]`)),
+      )
+      .join(' ')
+  );
 }
 
 const oneOf = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
@@ -128,6 +135,28 @@ export function hubShard(): Scenario[] {
   return hubScenarios.filter((s) => only.length === 0 || only.includes(s.name));
 }
 
+async function runBase(ns: AgentNs): Promise<AgentRun> {
+  const result = await labExec([...AGENT, 'report', '--format', 'json'], { ns, timeoutMs: 60_000 });
+  let parsed: Report | undefined;
+  try {
+    parsed = JSON.parse(result.stdout) as Report;
+  } catch {
+    parsed = undefined;
+  }
+  return {
+    code: result.code,
+    ...(parsed ? { report: parsed } : {}),
+    stdout: result.stdout,
+    stderr: result.stderr,
+  };
+}
+
+function missedInventoryDeadline(r: Report | undefined): boolean {
+  return (r?.findings ?? []).some(
+    (f) => f.code === 'AWS_API_ERROR' && f.evidence['errorCode'] === 'DeadlineExceeded',
+  );
+}
+
 export function describeScenarios(selected: Scenario[]): void {
   for (const scenario of selected) describeScenario(scenario);
 }
@@ -139,19 +168,15 @@ function describeScenario(scenario: Scenario): void {
     let base: AgentRun;
     before(async () => {
       state = await labUp(scenario.name);
-      const result = await labExec([...AGENT, 'report', '--format', 'json'], { ns, timeoutMs: 60_000 });
-      let parsed: Report | undefined;
-      try {
-        parsed = JSON.parse(result.stdout) as Report;
-      } catch {
-        parsed = undefined;
+      base = await runBase(ns);
+      // moto on a loaded two-CPU machine can miss the agent's 5 s inventory deadline; that is the
+      // machine, not the agent (a bug in the agent would miss it again): one more run, said aloud.
+      if (missedInventoryDeadline(base.report)) {
+        process.stderr.write(
+          `scenario ${scenario.name}: the inventory missed its deadline; running the agent once more\n`,
+        );
+        base = await runBase(ns);
       }
-      base = {
-        code: result.code,
-        ...(parsed ? { report: parsed } : {}),
-        stdout: result.stdout,
-        stderr: result.stderr,
-      };
     });
     after(async () => {
       await labDown();
