@@ -73,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
       for (const p of problems) process.stdout.write(`NOT CLOSED: ${p}\n`);
       if (problems.length === 0)
         process.stdout.write(
-          'closed: no default route, no forwarding, no bridge address, every route leads to a lab namespace\n',
+          'closed: no default route, no forwarding beyond the lab, no bridge address, every route leads to a lab namespace\n',
         );
       return problems.length === 0 ? 0 : 1;
     }
