@@ -350,8 +350,6 @@ export async function loadChain(
   };
 }
 
-const ENDPOINT_IN_DESCRIPTION = /\b(vpce-[0-9a-f]+)\b/;
-
 async function loadHubSide(
   agentEc2: Ec2,
   batch: Batch,
@@ -406,12 +404,12 @@ async function loadHubSide(
           ),
         );
   const byAddress = await enis('addresses.private-ip-address', addresses);
-  const fromEnis = byAddress.ok
-    ? byAddress.value.flatMap((n) => ENDPOINT_IN_DESCRIPTION.exec(n.Description ?? '')?.[1] ?? [])
-    : [];
-  const ids = [...new Set([...endpointIds, ...fromEnis])];
+  const addressEnis = new Set(byAddress.ok ? byAddress.value.map((n) => n.NetworkInterfaceId) : []);
+  const wanted = new Set(endpointIds);
+  // The hub's interface endpoints, kept when a record names one or holds one of its ENIs. By
+  // type, not by id: an id that no longer exists (a stale alias) fails a by-id call as a whole.
   const endpoints: Part<VpcEndpoint[]> =
-    ids.length === 0
+    endpointIds.length === 0 && addressEnis.size === 0
       ? { ok: true, value: [] }
       : await collect(
           batch,
@@ -419,7 +417,7 @@ async function loadHubSide(
           (NextToken, abortSignal) =>
             ec2.send(
               new DescribeVpcEndpointsCommand({
-                Filters: [{ Name: 'vpc-endpoint-id', Values: ids }],
+                Filters: [{ Name: 'vpc-endpoint-type', Values: ['Interface'] }],
                 NextToken,
                 ...page,
               }),
@@ -427,6 +425,17 @@ async function loadHubSide(
             ),
           (out) => out.VpcEndpoints,
           endpointRules,
+        ).then((part) =>
+          part.ok
+            ? {
+                ok: true as const,
+                value: part.value.filter(
+                  (e) =>
+                    wanted.has(e.VpcEndpointId!) ||
+                    (e.NetworkInterfaceIds ?? []).some((id) => addressEnis.has(id)),
+                ),
+              }
+            : part,
         );
   const knownEnis = new Set(byAddress.ok ? byAddress.value.map((n) => n.NetworkInterfaceId) : []);
   const missing = endpoints.ok

@@ -227,8 +227,17 @@ export function tgwPath(
   const ownId = own.TransitGatewayAttachmentId!;
   const listed = facts.attachments.value.find((a) => a.TransitGatewayAttachmentId === ownId) ?? own;
   const forwardTableId = listed.Association?.TransitGatewayRouteTableId;
-  if (!forwardTableId || listed.Association?.State === 'disassociated')
-    return { kind: 'no-association', attachmentId: ownId };
+  if (!forwardTableId || listed.Association?.State === 'disassociated') {
+    // Only the transit gateway's owner sees associations (and searches its tables): to anyone
+    // else a missing association says nothing.
+    const ownerRead = facts.tables.some((t) => t.routes.ok);
+    return ownerRead
+      ? { kind: 'no-association', attachmentId: ownId }
+      : {
+          kind: 'undecided',
+          reason: `the route table of ${ownId} is not visible to the account that read ${transitGatewayId}`,
+        };
+  }
   const forwardTable = facts.tables.find((t) => t.id === forwardTableId);
   if (!forwardTable) return { kind: 'undecided', reason: `${forwardTableId} was not read`, forwardTableId };
   if (!forwardTable.routes.ok) return { kind: 'unread', gap: forwardTable.routes.gap, step: 'forward-table' };
