@@ -5,7 +5,7 @@
 // reached through a path the scan cannot see (a helper, a paginator) still shows up.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,8 +14,17 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { CreateFlowLogsCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateFlowLogsCommand,
+  CreateRouteCommand,
+  CreateTransitGatewayCommand,
+  CreateTransitGatewayVpcAttachmentCommand,
+  CreateVpcCommand,
+  CreateVpcPeeringConnectionCommand,
+} from '@aws-sdk/client-ec2';
+import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { createEc2Client, createEc2ClientFactory } from '../../src/aws/ec2-client.js';
+import { createChainClientsFactory } from '../../src/aws/hub.js';
 import { createLogsClient, shipReport } from '../../src/aws/logs.js';
 import { validateConfig } from '../../src/config.js';
 import { flowLogEvidenceFor } from '../../src/evidence.js';
@@ -85,13 +94,18 @@ describe('the AWS actions the agent calls, recorded on the wire', () => {
 
   before(async () => {
     moto = await startMoto();
-    ec2Proxy = await startFaultProxy(moto.url);
+    // EC2, Route 53 and Route 53 Resolver go through this proxy, which names each call's service.
+    ec2Proxy = await startFaultProxy(moto.url, {
+      onCall: (call) => called.add(`${call.service ?? 'ec2'}:${call.action}`),
+    });
     logsProxy = await startLogsFaultProxy(moto.url);
     catchAll = await startCatchAll();
     // The SDK reads its endpoints from process.env; the agent's own settings come from `env` below.
     Object.assign(process.env, motoEnv(catchAll.url, REGION), {
       AWS_ENDPOINT_URL_EC2: ec2Proxy.url,
       AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: logsProxy.url,
+      AWS_ENDPOINT_URL_ROUTE_53: ec2Proxy.url,
+      AWS_ENDPOINT_URL_ROUTE53RESOLVER: ec2Proxy.url,
     });
 
     // Set up straight against moto, so that only the agent's calls are recorded.
@@ -112,6 +126,33 @@ describe('the AWS actions the agent calls, recorded on the wire', () => {
       }),
     );
     await setupLogs.send(new CreateLogGroupCommand({ logGroupName: REPORT_GROUP }));
+    // A spoke: a transit gateway route from the agent's subnet (which makes the agent read the
+    // hub-and-spoke chain), a peering, and a private zone for a service name associated with it.
+    const tgw = (await setupEc2.send(new CreateTransitGatewayCommand({}))).TransitGateway!.TransitGatewayId!;
+    await setupEc2.send(
+      new CreateTransitGatewayVpcAttachmentCommand({
+        TransitGatewayId: tgw,
+        VpcId: world.vpcId,
+        SubnetIds: [world.subnetA],
+      }),
+    );
+    await setupEc2.send(
+      new CreateRouteCommand({
+        RouteTableId: world.routeTableId,
+        DestinationCidrBlock: '10.99.0.0/16',
+        TransitGatewayId: tgw,
+      }),
+    );
+    const hubVpc = (await setupEc2.send(new CreateVpcCommand({ CidrBlock: '10.99.0.0/16' }))).Vpc!.VpcId!;
+    await setupEc2.send(new CreateVpcPeeringConnectionCommand({ VpcId: world.vpcId, PeerVpcId: hubVpc }));
+    await new Route53Client({ region: REGION, endpoint: moto.url }).send(
+      new CreateHostedZoneCommand({
+        Name: `kms.${REGION}.amazonaws.com`,
+        CallerReference: 'hub-kms',
+        VPC: { VPCId: world.vpcId, VPCRegion: REGION },
+        HostedZoneConfig: { PrivateZone: true },
+      }),
+    );
 
     const env: NodeJS.ProcessEnv = {
       ...motoEnv(catchAll.url, REGION),
@@ -122,6 +163,7 @@ describe('the AWS actions the agent calls, recorded on the wire', () => {
     };
     const runner = createRunner({
       ec2For: createEc2ClientFactory({ maxAttempts: 1 }),
+      chainFor: createChainClientsFactory({ env: process.env, maxAttempts: 1 }),
       env,
       config: validateConfig({}),
       probes: silentProbes,
@@ -136,7 +178,6 @@ describe('the AWS actions the agent calls, recorded on the wire', () => {
     assert.ok(shipped.ok, JSON.stringify(shipped.gap));
     assert.ok(shipped.createdStream, 'the first shipping creates its stream');
 
-    for (const action of ec2Proxy.seen) called.add(`ec2:${action}`);
     for (const request of logsProxy.requests) called.add(`logs:${request.action}`);
   });
   after(async () => {
@@ -243,7 +284,12 @@ describe('test/unit/iam-policy.test.ts, the static scan', () => {
       cpSync(join(ROOT, 'src'), join(dir, 'src'), { recursive: true });
       mkdirSync(join(dir, 'deploy'));
       mkdirSync(join(dir, 'test/unit'), { recursive: true });
-      cpSync(join(ROOT, 'deploy/iam-policy.json'), join(dir, 'deploy/iam-policy.json'));
+      for (const name of ['iam-policy.json', 'hub-read-policy.json', 'hub-assume-policy.json'])
+        cpSync(join(ROOT, 'deploy', name), join(dir, 'deploy', name));
+      // The hub policies are derived from the recorded hub-and-spoke world.
+      cpSync(join(ROOT, 'test/fixtures'), join(dir, 'test/fixtures'), { recursive: true });
+      // …whose loaders the copy imports, with the SDK.
+      symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
       cpSync(join(ROOT, 'test/unit/iam-policy.test.ts'), join(dir, 'test/unit/iam-policy.test.ts'));
       if (extra) writeFileSync(join(dir, 'src/aws/extra-call.ts'), extra);
       return await run('node', ['--import', 'tsx', '--test', join(dir, 'test/unit/iam-policy.test.ts')], {
