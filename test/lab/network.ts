@@ -124,7 +124,9 @@ export async function createHubNetwork(): Promise<void> {
       (a) => `ip -n ${NODES.dns.ns} addr add ${a}/${VPC_PREFIX_LENGTH} dev ${NODES.dns.veth}`,
     ),
     ...HUB_ANSWERING.map(
-      (n) => `ip -n ${NODES[n].ns} route add ${SPOKE_CIDR} via ${TGW_HUB_ADDRESS} dev ${NODES[n].veth}`,
+      // onlink: vdl-endpoints gets its (ENI) addresses only after moto has drawn them.
+      (n) =>
+        `ip -n ${NODES[n].ns} route add ${SPOKE_CIDR} via ${TGW_HUB_ADDRESS} dev ${NODES[n].veth} onlink`,
     ),
   );
   await runScript(lines);
