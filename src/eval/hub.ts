@@ -238,17 +238,9 @@ export function tgwPath(
           reason: `the route table of ${ownId} is not visible to the account that read ${transitGatewayId}`,
         };
   }
-  const forwardTable = facts.tables.find((t) => t.id === forwardTableId);
-  if (!forwardTable) return { kind: 'undecided', reason: `${forwardTableId} was not read`, forwardTableId };
-  if (!forwardTable.routes.ok) return { kind: 'unread', gap: forwardTable.routes.gap, step: 'forward-table' };
-  const forward = tgwRouteFor(forwardTable.routes.value, hubIp);
+  const forward = routeIn(facts, forwardTableId, hubIp, 'forward-table', forwardTableId);
+  if ('kind' in forward) return forward;
   if (!forward.route || forward.route.State === 'blackhole') {
-    if (!forward.route && forward.prefixListRoutes.length > 0)
-      return {
-        kind: 'undecided',
-        reason: `${forwardTableId} routes prefix lists (${forward.prefixListRoutes.join(', ')}) whose entries were not read`,
-        forwardTableId,
-      };
     return {
       kind: 'forward-missing',
       tableId: forwardTableId,
@@ -267,18 +259,10 @@ export function tgwPath(
         : `the route for ${hubIp} in ${forwardTableId} names no attachment`,
       forwardTableId,
     };
-  const returnTable = facts.tables.find((t) => t.id === returnTableId);
-  if (!returnTable) return { kind: 'undecided', reason: `${returnTableId} was not read`, forwardTableId };
-  if (!returnTable.routes.ok) return { kind: 'unread', gap: returnTable.routes.gap, step: 'return-table' };
-  const back = tgwRouteFor(returnTable.routes.value, agentIp);
+  const back = routeIn(facts, returnTableId, agentIp, 'return-table', forwardTableId);
+  if ('kind' in back) return back;
   const backTo = back.route?.TransitGatewayAttachments?.[0]?.TransitGatewayAttachmentId;
   if (!back.route || back.route.State === 'blackhole' || (backTo !== undefined && backTo !== ownId)) {
-    if (!back.route && back.prefixListRoutes.length > 0)
-      return {
-        kind: 'undecided',
-        reason: `${returnTableId} routes prefix lists (${back.prefixListRoutes.join(', ')}) whose entries were not read`,
-        forwardTableId,
-      };
     return {
       kind: 'return-missing',
       attachmentId: ownId,
@@ -297,6 +281,31 @@ export function tgwPath(
     returnTableId,
     back: back.route,
   };
+}
+
+/**
+ * The route of one transit gateway table for an address, or why it cannot be known: the table
+ * was not read (a gap, or past the tables read), or only a prefix-list route, whose entries are
+ * not read, could match.
+ */
+function routeIn(
+  facts: TransitGatewayFacts,
+  tableId: string,
+  ip: string,
+  step: 'forward-table' | 'return-table',
+  forwardTableId: string,
+): { route?: TransitGatewayRoute } | Extract<TgwPath, { kind: 'unread' | 'undecided' }> {
+  const table = facts.tables.find((t) => t.id === tableId);
+  if (!table) return { kind: 'undecided', reason: `${tableId} was not read`, forwardTableId };
+  if (!table.routes.ok) return { kind: 'unread', gap: table.routes.gap, step };
+  const found = tgwRouteFor(table.routes.value, ip);
+  if (!found.route && found.prefixListRoutes.length > 0)
+    return {
+      kind: 'undecided',
+      reason: `${tableId} routes prefix lists (${found.prefixListRoutes.join(', ')}) whose entries were not read`,
+      forwardTableId,
+    };
+  return found.route ? { route: found.route } : {};
 }
 
 /** A peering connection's state, from what DescribeVpcPeeringConnections returned. */

@@ -26,7 +26,14 @@ import {
   subnets,
   target,
 } from '../fixtures/ec2/load.js';
-import { observed, recordedChain, spokeInput, spokeTarget } from '../fixtures/hub/load.js';
+import {
+  observed,
+  PEERED_SQS,
+  recordedChain,
+  spokeInput,
+  spokeTarget,
+  tgwTableWith,
+} from '../fixtures/hub/load.js';
 import { TEAM_BUCKET_ONLY } from '../fixtures/policies.js';
 
 function fixture<T>(name: string): T {
@@ -99,37 +106,8 @@ const seen = (addresses: string[]): TargetObservations => resolved(addresses);
 /** Centralised endpoints (issue 15), over the recorded hub-and-spoke world (test/fixtures/hub). */
 async function hubScenarios(): Promise<Scenario[]> {
   const chain = await recordedChain();
-  const noReturn = await recordedChain({
-    answers: {
-      'hub:SearchTransitGatewayRoutes:tgw-rtb-0hub': {
-        Routes: [{ DestinationCidrBlock: '10.3.0.0/16', Type: 'propagated', State: 'active' }],
-      },
-    },
-  });
-  const peered = await recordedChain({
-    answers: {
-      'agent:ListHostedZonesByVPC': {
-        HostedZoneSummaries: [
-          {
-            HostedZoneId: 'Z0SQSPEER666',
-            Name: 'sqs.us-east-1.amazonaws.com.',
-            Owner: { OwningAccount: '210987654321' },
-          },
-        ],
-      },
-      'hub:ListResourceRecordSets:Z0SQSPEER666': {
-        ResourceRecordSets: [
-          {
-            Name: 'sqs.us-east-1.amazonaws.com.',
-            Type: 'A',
-            TTL: 60,
-            ResourceRecords: [{ Value: '10.2.0.15' }],
-          },
-        ],
-        IsTruncated: false,
-      },
-    },
-  });
+  const noReturn = await recordedChain(tgwTableWith('tgw-rtb-0hub', [['10.3.0.0/16', 'active']]));
+  const peered = await recordedChain(PEERED_SQS);
   const hub = (name: string, input: CheckInput): Scenario => ({ name, input });
   return [
     hub(

@@ -11,11 +11,13 @@ import type { DnsObservation, Finding, TargetObservations, TargetReport } from '
 import { judgeTarget } from '../../src/runner.js';
 import {
   awsError,
+  loadRecorded,
   observed,
+  PEERED_SQS,
   recordedChain,
-  recordedClients,
   spokeInput,
   spokeTarget,
+  tgwTableWith,
   type World,
 } from '../fixtures/hub/load.js';
 
@@ -37,11 +39,7 @@ interface Case {
 
 const SM = ['10.0.4.11', '10.0.5.11'];
 const host = (service: string) => `${service}.us-east-1.amazonaws.com`;
-const noSpokeRoute = {
-  'hub:SearchTransitGatewayRoutes:tgw-rtb-0spokes': {
-    Routes: [{ DestinationCidrBlock: '10.3.0.0/16', Type: 'static', State: 'active' }],
-  },
-};
+const noSpokeRoute = tgwTableWith('tgw-rtb-0spokes', [['10.3.0.0/16', 'active']]);
 const ruleTarget = (address: string, outcome: DnsObservation['outcome']): DnsObservation => ({
   resolver: { address, source: 'resolver-rule' },
   hostname: host('sts'),
@@ -210,7 +208,7 @@ const CASES: Case[] = [
   {
     name: "no route for the hub in the spoke attachment's table explains the timeout",
     service: 'secretsmanager',
-    world: { answers: noSpokeRoute },
+    world: noSpokeRoute,
     observations: observed(host('secretsmanager'), SM, 'timeout'),
     status: 'fail',
     root: 'TGW_ROUTE_MISSING',
@@ -224,13 +222,7 @@ const CASES: Case[] = [
   {
     name: 'a blackhole route for the hub is a missing route',
     service: 'secretsmanager',
-    world: {
-      answers: {
-        'hub:SearchTransitGatewayRoutes:tgw-rtb-0spokes': {
-          Routes: [{ DestinationCidrBlock: '10.0.0.0/16', Type: 'static', State: 'blackhole' }],
-        },
-      },
-    },
+    world: tgwTableWith('tgw-rtb-0spokes', [['10.0.0.0/16', 'blackhole']]),
     observations: observed(host('secretsmanager'), SM, 'timeout'),
     status: 'fail',
     root: 'TGW_ROUTE_MISSING',
@@ -238,13 +230,7 @@ const CASES: Case[] = [
   {
     name: "no route back in the hub attachment's table explains the timeout",
     service: 'secretsmanager',
-    world: {
-      answers: {
-        'hub:SearchTransitGatewayRoutes:tgw-rtb-0hub': {
-          Routes: [{ DestinationCidrBlock: '10.3.0.0/16', Type: 'propagated', State: 'active' }],
-        },
-      },
-    },
+    world: tgwTableWith('tgw-rtb-0hub', [['10.3.0.0/16', 'active']]),
     observations: observed(host('secretsmanager'), SM, 'timeout'),
     status: 'fail',
     root: 'TGW_RETURN_ROUTE_MISSING',
@@ -290,23 +276,7 @@ const CASES: Case[] = [
   {
     name: 'a peering pending acceptance explains the timeout',
     service: 'sqs',
-    world: {
-      answers: {
-        'agent:ListHostedZonesByVPC': {
-          HostedZoneSummaries: [{ HostedZoneId: 'Z0SQSPEER666', Name: 'sqs.us-east-1.amazonaws.com.' }],
-        },
-        'hub:ListResourceRecordSets:Z0SQSPEER666': {
-          ResourceRecordSets: [
-            {
-              Name: 'sqs.us-east-1.amazonaws.com.',
-              Type: 'A',
-              TTL: 60,
-              ResourceRecords: [{ Value: '10.2.0.15' }],
-            },
-          ],
-        },
-      },
-    },
+    world: PEERED_SQS,
     observations: observed(host('sqs'), ['10.2.0.15'], 'timeout'),
     status: 'fail',
     root: 'PEERING_NOT_ACTIVE',
@@ -358,14 +328,7 @@ describe('centralised endpoints over the recorded hub-and-spoke world', () => {
 
 describe('the chain loaders over recorded output', () => {
   it("reads another account's zone records with the hub role when its own credentials may not", async () => {
-    const { ec2, clients, log } = recordedClients();
-    const { loadChain } = await import('../../src/aws/hub.js');
-    const { createBatch } = await import('../../src/aws/batch.js');
-    const chain = await loadChain(ec2, clients, createBatch({ timeoutMs: 5_000 }), {
-      vpcId: 'vpc-0spoke',
-      region: 'us-east-1',
-      hostnames: [],
-    });
+    const { chain, log } = await loadRecorded();
     assert.ok(log.includes('agent:ListResourceRecordSets') && log.includes('hub:ListResourceRecordSets'));
     const zones = chain.associatedZones.ok ? chain.associatedZones.value : [];
     const sm = zones.find((z) => z.id === 'Z0SMHUB11111');
@@ -415,14 +378,7 @@ describe('the chain loaders over recorded output', () => {
   });
 
   it('without a hub role the hub side is read with the agent\u2019s own credentials', async () => {
-    const { ec2, clients, log } = recordedClients({ hubRole: false });
-    const { loadChain } = await import('../../src/aws/hub.js');
-    const { createBatch } = await import('../../src/aws/batch.js');
-    const chain = await loadChain(ec2, clients, createBatch({ timeoutMs: 5_000 }), {
-      vpcId: 'vpc-0spoke',
-      region: 'us-east-1',
-      hostnames: [],
-    });
+    const { chain, log } = await loadRecorded({ hubRole: false });
     assert.ok(!log.some((c) => c.startsWith('hub:')), log.join(', '));
     assert.equal(chain.hub.role, 'none');
     assert.equal(chain.hub.zones, undefined, "no hub account's zones without its role");
