@@ -16,7 +16,7 @@ import {
   unassociatedRules,
   unassociatedZones,
 } from '../src/eval/hub.js';
-import type { RouteDecision } from '../src/eval/routes.js';
+import { effectiveRouteTable, evaluateRoute, type RouteDecision } from '../src/eval/routes.js';
 import { evaluateIngress } from '../src/eval/security-groups.js';
 import { isWorkloadResolver, vpcCidrs, workloadAddresses } from '../src/inventory-view.js';
 import type { ChainInventory, CheckInput, DnsObservation, Finding, Gap, Status } from '../src/model.js';
@@ -507,32 +507,74 @@ export function hubSecurityGroupFindings(input: CheckInput): Finding[] {
   ];
 }
 
+/**
+ * What keeps the path to the hub addresses from being judged: a transit gateway read that
+ * failed (this VPC's attachments, the transit gateway's attachments or a table on the path), a
+ * path the tables that were read do not decide, or an unreadable peering.
+ */
+function pathUnread(
+  input: CheckInput,
+  hub: HubTarget,
+): { gap?: Gap; reason?: string; byHub: boolean } | undefined {
+  const { inventory, context } = input;
+  if (!inventory.routeTables.ok) return undefined;
+  const effective = effectiveRouteTable(inventory.routeTables.value, context.subnetId, context.vpcId);
+  if (!effective) return undefined;
+  const lists = inventory.prefixLists.ok ? inventory.prefixLists.value : [];
+  const byHub = hub.chain.hub.role === 'configured';
+  for (const ip of hub.addresses) {
+    const decision = evaluateRoute(effective.table, ip, lists);
+    if (decision.kind === 'tgw' && decision.route?.TransitGatewayId) {
+      const path = tgwPath(hub.chain, decision.route.TransitGatewayId, ip, context.privateIp);
+      if (path.kind === 'unread')
+        return {
+          gap: path.gap,
+          byHub: byHub && (path.step !== 'attachments' || hub.chain.transitGatewayAttachments.ok),
+        };
+      if (path.kind === 'undecided') return { reason: path.reason, byHub };
+    }
+    if (decision.kind === 'pcx' && decision.route?.VpcPeeringConnectionId) {
+      const { gap } = peeringState(hub.chain, decision.route.VpcPeeringConnectionId);
+      if (gap) return { gap, byHub: false };
+    }
+  }
+  return undefined;
+}
+
 /** HUB_ENDPOINT_OK, the hub endpoint's state, or HUB_UNREADABLE for what the hub side could not read. */
 export function hubEndpointFindings(input: CheckInput): Finding[] {
   const hub = hubTarget(input);
   if (!hub || !isHubAddress(hub, hub.addresses[0]!)) return [];
   const role =
     hub.chain.hub.role === 'configured' ? 'the hub role (configuration hub.roleArn)' : "the agent's role";
-  const unreadTgw = hub.chain.transitGateways.flatMap((t) => [
-    ...(t.attachments.ok ? [] : [t.attachments.gap]),
-    ...t.tables.flatMap((table) => (table.routes.ok ? [] : [table.routes.gap])),
-  ]);
-  const gap = hubSideGap(hub.chain) ?? unreadTgw[0];
+  const sideGap = hubSideGap(hub.chain);
+  const unread = sideGap
+    ? { gap: sideGap, byHub: hub.chain.hub.role === 'configured' }
+    : pathUnread(input, hub);
   const match = hubEndpointFor(hub.chain, hub.addresses);
-  if (gap) {
+  if (unread) {
     const hubRole = hub.chain.hub.role === 'configured';
+    const { gap } = unread;
+    const why = gap ? gapText(gap) : unread.reason;
+    const fix = !gap
+      ? `read the transit gateway's route tables as its owner: configure a read-only role in the network account (configuration hub.roleArn, policy deploy/hub-read-policy.json)`
+      : hubRole && gap.action === 'sts:AssumeRole'
+        ? `let the agent's role assume the hub role (sts:AssumeRole on it, and the hub role's trust policy naming the agent's role${gap.message.includes('xternal') ? ' and the external id' : ''}); see deploy/hub-assume-policy.json and deploy/hub-read-policy.json`
+        : hubRole && unread.byHub
+          ? `allow ${gap.action} in the hub role (see deploy/hub-read-policy.json)`
+          : `allow ${gap.action} in the agent's IAM policy (see deploy/iam-policy.json)${hubRole ? '' : ', or configure a read-only role in the hub account (configuration hub.roleArn, policy deploy/hub-read-policy.json)'}`;
     return [
       {
         check: 'endpoint',
         code: 'HUB_UNREADABLE',
         status: 'unknown',
-        message: `${input.target.shortName} is served from another VPC (${hub.addresses.join(', ')}); the hub side (its endpoint, security groups, transit gateway tables) could not be read with ${role}: ${gapText(gap)}`,
-        fix: hubRole
-          ? gap.action === 'sts:AssumeRole'
-            ? `let the agent's role assume the hub role (sts:AssumeRole on it, and the hub role's trust policy naming the agent's role${gap.message.includes('xternal') ? ' and the external id' : ''}); see deploy/hub-read-policy.json`
-            : `allow ${gap.action} in the hub role (see deploy/hub-read-policy.json)`
-          : `configure a read-only role in the hub account (configuration hub.roleArn, policy deploy/hub-read-policy.json), or allow ${gap.action} to the agent's role`,
-        evidence: { addresses: hub.addresses, gap, hubRole: hub.chain.hub.role },
+        message: `${input.target.shortName} is served from another VPC (${hub.addresses.join(', ')}); the hub side (its endpoint, security groups, the path through the transit gateway or peering) could not be read${gap ? ` with ${unread.byHub ? role : "the agent's role"}` : ''}: ${why}`,
+        fix,
+        evidence: {
+          addresses: hub.addresses,
+          ...(gap ? { gap } : { reason: unread.reason }),
+          hubRole: hub.chain.hub.role,
+        },
       },
     ];
   }

@@ -250,6 +250,55 @@ const CASES: Case[] = [
     never: ['TGW_ROUTE_MISSING', 'TGW_RETURN_ROUTE_MISSING', 'PROBE_CONTRADICTS_CONFIG'],
   },
   {
+    name: "this VPC's attachments unreadable and a timeout: unknown, never a contradiction",
+    service: 'secretsmanager',
+    world: { faults: { 'agent:DescribeTransitGatewayAttachments': awsError('UnauthorizedOperation') } },
+    observations: observed(host('secretsmanager'), SM, 'timeout'),
+    status: 'unknown',
+    root: 'HUB_UNREADABLE',
+    never: ['TGW_ROUTE_MISSING', 'PROBE_CONTRADICTS_CONFIG'],
+    check: (report) => {
+      const unread = finding(report, 'HUB_UNREADABLE');
+      assert.match(unread.message, /with the agent's role: ec2:DescribeTransitGatewayAttachments denied/);
+      assert.match(unread.fix ?? '', /agent's IAM policy/);
+    },
+  },
+  {
+    name: "an empty table for the spoke's attachment is a missing route",
+    service: 'secretsmanager',
+    world: tgwTableWith('tgw-rtb-0spokes', []),
+    observations: observed(host('secretsmanager'), SM, 'timeout'),
+    status: 'fail',
+    root: 'TGW_ROUTE_MISSING',
+  },
+  {
+    name: 'a transit gateway path only an unread prefix list could route, and a timeout: unknown',
+    service: 'secretsmanager',
+    world: {
+      answers: {
+        'hub:SearchTransitGatewayRoutes:tgw-rtb-0spokes': {
+          Routes: [{ PrefixListId: 'pl-0hubnets', Type: 'static', State: 'active' }],
+        },
+      },
+    },
+    observations: observed(host('secretsmanager'), SM, 'timeout'),
+    status: 'unknown',
+    root: 'HUB_UNREADABLE',
+    never: ['TGW_ROUTE_MISSING', 'PROBE_CONTRADICTS_CONFIG'],
+  },
+  {
+    name: 'an unreadable peering and a timeout: unknown, never PEERING_NOT_ACTIVE',
+    service: 'sqs',
+    world: {
+      answers: PEERED_SQS.answers!,
+      faults: { 'agent:DescribeVpcPeeringConnections': awsError('UnauthorizedOperation') },
+    },
+    observations: observed(host('sqs'), ['10.2.0.15'], 'timeout'),
+    status: 'unknown',
+    root: 'HUB_UNREADABLE',
+    never: ['PEERING_NOT_ACTIVE', 'PROBE_CONTRADICTS_CONFIG'],
+  },
+  {
     name: 'a hub role that cannot be assumed and a timeout: unknown, never the group cause',
     service: 'kms',
     world: { assume: awsError('AccessDenied') },
