@@ -61,10 +61,10 @@ export const ACTION_LOSES: Record<string, string[]> = {
   DescribeVpcEndpointServices: ['services'],
   DescribeFlowLogs: ['flowLogs'],
   // The hub chain (issue 15), by `service:Action`: the parts are this matrix's own labels.
-  'route53:ListHostedZonesByVPC': ['zones'],
+  'route53:ListHostedZonesByVPC': ['zoneAssociations'],
   'route53:ListHostedZonesByName': ['zones'],
-  'route53:GetHostedZone': ['zones'],
-  'route53:ListResourceRecordSets': ['zones'],
+  'route53:GetHostedZone': ['zoneAssociations'],
+  'route53:ListResourceRecordSets': ['zoneRecords'],
   'route53resolver:ListResolverRules': ['rules'],
   'route53resolver:ListResolverRuleAssociations': ['rules'],
   'route53resolver:ListResolverEndpointIpAddresses': ['rules'],
@@ -126,7 +126,8 @@ export const CAUSE_RESTS_ON: Record<string, Array<string | string[]>> = {
   NACL_ENDPOINT_SUBNET_DENIED: ['networkAcls', 'endpointInterfaces'],
   NACL_EPHEMERAL_PARTIAL: ['networkAcls', 'context'],
   // The hub chain (issue 15).
-  HUB_ZONE_NOT_ASSOCIATED: ['zones'],
+  // Which zones exist (by name, or through the hub role) and which this VPC has; not their records.
+  HUB_ZONE_NOT_ASSOCIATED: ['zones', 'zoneAssociations'],
   HUB_RULE_NOT_ASSOCIATED: ['rules'],
   HUB_RULE_TARGETS_DOWN: ['rules'],
   TGW_ROUTE_MISSING: ['tgw'],

@@ -244,13 +244,13 @@ function describeScenario(scenario: Scenario): void {
     }
 
     if (withMatrix && matrixActions(scenario).length > 0) {
-      describe('gap matrix: each EC2 action denied in turn', () => {
+      describe(`gap matrix: each ${scenario.hub ? 'hub-chain' : 'EC2'} action denied in turn`, () => {
         let matrix: Awaited<ReturnType<typeof runGapMatrix>>;
         before(async () => {
           matrix = await runGapMatrix(scenario, ns);
         });
         for (const action of matrixActions(scenario)) {
-          it(`ec2:${action} denied: no new failure, no cause resting on it, no usage error, the gap named`, () => {
+          it(`${action.includes(':') ? action : `ec2:${action}`} denied: no new failure, no cause resting on it, no usage error, the gap named`, () => {
             const row = matrix.rows.get(action)!;
             const problems = gapRowProblems(row, base, matrix.calls);
             assert.deepEqual(
