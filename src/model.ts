@@ -109,6 +109,8 @@ export interface Gap {
   kind: 'permission' | 'throttled' | 'timeout' | 'error';
   errorCode: string;
   message: string;
+  /** Set when the call was made with the hub role's credentials (configuration `hub`), not the agent's. */
+  via?: 'hub-role';
 }
 
 export type Part<T> = { ok: true; value: T } | { ok: false; gap: Gap };

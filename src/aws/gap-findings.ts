@@ -70,7 +70,11 @@ export function causeKeyOf(gap: Gap): string {
     gap.kind === 'throttled' ||
     gap.kind === 'timeout' ||
     /^E[A-Z_]+$/.test(gap.errorCode);
-  return shared ? `${gap.kind}\u0000${gap.errorCode}` : `${gap.kind}\u0000${gap.errorCode}\u0000${gap.call}`;
+  // The hub role's denials are another policy to fix than the agent's.
+  const who = gap.via ?? '';
+  return shared
+    ? `${who}\u0000${gap.kind}\u0000${gap.errorCode}`
+    : `${who}\u0000${gap.kind}\u0000${gap.errorCode}\u0000${gap.call}`;
 }
 
 const gapKeyOf = (gap: Gap): string => `${gap.action}\u0000${gap.errorCode}`;
@@ -119,6 +123,7 @@ function findingForGroup(group: GapGroup): Finding {
     parts,
     checks,
     where: group.where,
+    ...(gap.via ? { via: gap.via } : {}),
   };
   switch (code) {
     case 'AWS_PERMISSION_DENIED': {
@@ -133,6 +138,20 @@ function findingForGroup(group: GapGroup): Finding {
           message: `${called} denied (${gap.errorCode}) for ${where}: ${reading.deny === 'explicit' ? 'an explicit deny in' : 'no Allow in'} ${LAYER_WORDS[reading.layer]} for ${actions.join(', ')}${lost}`,
           fix: elsewhere[0]!.toUpperCase() + elsewhere.slice(1),
           evidence: { ...evidence, layer: reading.layer, deny: reading.deny },
+        };
+      }
+      if (gap.via === 'hub-role' || actions.includes('sts:AssumeRole')) {
+        // Issue 15: the hub role's policy, or the one statement that lets the agent assume it.
+        const hubRole = gap.via === 'hub-role';
+        return {
+          check: 'context',
+          code,
+          status: 'unknown',
+          message: `${called} denied (${gap.errorCode}) for ${where}: ${hubRole ? 'the hub role (configuration hub.roleArn) lacks' : "the agent's role may not assume the hub role:"} ${actions.join(', ')}${lost}`,
+          fix: hubRole
+            ? `Allow ${actions.join(', ')} in the hub role's policy (deploy/hub-read-policy.json)`
+            : `Allow sts:AssumeRole on the hub role's ARN only (deploy/hub-assume-policy.json), and name the agent's role in the hub role's trust policy (with the external id when hub.externalId is set)`,
+          evidence,
         };
       }
       return {
@@ -244,6 +263,7 @@ function groupOfFinding(finding: Finding): GapGroup | undefined {
     kind: e['kind'] as Gap['kind'],
     errorCode: String(e['errorCode'] ?? ''),
     message: String(e['detail'] ?? ''),
+    ...(e['via'] === 'hub-role' ? { via: 'hub-role' as const } : {}),
   };
   const where = strings(e['where']) ?? (typeof e['where'] === 'string' ? [e['where']] : []);
   return {

@@ -233,6 +233,19 @@ function gapOf<T>(gap: Gap): Part<T> {
   return { ok: false, gap };
 }
 
+/** A part read with the hub role: its gap says so (the hub role's policy is the one to fix). */
+function viaHub<T>(part: Part<T>): Part<T> {
+  return part.ok ? part : { ok: false, gap: { ...part.gap, via: 'hub-role' } };
+}
+
+function viaHubFacts(facts: TransitGatewayFacts): TransitGatewayFacts {
+  return {
+    ...facts,
+    attachments: viaHub(facts.attachments),
+    tables: facts.tables.map((t) => ({ ...t, routes: viaHub(t.routes) })),
+  };
+}
+
 const VPCE_ID = /^(vpce-[0-9a-f]+)-/;
 
 /** The hub endpoint ids and ENI addresses the associated zones' records point at. */
@@ -310,7 +323,8 @@ export async function loadChain(
     return Promise.all(
       [...byTgw.entries()].map(([tgw, own]): Promise<TransitGatewayFacts> => {
         if (!clients.hub) return loadTransitGateway(ec2, batch, tgw, own, 'agent');
-        if (hub.ok && hub.value) return loadTransitGateway(hub.value.ec2, batch, tgw, own, 'hub');
+        if (hub.ok && hub.value)
+          return loadTransitGateway(hub.value.ec2, batch, tgw, own, 'hub').then(viaHubFacts);
         return Promise.resolve({
           transitGatewayId: tgw,
           readBy: 'hub' as const,
@@ -331,7 +345,7 @@ export async function loadChain(
               batch,
               'hub',
               new Set(part.ok ? part.value.map((z) => z.id) : []),
-            ),
+            ).then(viaHub),
           )
         : hubGap<HostedZoneInfo[]>(hub, 'ListHostedZonesByName'),
   );
@@ -476,7 +490,14 @@ async function loadHubSide(
           (out) => out.SecurityGroups,
           securityGroupRules,
         );
-  return { role, session: sessionPart, endpoints, endpointInterfaces, securityGroups };
+  const tag = session.value ? viaHub : <T>(part: Part<T>) => part;
+  return {
+    role,
+    session: sessionPart,
+    endpoints: tag(endpoints),
+    endpointInterfaces: tag(endpointInterfaces),
+    securityGroups: tag(securityGroups),
+  };
 }
 
 async function all<T>(parts: Array<Promise<Part<T[]>>>): Promise<Part<T[]>> {

@@ -37,6 +37,11 @@ export function iamFixes(finding: Finding): FixSet | undefined {
   if (!roleAllowLifts(classifyAccessDenied(denialText(finding)))) return undefined;
   const actions = [...new Set(deniedActions(finding))].filter((a) => /^[a-z0-9-]+:[A-Za-z0-9*]+$/.test(a));
   if (actions.length === 0) return undefined;
+  // Issue 15: a hub role's denial is fixed in the hub role's policy, and sts:AssumeRole is never
+  // to be allowed on "*": their fix lines name the documents (deploy/hub-*.json).
+  const gap = finding.evidence['gap'] as { via?: unknown } | undefined;
+  if (finding.evidence['via'] === 'hub-role' || gap?.via === 'hub-role' || actions.includes('sts:AssumeRole'))
+    return undefined;
   const policy = {
     Version: '2012-10-17',
     Statement: [{ Sid: 'VpceDoctorReads', Effect: 'Allow', Action: actions, Resource: '*' }],

@@ -4,9 +4,11 @@
 // codes that must (and must never) appear. Faults make one call fail as AWS fails it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { findingsForGaps } from '../../src/aws/gap-findings.js';
 import { createHubSession } from '../../src/aws/hub.js';
 import { normalizeDnsName } from '../../src/aws/route53.js';
 import { covers, recordFor, tgwRouteFor } from '../../src/eval/hub.js';
+import { buildFixes } from '../../src/fixes/index.js';
 import type { DnsObservation, Finding, TargetObservations, TargetReport } from '../../src/model.js';
 import { judgeTarget } from '../../src/runner.js';
 import {
@@ -15,7 +17,9 @@ import {
   observed,
   PEERED_SQS,
   recordedChain,
+  spokeContext,
   spokeInput,
+  spokeInventory,
   spokeTarget,
   tgwTableWith,
   type World,
@@ -549,5 +553,36 @@ describe('name and route helpers', () => {
     ];
     assert.equal(tgwRouteFor(routes, '10.0.4.11').route?.State, 'blackhole');
     assert.equal(tgwRouteFor(routes, '10.0.5.11').route?.DestinationCidrBlock, '10.0.0.0/16');
+  });
+});
+
+describe("the chain's gaps in the report", () => {
+  const scope = { context: spokeContext() };
+
+  it("a hub role's denial is its own finding, fixed in the hub role's policy, never by widening the agent's", async () => {
+    const chain = await recordedChain({
+      faults: {
+        'hub:DescribeSecurityGroups': awsError('UnauthorizedOperation'),
+        'agent:ListResolverRules': awsError('AccessDeniedException'),
+      },
+    });
+    const findings = findingsForGaps(spokeInventory(chain));
+    const hub = findings.find((f) => f.evidence['via'] === 'hub-role');
+    const agent = findings.find((f) => f.evidence['action'] === 'route53resolver:ListResolverRules');
+    assert.ok(hub && agent && hub !== agent, findings.map((f) => f.message).join(' | '));
+    assert.match(hub.message, /the hub role \(configuration hub\.roleArn\) lacks ec2:DescribeSecurityGroups/);
+    assert.match(hub.fix ?? '', /hub-read-policy\.json/);
+    assert.equal(buildFixes(hub, scope), undefined, "no put-role-policy on the agent's role");
+    assert.match(agent.message, /the agent's role lacks route53resolver:ListResolverRules/);
+    assert.ok(buildFixes(agent, scope)?.cli?.includes('route53resolver:ListResolverRules'));
+  });
+
+  it('a refused AssumeRole is never fixed by allowing sts:AssumeRole on "*"', async () => {
+    const chain = await recordedChain({ assume: awsError('AccessDenied') });
+    const findings = findingsForGaps(spokeInventory(chain));
+    const assume = findings.find((f) => (f.evidence['actions'] as string[]).includes('sts:AssumeRole'));
+    assert.ok(assume, findings.map((f) => f.message).join(' | '));
+    assert.match(assume.fix ?? '', /hub role's ARN only/);
+    assert.equal(buildFixes(assume, scope), undefined);
   });
 });
