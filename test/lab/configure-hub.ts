@@ -196,104 +196,108 @@ export async function configureHub(input: HubInput): Promise<HubState> {
         ),
   ]);
 
-  const [spokeAgentEni, hubAttachment, spokeAttachment, tgwRtSpoke, tgwRtHub] = (await Promise.all([
-    ec2
-      .send(
-        new CreateNetworkInterfaceCommand({
-          SubnetId: spokeSubnetId,
-          PrivateIpAddress: HUB_NODES.spoke.address,
-          Groups: [spokeAgentSg],
-          Description: 'vpce-doctor lab spoke agent',
-        }),
-      )
-      .then((r) => r.NetworkInterface!.NetworkInterfaceId!),
-    ec2
-      .send(
-        new CreateTransitGatewayVpcAttachmentCommand({
-          TransitGatewayId: tgwId,
-          VpcId: hubVpcId,
-          SubnetIds: input.hubAttachmentSubnets,
-        }),
-      )
-      .then((r) => r.TransitGatewayVpcAttachment!.TransitGatewayAttachmentId!),
-    ec2
-      .send(
-        new CreateTransitGatewayVpcAttachmentCommand({
-          TransitGatewayId: tgwId,
-          VpcId: spokeVpcId,
-          SubnetIds: [spokeSubnetId],
-        }),
-      )
-      .then((r) => r.TransitGatewayVpcAttachment!.TransitGatewayAttachmentId!),
-    ...['vdl-tgw-spoke', 'vdl-tgw-hub'].map((name) =>
+  // Three branches at once: the transit gateway, the zones, the Resolver.
+  const tgwBranch = (async () => {
+    const [spokeAgentEni, hubAttachment, spokeAttachment, tgwRtSpoke, tgwRtHub] = (await Promise.all([
       ec2
         .send(
-          new CreateTransitGatewayRouteTableCommand({
-            TransitGatewayId: tgwId,
-            TagSpecifications: [
-              { ResourceType: 'transit-gateway-route-table', Tags: [{ Key: 'Name', Value: name }] },
-            ],
+          new CreateNetworkInterfaceCommand({
+            SubnetId: spokeSubnetId,
+            PrivateIpAddress: HUB_NODES.spoke.address,
+            Groups: [spokeAgentSg],
+            Description: 'vpce-doctor lab spoke agent',
           }),
         )
-        .then((r) => r.TransitGatewayRouteTable!.TransitGatewayRouteTableId!),
-    ),
-  ])) as [string, string, string, string, string];
+        .then((r) => r.NetworkInterface!.NetworkInterfaceId!),
+      ec2
+        .send(
+          new CreateTransitGatewayVpcAttachmentCommand({
+            TransitGatewayId: tgwId,
+            VpcId: hubVpcId,
+            SubnetIds: input.hubAttachmentSubnets,
+          }),
+        )
+        .then((r) => r.TransitGatewayVpcAttachment!.TransitGatewayAttachmentId!),
+      ec2
+        .send(
+          new CreateTransitGatewayVpcAttachmentCommand({
+            TransitGatewayId: tgwId,
+            VpcId: spokeVpcId,
+            SubnetIds: [spokeSubnetId],
+          }),
+        )
+        .then((r) => r.TransitGatewayVpcAttachment!.TransitGatewayAttachmentId!),
+      ...['vdl-tgw-spoke', 'vdl-tgw-hub'].map((name) =>
+        ec2
+          .send(
+            new CreateTransitGatewayRouteTableCommand({
+              TransitGatewayId: tgwId,
+              TagSpecifications: [
+                { ResourceType: 'transit-gateway-route-table', Tags: [{ Key: 'Name', Value: name }] },
+              ],
+            }),
+          )
+          .then((r) => r.TransitGatewayRouteTable!.TransitGatewayRouteTableId!),
+      ),
+    ])) as [string, string, string, string, string];
 
-  // One table per attachment, as a segmented TGW has: the spoke's table routes to the hub, the
-  // hub's routes back to the spoke.
-  await Promise.all([
-    ec2.send(new AssociateRouteTableCommand({ RouteTableId: spokeRouteTableId, SubnetId: spokeSubnetId })),
-    ec2.send(
-      new AssociateTransitGatewayRouteTableCommand({
-        TransitGatewayRouteTableId: tgwRtSpoke,
-        TransitGatewayAttachmentId: spokeAttachment,
-      }),
-    ),
-    ec2.send(
-      new AssociateTransitGatewayRouteTableCommand({
-        TransitGatewayRouteTableId: tgwRtHub,
-        TransitGatewayAttachmentId: hubAttachment,
-      }),
-    ),
-    spec.tgw?.spokeToHub === false
-      ? undefined
-      : ec2.send(
-          new CreateTransitGatewayRouteCommand({
-            TransitGatewayRouteTableId: tgwRtSpoke,
-            DestinationCidrBlock: VPC_CIDR,
-            TransitGatewayAttachmentId: hubAttachment,
-          }),
-        ),
-    spec.tgw?.hubToSpoke === false
-      ? undefined
-      : ec2.send(
-          new CreateTransitGatewayRouteCommand({
-            TransitGatewayRouteTableId: tgwRtHub,
-            DestinationCidrBlock: SPOKE_CIDR,
-            TransitGatewayAttachmentId: spokeAttachment,
-          }),
-        ),
-    ec2.send(
-      new CreateRouteCommand({
-        RouteTableId: spokeRouteTableId,
-        DestinationCidrBlock: VPC_CIDR,
-        TransitGatewayId: tgwId,
-      }),
-    ),
-    ...input.hubRouteTables.map((rt) =>
+    // One table per attachment, as a segmented TGW has: the spoke's table routes to the hub, the
+    // hub's routes back to the spoke.
+    await Promise.all([
+      ec2.send(new AssociateRouteTableCommand({ RouteTableId: spokeRouteTableId, SubnetId: spokeSubnetId })),
+      ec2.send(
+        new AssociateTransitGatewayRouteTableCommand({
+          TransitGatewayRouteTableId: tgwRtSpoke,
+          TransitGatewayAttachmentId: spokeAttachment,
+        }),
+      ),
+      ec2.send(
+        new AssociateTransitGatewayRouteTableCommand({
+          TransitGatewayRouteTableId: tgwRtHub,
+          TransitGatewayAttachmentId: hubAttachment,
+        }),
+      ),
+      spec.tgw?.spokeToHub === false
+        ? undefined
+        : ec2.send(
+            new CreateTransitGatewayRouteCommand({
+              TransitGatewayRouteTableId: tgwRtSpoke,
+              DestinationCidrBlock: VPC_CIDR,
+              TransitGatewayAttachmentId: hubAttachment,
+            }),
+          ),
+      spec.tgw?.hubToSpoke === false
+        ? undefined
+        : ec2.send(
+            new CreateTransitGatewayRouteCommand({
+              TransitGatewayRouteTableId: tgwRtHub,
+              DestinationCidrBlock: SPOKE_CIDR,
+              TransitGatewayAttachmentId: spokeAttachment,
+            }),
+          ),
       ec2.send(
         new CreateRouteCommand({
-          RouteTableId: rt,
-          DestinationCidrBlock: SPOKE_CIDR,
+          RouteTableId: spokeRouteTableId,
+          DestinationCidrBlock: VPC_CIDR,
           TransitGatewayId: tgwId,
         }),
       ),
-    ),
-    createHubRole(input.motoUrl),
-  ]);
+      ...input.hubRouteTables.map((rt) =>
+        ec2.send(
+          new CreateRouteCommand({
+            RouteTableId: rt,
+            DestinationCidrBlock: SPOKE_CIDR,
+            TransitGatewayId: tgwId,
+          }),
+        ),
+      ),
+      createHubRole(input.motoUrl),
+    ]);
+    return { spokeAgentEni, hubAttachment, spokeAttachment, tgwRtSpoke, tgwRtHub };
+  })();
 
   // Zones: always associated with the hub, with the spoke unless the scenario says not.
-  const zoneIds = await Promise.all(
+  const zonesBranch = Promise.all(
     zoneSpecs.map(async ([shortName, zone]) => {
       const endpoint = input.endpoints[shortName];
       if (!endpoint) throw new Error(`hub zone for ${shortName}: the hub has no endpoint`);
@@ -350,64 +354,71 @@ export async function configureHub(input: HubInput): Promise<HubState> {
     }),
   );
 
-  // Resolver: the hub's inbound endpoint (the rules' targets) and the outbound one the rules use.
-  let inboundEndpointId = '';
-  let outboundEndpointId = '';
-  if (ruleSpecs.length > 0) {
-    const resolverSg = (
-      await ec2.send(
-        new CreateSecurityGroupCommand({
-          VpcId: hubVpcId,
-          GroupName: 'vdl-hub-resolver',
-          Description: 'vpce-doctor lab hub resolver endpoints',
-        }),
-      )
-    ).GroupId!;
-    const [inbound, outbound] = await Promise.all([
-      resolver.send(
-        new CreateResolverEndpointCommand({
-          CreatorRequestId: 'vdl-hub-inbound',
-          Name: 'vdl-hub-inbound',
-          Direction: 'INBOUND',
-          SecurityGroupIds: [resolverSg],
-          IpAddresses: hubDnsSubnets.map((SubnetId, i) => ({ SubnetId, Ip: HUB_INBOUND_DNS[i]! })),
-        }),
-      ),
-      resolver.send(
-        new CreateResolverEndpointCommand({
-          CreatorRequestId: 'vdl-hub-outbound',
-          Name: 'vdl-hub-outbound',
-          Direction: 'OUTBOUND',
-          SecurityGroupIds: [resolverSg],
-          IpAddresses: hubDnsSubnets.map((SubnetId) => ({ SubnetId })),
-        }),
-      ),
-    ]);
-    inboundEndpointId = inbound.ResolverEndpoint!.Id!;
-    outboundEndpointId = outbound.ResolverEndpoint!.Id!;
-    await Promise.all(
-      ruleSpecs.map(async ([shortName, rule]) => {
-        const created = await resolver.send(
-          new CreateResolverRuleCommand({
-            CreatorRequestId: `vdl-rule-${shortName}`,
-            Name: `vdl-${shortName.replace(/\./g, '-')}`,
-            RuleType: 'FORWARD',
-            DomainName: hostnameOf(shortName),
-            TargetIps: HUB_INBOUND_DNS.map((Ip) => ({ Ip, Port: 53 })),
-            ResolverEndpointId: outboundEndpointId,
+  const resolverBranch = (async () => {
+    // Resolver: the hub's inbound endpoint (the rules' targets) and the outbound one the rules use.
+    let inboundEndpointId = '';
+    let outboundEndpointId = '';
+    if (ruleSpecs.length > 0) {
+      const resolverSg = (
+        await ec2.send(
+          new CreateSecurityGroupCommand({
+            VpcId: hubVpcId,
+            GroupName: 'vdl-hub-resolver',
+            Description: 'vpce-doctor lab hub resolver endpoints',
           }),
-        );
-        if (rule.associateSpoke === false) return;
-        await resolver.send(
-          new AssociateResolverRuleCommand({
-            ResolverRuleId: created.ResolverRule!.Id!,
-            VPCId: spokeVpcId,
-            Name: `vdl-spoke-${shortName.replace(/\./g, '-')}`,
+        )
+      ).GroupId!;
+      const [inbound, outbound] = await Promise.all([
+        resolver.send(
+          new CreateResolverEndpointCommand({
+            CreatorRequestId: 'vdl-hub-inbound',
+            Name: 'vdl-hub-inbound',
+            Direction: 'INBOUND',
+            SecurityGroupIds: [resolverSg],
+            IpAddresses: hubDnsSubnets.map((SubnetId, i) => ({ SubnetId, Ip: HUB_INBOUND_DNS[i]! })),
           }),
-        );
-      }),
-    );
-  }
+        ),
+        resolver.send(
+          new CreateResolverEndpointCommand({
+            CreatorRequestId: 'vdl-hub-outbound',
+            Name: 'vdl-hub-outbound',
+            Direction: 'OUTBOUND',
+            SecurityGroupIds: [resolverSg],
+            IpAddresses: hubDnsSubnets.map((SubnetId) => ({ SubnetId })),
+          }),
+        ),
+      ]);
+      inboundEndpointId = inbound.ResolverEndpoint!.Id!;
+      outboundEndpointId = outbound.ResolverEndpoint!.Id!;
+      await Promise.all(
+        ruleSpecs.map(async ([shortName, rule]) => {
+          const created = await resolver.send(
+            new CreateResolverRuleCommand({
+              CreatorRequestId: `vdl-rule-${shortName}`,
+              Name: `vdl-${shortName.replace(/\./g, '-')}`,
+              RuleType: 'FORWARD',
+              DomainName: hostnameOf(shortName),
+              TargetIps: HUB_INBOUND_DNS.map((Ip) => ({ Ip, Port: 53 })),
+              ResolverEndpointId: outboundEndpointId,
+            }),
+          );
+          if (rule.associateSpoke === false) return;
+          await resolver.send(
+            new AssociateResolverRuleCommand({
+              ResolverRuleId: created.ResolverRule!.Id!,
+              VPCId: spokeVpcId,
+              Name: `vdl-spoke-${shortName.replace(/\./g, '-')}`,
+            }),
+          );
+        }),
+      );
+    }
+    return { inboundEndpointId, outboundEndpointId };
+  })();
+
+  const [{ spokeAgentEni, hubAttachment, spokeAttachment, tgwRtSpoke, tgwRtHub }, zoneIds, resolverIds] =
+    await Promise.all([tgwBranch, zonesBranch, resolverBranch]);
+  const { inboundEndpointId, outboundEndpointId } = resolverIds;
 
   // Read everything back as the agent would.
   const [byVpc, records, rules, ruleAssociations, spokeTable, hubTable] = await Promise.all([
