@@ -578,6 +578,28 @@ export function hubEndpointFindings(input: CheckInput): Finding[] {
       },
     ];
   }
+  if (!match.endpoint && match.enis.length === 0) {
+    // Nothing read says which hub endpoint holds these addresses, so its groups were not judged:
+    // a silent drop there is undecided, not a contradiction of what the spoke allows.
+    if (!timedOut(input, hub.addresses)) return [];
+    const gap = hub.source?.recordsGap;
+    const reason =
+      hub.source?.via === 'rule'
+        ? `they are answered through Resolver rule ${hub.source.rule?.id}, and the hub endpoint behind a rule is not looked up`
+        : `no hub endpoint read holds them`;
+    return [
+      {
+        check: 'endpoint',
+        code: 'HUB_UNREADABLE',
+        status: 'unknown',
+        message: `${input.target.shortName} is served from another VPC (${hub.addresses.join(', ')}) and timed out there; which hub endpoint (and security groups) answers is unknown: ${gap ? gapText(gap) : reason}`,
+        fix: gap
+          ? `allow ${gap.action} (the zone's records lead to the hub endpoint) in the agent's IAM policy or the hub role's`
+          : `check the hub endpoint's security groups for ${input.context.privateIp} on tcp/${input.target.ports.join(', ')}: aws ec2 describe-network-interfaces --filters Name=addresses.private-ip-address,Values=${hub.addresses.join(',')} (in the hub account)`,
+        evidence: { addresses: hub.addresses, ...(gap ? { gap } : { reason }), hubRole: hub.chain.hub.role },
+      },
+    ];
+  }
   if (!match.endpoint) return [];
   const { endpoint } = match;
   if (String(endpoint.State ?? 'unknown').toLowerCase() !== 'available') {

@@ -254,6 +254,29 @@ const CASES: Case[] = [
     never: ['TGW_ROUTE_MISSING', 'TGW_RETURN_ROUTE_MISSING', 'PROBE_CONTRADICTS_CONFIG'],
   },
   {
+    name: 'unreadable records and a timeout at the hub: unknown, never a contradiction',
+    service: 'kms',
+    world: {
+      faults: {
+        'agent:ListResourceRecordSets': awsError('AccessDenied'),
+        'hub:ListResourceRecordSets': awsError('AccessDenied'),
+      },
+    },
+    observations: observed(host('kms'), ['10.0.4.21'], 'timeout'),
+    status: 'unknown',
+    root: 'HUB_UNREADABLE',
+    has: ['DNS_HUB_OK'],
+    never: ['HUB_SG_EXCLUDES_SPOKE', 'PROBE_CONTRADICTS_CONFIG'],
+  },
+  {
+    name: 'a timeout at a hub endpoint behind a forward rule: unknown, the endpoint is not looked up',
+    service: 'sts',
+    observations: observed(host('sts'), ['10.0.4.31'], 'timeout'),
+    status: 'unknown',
+    root: 'HUB_UNREADABLE',
+    never: ['PROBE_CONTRADICTS_CONFIG'],
+  },
+  {
     name: "this VPC's attachments unreadable and a timeout: unknown, never a contradiction",
     service: 'secretsmanager',
     world: { faults: { 'agent:DescribeTransitGatewayAttachments': awsError('UnauthorizedOperation') } },
