@@ -11,7 +11,7 @@ import {
   signingService,
 } from '../support/fault-proxy.js';
 import { renderDnsmasqConfig, spokeResolver, vpcResolverAnswers } from './dns-config.js';
-import { clampToLab, forwardChainProblems, tgwForwardRules } from './network.js';
+import { clampToLab, forwardChainProblems, tgwForwardRules, tgwRuleset } from './network.js';
 import { findScenario, HUB_SCENARIOS, SCENARIOS } from './scenarios.js';
 import type { AwsState, EndpointState, HubState } from './state.js';
 
@@ -185,6 +185,18 @@ describe('the transit gateway router, derived from the TGW route tables', () => 
       ),
       [],
     );
+  });
+
+  test('the router gets its table in one iptables-restore: policy DROP and the same rules', () => {
+    const aws = awsState(hubState());
+    const ruleset = tgwRuleset(aws);
+    assert.match(ruleset, /^\*filter\n:INPUT ACCEPT \[0:0\]\n:FORWARD DROP \[0:0\]\n/);
+    assert.match(ruleset, /\nCOMMIT\n$/);
+    assert.equal(
+      ruleset.split('\n').filter((l) => l.startsWith('-A FORWARD ')).length,
+      tgwForwardRules(aws).length,
+    );
+    assert.deepEqual(forwardChainProblems(ruleset.replace(':FORWARD DROP [0:0]', '-P FORWARD DROP')), []);
   });
 
   test('a route wider than the lab forwards only into the lab range it covers', () => {

@@ -198,11 +198,24 @@ export function tgwForwardRules(aws: AwsState): string[][] {
   return rules;
 }
 
+/** The router's filter table for iptables-restore: FORWARD DROP and the rules, in one process, not one per rule. */
+export function tgwRuleset(aws: AwsState): string {
+  const rules = tgwForwardRules(aws).map((argv) => argv.slice(argv.indexOf('-A')).join(' '));
+  return [
+    '*filter',
+    ':INPUT ACCEPT [0:0]',
+    ':FORWARD DROP [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    ...rules,
+    'COMMIT',
+    '',
+  ].join('\n');
+}
+
 /** Gives the router its rules, then lets it forward. */
 export async function applyTgwForwarding(aws: AwsState): Promise<void> {
-  const lines = tgwForwardRules(aws).map((argv) => ['ip', 'netns', 'exec', TGW.ns, ...argv].join(' '));
-  lines.push(`ip netns exec ${TGW.ns} sysctl -qw net.ipv4.ip_forward=1`);
-  await runScript(lines);
+  await runOk(['ip', 'netns', 'exec', TGW.ns, 'iptables-restore'], { input: tgwRuleset(aws) });
+  await runOk(['ip', 'netns', 'exec', TGW.ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
 }
 
 /**
