@@ -6,7 +6,6 @@
 // them all. A call that fails is a gap of its own part; an assumption that fails is the gap of
 // every part the role would have read.
 import {
-  DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
   DescribeVpcEndpointsCommand,
   EC2Client,
@@ -27,10 +26,10 @@ import type {
   TransitGatewayFacts,
   ZoneRecord,
 } from '../model.js';
-import { type Batch, chunk, collect, maxResults } from './batch.js';
+import { type Batch, collect, maxResults } from './batch.js';
 import { classifyAwsError, dependentGap } from './errors.js';
-import type { Ec2 } from './inventory.js';
-import { endpointRules, networkInterfaceRules, securityGroupRules } from './normalize.js';
+import { describeInterfaces, type Ec2 } from './inventory.js';
+import { endpointRules, securityGroupRules } from './normalize.js';
 import {
   actionOf,
   answersServiceNames,
@@ -395,29 +394,7 @@ async function loadHubSide(
   const ec2 = session.value?.ec2 ?? agentEc2;
   const { endpointIds, addresses } = hubPointers(zones.value);
   const page = maxResults(batch);
-  const enis = (name: string, values: string[]) =>
-    values.length === 0
-      ? Promise.resolve<Part<NetworkInterface[]>>({ ok: true, value: [] })
-      : all(
-          chunk(values, 200).map((chunkValues) =>
-            collect(
-              batch,
-              'DescribeNetworkInterfaces',
-              (NextToken, abortSignal) =>
-                ec2.send(
-                  new DescribeNetworkInterfacesCommand({
-                    Filters: [{ Name: name, Values: chunkValues }],
-                    NextToken,
-                    ...page,
-                  }),
-                  { abortSignal },
-                ),
-              (out) => out.NetworkInterfaces,
-              networkInterfaceRules,
-            ),
-          ),
-        );
-  const byAddress = await enis('addresses.private-ip-address', addresses);
+  const byAddress = await describeInterfaces(ec2, batch, 'addresses.private-ip-address', addresses);
   const addressEnis = new Set(byAddress.ok ? byAddress.value.map((n) => n.NetworkInterfaceId) : []);
   const wanted = new Set(endpointIds);
   // The hub's interface endpoints, kept when a record names one or holds one of its ENIs. By
@@ -455,7 +432,7 @@ async function loadHubSide(
   const missing = endpoints.ok
     ? endpoints.value.flatMap((e) => e.NetworkInterfaceIds ?? []).filter((id) => !knownEnis.has(id))
     : [];
-  const byId = await enis('network-interface-id', missing);
+  const byId = await describeInterfaces(ec2, batch, 'network-interface-id', missing);
   const endpointInterfaces: Part<NetworkInterface[]> = !byAddress.ok
     ? byAddress
     : !byId.ok
@@ -498,14 +475,4 @@ async function loadHubSide(
     endpointInterfaces: tag(endpointInterfaces),
     securityGroups: tag(securityGroups),
   };
-}
-
-async function all<T>(parts: Array<Promise<Part<T[]>>>): Promise<Part<T[]>> {
-  const done = await Promise.all(parts);
-  const out: T[] = [];
-  for (const part of done) {
-    if (!part.ok) return part;
-    out.push(...part.value);
-  }
-  return { ok: true, value: out };
 }

@@ -290,18 +290,32 @@ async function loadEndpointInterfaces(
   batch: Batch,
   endpoints: VpcEndpoint[],
 ): Promise<Part<NetworkInterface[]>> {
-  const ids = unique(endpoints.flatMap((e) => e.NetworkInterfaceIds ?? []));
-  if (ids.length === 0) return ok([]);
+  return describeInterfaces(
+    ec2,
+    batch,
+    'network-interface-id',
+    unique(endpoints.flatMap((e) => e.NetworkInterfaceIds ?? [])),
+  );
+}
+
+/** The network interfaces one filter selects (ids, addresses), in calls of at most 200 values. */
+export async function describeInterfaces(
+  ec2: Ec2,
+  batch: Batch,
+  filter: string,
+  values: string[],
+): Promise<Part<NetworkInterface[]>> {
+  if (values.length === 0) return ok([]);
   const page = maxResults(batch);
   const parts = await Promise.all(
-    chunk(ids, FILTER_VALUES_MAX).map((values) =>
+    chunk(values, FILTER_VALUES_MAX).map((chunkValues) =>
       collect(
         batch,
         'DescribeNetworkInterfaces',
         (NextToken, abortSignal) =>
           ec2.send(
             new DescribeNetworkInterfacesCommand({
-              Filters: [{ Name: 'network-interface-id', Values: values }],
+              Filters: [{ Name: filter, Values: chunkValues }],
               NextToken,
               ...page,
             }),
