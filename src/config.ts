@@ -142,7 +142,7 @@ const ConfigSchema = Type.Object(
             pattern: '^arn:aws[a-z-]*:iam::\\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$',
             maxLength: 600,
             description:
-              'the ARN of a read-only role in the hub (shared-services or network) account, e.g. arn:aws:iam::210987654321:role/vpce-doctor-hub-read',
+              'a role ARN (arn:aws:iam::ACCOUNT:role/NAME): the read-only role in the hub (shared-services or network) account',
           }),
           externalId: Type.Optional(
             Type.String({

@@ -93,3 +93,40 @@ describe('addresses in the configuration', () => {
     assert.throws(() => validateConfig({ context: { privateIp: '10.0.1.256' } }), /context\.privateIp/);
   });
 });
+
+describe('the hub role in the configuration (issue 15)', () => {
+  it('reads a role ARN and an external id, and leaves no hub when none is given', () => {
+    const config = validateConfig({
+      hub: { roleArn: 'arn:aws:iam::210987654321:role/vpce-doctor-hub-read', externalId: 'ext-1' },
+    });
+    assert.deepEqual(config.hub, {
+      roleArn: 'arn:aws:iam::210987654321:role/vpce-doctor-hub-read',
+      externalId: 'ext-1',
+    });
+    assert.equal(validateConfig({}).hub, undefined);
+    assert.equal(
+      validateConfig({ hub: { roleArn: 'arn:aws-us-gov:iam::210987654321:role/path/hub' } }).hub?.roleArn,
+      'arn:aws-us-gov:iam::210987654321:role/path/hub',
+    );
+  });
+
+  it('rejects what is not a role ARN in one line naming the field, and unknown fields', () => {
+    for (const roleArn of [
+      'arn:aws:iam::21098765432:role/x',
+      'arn:aws:iam::210987654321:user/x',
+      'arn:aws:sts::210987654321:assumed-role/x/y',
+      'vpce-doctor-hub-read',
+    ]) {
+      assert.throws(
+        () => validateConfig({ hub: { roleArn } }),
+        (err: Error) => /^config: hub\.roleArn: .*role ARN/.test(err.message) && !err.message.includes('\n'),
+        roleArn,
+      );
+    }
+    assert.throws(() => validateConfig({ hub: {} }), /hub\.roleArn/);
+    assert.throws(
+      () => validateConfig({ hub: { roleArn: 'arn:aws:iam::210987654321:role/x', sessionName: 'y' } }),
+      /hub\.sessionName: unknown field/,
+    );
+  });
+});
