@@ -92,7 +92,12 @@ export function answerSourceGap(chain: ChainInventory): Gap | undefined {
   return undefined;
 }
 
-/** Private zones that cover the name and are not associated with this VPC (this account's and the hub's). */
+/**
+ * Private zones named after the name (or its parent, the home of a wildcard record such as ECR's
+ * `*.dkr.ecr`, four labels at least) that are not associated with this VPC (this account's and the hub's). A broader
+ * zone (`amazonaws.com`, a corporate one) is not taken as the one that would answer: its
+ * records are not read.
+ */
 export function unassociatedZones(chain: ChainInventory, hostname: string): HostedZoneInfo[] {
   const associated = new Set(chain.associatedZones.ok ? chain.associatedZones.value.map((z) => z.id) : []);
   const found = [
@@ -100,8 +105,12 @@ export function unassociatedZones(chain: ChainInventory, hostname: string): Host
     ...(chain.hub.zones?.ok ? chain.hub.zones.value : []),
   ];
   const byId = new Map<string, HostedZoneInfo>();
+  const name = hostname.toLowerCase().replace(/\.$/, '');
+  // A wildcard's home is a service's own zone (dkr.ecr.REGION.amazonaws.com), never REGION.amazonaws.com.
+  const up = name.slice(name.indexOf('.') + 1);
+  const parent = up.split('.').length >= 4 ? up : undefined;
   for (const z of found)
-    if (z.private && !associated.has(z.id) && covers(z.name, hostname)) byId.set(z.id, z);
+    if (z.private && !associated.has(z.id) && (z.name === name || z.name === parent)) byId.set(z.id, z);
   return [...byId.values()].sort((a, b) => b.name.length - a.name.length);
 }
 

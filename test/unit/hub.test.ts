@@ -36,6 +36,8 @@ interface Case {
   never?: string[];
   /** The chain is not read at all (an agent without the Route 53 clients). */
   noChain?: boolean;
+  /** The name the workload resolves, when not SERVICE.us-east-1.amazonaws.com. */
+  hostname?: string;
   /** The spoke's table also has a default route to a NAT gateway. */
   nat?: boolean;
   check?: (report: TargetReport) => void;
@@ -134,6 +136,50 @@ const CASES: Case[] = [
         /associate-vpc-with-hosted-zone --hosted-zone-id Z0SSMHUB4444 --vpc VPCRegion=us-east-1,VPCId=vpc-0spoke/,
       );
     },
+  },
+  {
+    name: 'a broad private zone not associated is not taken for the one that would answer',
+    service: 'ssm',
+    world: {
+      answers: {
+        'hub:ListHostedZonesByName': {
+          HostedZones: [
+            {
+              Id: '/hostedzone/Z0BROAD77777',
+              Name: 'us-east-1.amazonaws.com.',
+              Config: { PrivateZone: true },
+            },
+          ],
+          IsTruncated: false,
+        },
+      },
+    },
+    observations: observed(host('ssm'), ['52.46.1.1'], 'timeout'),
+    status: 'fail',
+    root: 'ROUTE_NO_PATH',
+    never: ['HUB_ZONE_NOT_ASSOCIATED'],
+  },
+  {
+    name: "a wildcard service's own zone not associated is the one that would answer",
+    service: 'ecr.dkr',
+    hostname: '111122223333.dkr.ecr.us-east-1.amazonaws.com',
+    world: {
+      answers: {
+        'hub:ListHostedZonesByName': {
+          HostedZones: [
+            {
+              Id: '/hostedzone/Z0DKR8888888',
+              Name: 'dkr.ecr.us-east-1.amazonaws.com.',
+              Config: { PrivateZone: true },
+            },
+          ],
+          IsTruncated: false,
+        },
+      },
+    },
+    observations: observed('111122223333.dkr.ecr.us-east-1.amazonaws.com', [], 'none', 'nxdomain'),
+    status: 'fail',
+    root: 'HUB_ZONE_NOT_ASSOCIATED',
   },
   {
     name: 'a hub zone not associated while the public answer connects is a warning',
@@ -372,7 +418,11 @@ describe('centralised endpoints over the recorded hub-and-spoke world', () => {
   for (const c of CASES) {
     it(c.name, async () => {
       const chain = await recordedChain(c.world);
-      const input = spokeInput(spokeTarget(c.service), chain, c.observations);
+      const input = spokeInput(
+        spokeTarget(c.service, c.hostname ? { hostname: c.hostname } : {}),
+        chain,
+        c.observations,
+      );
       if (c.noChain) delete input.inventory.chain;
       if (c.nat && input.inventory.routeTables.ok) {
         input.inventory.routeTables = {
