@@ -125,15 +125,17 @@ export const CAUSE_RESTS_ON: Record<string, Array<string | string[]>> = {
   NACL_AGENT_SUBNET_DENIED: ['networkAcls', 'context'],
   NACL_ENDPOINT_SUBNET_DENIED: ['networkAcls', 'endpointInterfaces'],
   NACL_EPHEMERAL_PARTIAL: ['networkAcls', 'context'],
-  // The hub chain (issue 15).
-  // Which zones exist (by name, or through the hub role) and which this VPC has; not their records.
+  // The hub chain (issue 15). Which zones exist (by name, or through the hub role) and which this
+  // VPC has; not their records. A TGW or peering cause is named only for an address the engine
+  // recognises as a hub endpoint's: through an associated zone's records, a rule, or the hub's endpoints.
   HUB_ZONE_NOT_ASSOCIATED: ['zones', 'zoneAssociations'],
   HUB_RULE_NOT_ASSOCIATED: ['rules'],
   HUB_RULE_TARGETS_DOWN: ['rules'],
-  TGW_ROUTE_MISSING: ['tgw'],
-  TGW_RETURN_ROUTE_MISSING: ['tgw'],
-  PEERING_NOT_ACTIVE: ['peering'],
-  HUB_SG_EXCLUDES_SPOKE: ['hub'],
+  TGW_ROUTE_MISSING: ['routeTables', 'tgw', ['zoneAssociations', 'rules', 'hub']],
+  TGW_RETURN_ROUTE_MISSING: ['routeTables', 'tgw', ['zoneAssociations', 'rules', 'hub']],
+  PEERING_NOT_ACTIVE: ['routeTables', 'peering', ['zoneAssociations', 'rules', 'hub']],
+  // The hub endpoint is found from the associated zone's records.
+  HUB_SG_EXCLUDES_SPOKE: ['hub', 'zoneAssociations', 'zoneRecords'],
   // "The configuration allows this path": every part of the path was read.
   PROBE_CONTRADICTS_CONFIG: [
     'routeTables',
