@@ -117,7 +117,9 @@ function sourceText(hub: HubTarget): string {
     ? source.record.alias
       ? `alias ${source.record.name} → ${source.record.alias.dnsName}`
       : `${source.record.name} ${source.record.type} ${source.record.values.join(', ')}`
-    : `records unread: ${gapText(source.recordsGap!)}`;
+    : source.recordsGap
+      ? `records unread: ${gapText(source.recordsGap)}`
+      : `records not read: the zone is account ${source.zone!.ownerAccount ?? 'unknown'}'s, read only through a hub role (configuration hub.roleArn)`;
   return `private hosted zone ${source.zone!.id} (${source.zone!.name}) associated with this VPC: ${record}${endpoint}`;
 }
 

@@ -226,6 +226,8 @@ export interface LoadChainOptions {
   region: string;
   /** Configured hostnames: zones that can answer them have their records read too. */
   hostnames: string[];
+  /** The account that owns the VPC (DescribeVpcs OwnerId), when read. */
+  accountId?: string;
 }
 
 function gapOf<T>(gap: Gap): Part<T> {
@@ -294,6 +296,11 @@ export async function loadChain(
     const zones = await Promise.all(
       part.value.map(async (zone) => {
         if (!answersServiceNames(zone.name, options.hostnames)) return zone;
+        // Only a zone's owner may list its records: without a hub role, another account's zone
+        // is not asked (a refusal on every run would turn a working report unknown). Its
+        // association alone explains the answer; the hub endpoint behind it stays unread.
+        const foreign = zone.ownerAccount && options.accountId && zone.ownerAccount !== options.accountId;
+        if (foreign && !clients.hub) return zone;
         let records = await loadZoneRecords(clients.route53, batch, zone.id);
         // A zone another account owns (the hub's) is read with the hub role, when there is one.
         if (!records.ok && hub.ok && hub.value) {
@@ -313,14 +320,22 @@ export async function loadChain(
   const transitGateways = Promise.all([attachments, session]).then(async ([part, hub]) => {
     if (!part.ok) return [];
     const byTgw = new Map<string, string[]>();
+    // A gateway shared from another account (RAM): its owner alone may search its tables.
+    const foreign = new Set<string>();
     for (const a of part.value) {
       if (a.State === 'deleted' || a.State === 'deleting') continue;
       const own = byTgw.get(a.TransitGatewayId!) ?? [];
       if (a.Association?.TransitGatewayRouteTableId) own.push(a.Association.TransitGatewayRouteTableId);
       byTgw.set(a.TransitGatewayId!, own);
+      if (a.TransitGatewayOwnerId && a.ResourceOwnerId && a.TransitGatewayOwnerId !== a.ResourceOwnerId)
+        foreign.add(a.TransitGatewayId!);
     }
+    // Without a hub role, another account's gateway is not read at all: the agent's own calls
+    // would be refused on every run, and a report whose probes pass would turn unknown for a
+    // read nobody configured. Its path stays undecided, said only when a probe fails (HUB_UNREADABLE).
+    const readable = [...byTgw.entries()].filter(([tgw]) => clients.hub || !foreign.has(tgw));
     return Promise.all(
-      [...byTgw.entries()].map(([tgw, own]): Promise<TransitGatewayFacts> => {
+      readable.map(([tgw, own]): Promise<TransitGatewayFacts> => {
         if (!clients.hub) return loadTransitGateway(ec2, batch, tgw, own, 'agent');
         if (hub.ok && hub.value)
           return loadTransitGateway(hub.value.ec2, batch, tgw, own, 'hub').then(viaHubFacts);

@@ -192,12 +192,13 @@ export async function loadInventory(ec2: Ec2, options: LoadInventoryOptions): Pr
   // API) makes no Route 53 call. A configured hub role, or unreadable routes, read it anyway.
   const chainOptions = options.chain;
   const chain = chainOptions
-    ? routeTables.then((part) =>
+    ? Promise.all([routeTables, vpc]).then(([part, ownVpc]) =>
         chainOptions.always || !part.ok || reachesOtherVpcs(part.value)
           ? loadChain(ec2, chainOptions.clients, batch, {
               vpcId,
               region: options.region,
               hostnames: chainOptions.hostnames,
+              ...(ownVpc.ok && ownVpc.value.OwnerId ? { accountId: ownVpc.value.OwnerId } : {}),
             })
           : undefined,
       )

@@ -231,7 +231,16 @@ export function tgwPath(
   );
   if (!own)
     return { kind: 'undecided', reason: `no attachment of this VPC to ${transitGatewayId} was listed` };
-  if (!facts) return { kind: 'undecided', reason: `${transitGatewayId} was not read` };
+  if (!facts) {
+    const owner = own.TransitGatewayOwnerId;
+    return {
+      kind: 'undecided',
+      reason:
+        owner && owner !== own.ResourceOwnerId
+          ? `${transitGatewayId} belongs to account ${owner}: its route tables are read only through a hub role in that account (configuration hub.roleArn)`
+          : `${transitGatewayId} was not read`,
+    };
+  }
   if (!facts.attachments.ok) return { kind: 'unread', gap: facts.attachments.gap, step: 'attachments' };
   const ownId = own.TransitGatewayAttachmentId!;
   const listed = facts.attachments.value.find((a) => a.TransitGatewayAttachmentId === ownId) ?? own;

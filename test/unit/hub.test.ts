@@ -16,6 +16,7 @@ import {
   loadRecorded,
   observed,
   PEERED_SQS,
+  recorded,
   recordedChain,
   spokeContext,
   spokeInput,
@@ -508,6 +509,44 @@ describe('the chain loaders over recorded output', () => {
     assert.ok(!log.some((c) => c.startsWith('hub:')), log.join(', '));
     assert.equal(chain.hub.role, 'none');
     assert.equal(chain.hub.zones, undefined, "no hub account's zones without its role");
+  });
+
+  it("without a hub role another account's transit gateway is not searched: a working spoke is not unknown for a read nobody configured", async () => {
+    // The recorded gateway is 999988887777's, shared with the spoke's 111122223333.
+    const { chain, log } = await loadRecorded({ hubRole: false });
+    assert.ok(!log.includes('agent:SearchTransitGatewayRoutes'), log.join(', '));
+    assert.deepEqual(chain.transitGateways, []);
+    assert.deepEqual(findingsForGaps(spokeInventory(chain)), [], 'no gap: nothing was refused');
+    const judge = (tcp: 'connected' | 'timeout') => {
+      const input = spokeInput(
+        spokeTarget('secretsmanager'),
+        chain,
+        observed(host('secretsmanager'), SM, tcp),
+      );
+      return judgeTarget(input.target, input.context, input.inventory, input.observations);
+    };
+    assert.equal(judge('connected').status, 'pass');
+    const silent = judge('timeout');
+    assert.equal(silent.status, 'unknown');
+    assert.equal(silent.rootCause?.code, 'HUB_UNREADABLE');
+    assert.match(silent.rootCause?.message ?? '', /belongs to account 999988887777.*hub\.roleArn/);
+  });
+
+  it("with the gateway in the spoke's own account and no hub role, the agent searches its tables itself", async () => {
+    const own = recorded<{ TransitGatewayAttachments: Array<Record<string, unknown>> }>(
+      'describe-transit-gateway-attachments-spoke',
+    );
+    const { chain } = await loadRecorded({
+      hubRole: false,
+      answers: {
+        'agent:DescribeTransitGatewayAttachments': {
+          TransitGatewayAttachments: own.TransitGatewayAttachments.map((a) => ({
+            ...a,
+            TransitGatewayOwnerId: a['ResourceOwnerId'],
+          })),
+        },
+      },
+    });
     assert.equal(chain.transitGateways[0]?.readBy, 'agent');
   });
 });
