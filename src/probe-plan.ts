@@ -25,11 +25,18 @@ import type {
 import type { CanaryRequest } from './net/https-canary.js';
 import { ipInCidr, isLinkLocalIpv4, isLoopbackIpv4 } from './net/ip.js';
 import { type TlsSessionCache, tlsSessionKey } from './net/tls.js';
+import { observeIpv6 } from './probe-ipv6.js';
 import { sdkNameVariants, servedPrivateNames } from './sdk-names.js';
 import { followAnswer, isEndpointService } from './targets.js';
 
 export interface Probes {
   queryA(
+    resolver: Resolver,
+    hostname: string,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<DnsObservation>;
+  /** AAAA through the same rate limiter (issue 16); without it nothing IPv6 is asked or probed. */
+  queryAaaa?(
     resolver: Resolver,
     hostname: string,
     options: { timeoutMs: number; signal?: AbortSignal },
@@ -68,6 +75,8 @@ export interface ObserveOptions {
   signed?: boolean;
   /** TLS sessions the handshakes resume and keep (src/net/tls.ts says what that can hide). */
   sessions?: TlsSessionCache;
+  /** The VPC resolver's IPv6 address (default fd00:ec2::253); tests point it at loopback. */
+  vpcResolverIpv6?: string;
 }
 
 export interface ProbeTimeouts {
@@ -163,14 +172,31 @@ export async function observeTarget(
   // No DNS name known (an endpoint service without private DNS or DNS entries): only the ENIs
   // can be probed, and TLS has no name to send.
   const named = planned.hostname !== '';
+  const asked = resolversToQuery(context.resolvers, inventory);
   const dns = named
     ? await Promise.all(
-        resolversToQuery(context.resolvers, inventory).map((resolver) =>
+        asked.map((resolver) =>
           probes.queryA(resolver, planned.hostname, { timeoutMs: timeouts.dnsMs, signal }),
         ),
       )
     : [];
   const target = followAnswer(planned, workloadAddresses(dns), inventory);
+  // AAAA and the IPv6 probes run beside the IPv4 ones, through the same limiter and socket pool.
+  const ipv6 = observeIpv6(
+    target,
+    context,
+    inventory,
+    asked,
+    workloadResolvers(context.resolvers),
+    probes,
+    timeouts,
+    signal,
+    sockets,
+    {
+      ...(options.vpcResolverIpv6 ? { vpcResolverIpv6: options.vpcResolverIpv6 } : {}),
+      ...(options.sessions ? { sessions: options.sessions } : {}),
+    },
+  );
   // The SDK's other names go out beside TCP and TLS, through the same rate-limited resolver.
   const sdkNames = named ? resolveSdkNames(target, context, inventory, probes, timeouts, signal) : undefined;
   const addresses = probeAddresses(target, inventory, dns, context.resolvers);
@@ -207,6 +233,8 @@ export async function observeTarget(
   }
   const variants = await sdkNames;
   if (variants && variants.length > 0) observations.sdkNames = variants;
+  const seen6 = await ipv6;
+  if (seen6) observations.ipv6 = seen6;
   return { target, observations };
 }
 
@@ -270,10 +298,15 @@ async function resolveSdkNames(
   const names = sdkNameVariants(target, context.region, servedPrivateNames(inventory, target));
   const resolver = workloadResolvers(context.resolvers)[0];
   if (names.length === 0 || !resolver) return [];
+  const queryAaaa = probes.queryAaaa?.bind(probes);
   return Promise.all(
-    names.map(async (name) => ({
-      ...name,
-      dns: await probes.queryA(resolver, name.hostname, { timeoutMs: timeouts.dnsMs, signal }),
-    })),
+    names.map(async (name) => {
+      const query = { timeoutMs: timeouts.dnsMs, signal };
+      const [dns, aaaa] = await Promise.all([
+        probes.queryA(resolver, name.hostname, query),
+        queryAaaa ? queryAaaa(resolver, name.hostname, query) : undefined,
+      ]);
+      return { ...name, dns, ...(aaaa ? { aaaa } : {}) };
+    }),
   );
 }
