@@ -5,6 +5,7 @@
 // VPC's report is what it was before. Its findings carry the check they belong to (dns, tcp,
 // tls, endpoint, sg, nacl, route, sdk) so the verdict joins them like the IPv4 ones.
 import type { NetworkAcl } from '@aws-sdk/client-ec2';
+import type { Sg6Decision } from '../src/eval/ipv6-path.js';
 import {
   type Acl6Coverage,
   decideAcl6,
@@ -17,6 +18,8 @@ import {
 } from '../src/eval/ipv6-path.js';
 import { aclForSubnet, EPHEMERAL_PORTS, type PortRange } from '../src/eval/nacl.js';
 import { effectiveRouteTable } from '../src/eval/routes.js';
+import type { Sg6Rule } from '../src/fixes/ipv6.js';
+import type { AclChange } from '../src/fixes/nacl.js';
 import { endpointEnis, endpointGroupIds, targetEndpoint } from '../src/inventory-view.js';
 import {
   agentSubnetHasIpv6,
@@ -200,6 +203,10 @@ function endpointFindings(input: CheckInput, aaaa: string[], hasIpv6: boolean | 
 
 interface Leg {
   acl: string;
+  /** The block a fix admits: the agent's /64, or the endpoint subnet's block for an ENI's address. */
+  fixCidr: string;
+  /** The number of the rule that drops (the IPv6 default deny is 32768). */
+  deniedNumber?: number;
   subnetId: string;
   direction: 'inbound' | 'outbound';
   ports: PortRange;
@@ -293,16 +300,18 @@ function securityGroupFindings(input: CheckInput): Finding[] {
         : `${context.securityGroupIds.join(', ')} allow no tcp/${f.port} out to ${f.address}`,
     );
     const ingressDenied = denied.some((f) => f.ingress?.decision === 'denied');
+    const rulesToAdd = sgRulesToAdd(input, denied, block, endpointIds);
     return [
       {
         check: 'sg',
         code: 'SG_IPV6_RULE_MISSING',
         status: 'fail',
         message: `${target.shortName}: over IPv6, ${parts.join('; ')}${failed.length > 0 ? ` (the IPv6 probe to ${failed.map((f) => f.address).join(', ')} timed out)` : ''}`,
-        fix: ingressDenied
-          ? `aws ec2 authorize-security-group-ingress --group-id ${endpointIds[0] ?? 'sg-endpoint'} --ip-permissions 'IpProtocol=tcp,FromPort=${denied[0]!.port},ToPort=${denied[0]!.port},Ipv6Ranges=[{CidrIpv6=${block}}]' (or UserIdGroupPairs=[{GroupId=${context.securityGroupIds[0] ?? 'sg-agent'}}], which admits both families)`
-          : `aws ec2 authorize-security-group-egress --group-id ${context.securityGroupIds[0] ?? 'sg-agent'} --ip-permissions 'IpProtocol=tcp,FromPort=${denied[0]!.port},ToPort=${denied[0]!.port},Ipv6Ranges=[{CidrIpv6=${denied[0]!.subnetId ? denied[0]!.address : '::/0'}${denied[0]!.subnetId ? '/128' : ''}}]'`,
-        evidence: { ...evidence, explainsObserved: failed.length > 0 },
+        fix:
+          rulesToAdd.length > 0
+            ? `${rulesToAdd.map((r) => `aws ec2 authorize-security-group-${r.direction} --group-id ${r.groupId} --ip-permissions 'IpProtocol=tcp,FromPort=${r.port},ToPort=${r.port},Ipv6Ranges=[{CidrIpv6=${r.cidrIpv6}}]'`).join('; ')}${ingressDenied ? ` (or a reference to ${context.securityGroupIds[0] ?? "the agent's group"} in UserIdGroupPairs, which admits both families)` : ''}`
+            : `allow tcp/${denied[0]!.port} over IPv6 to ${denied.map((f) => f.address).join(', ')} in the egress of ${context.securityGroupIds.join(', ')}, or make ${target.endpointId ?? 'the endpoint'} dual-stack so the workload's IPv6 goes to its ENIs`,
+        evidence: { ...evidence, rulesToAdd, explainsObserved: failed.length > 0 },
       },
     ];
   }
@@ -328,6 +337,34 @@ function securityGroupFindings(input: CheckInput): Finding[] {
   ];
 }
 
+/** The IPv6 rules that would admit the denied flows: to the endpoint subnet's block, from the agent's. */
+function sgRulesToAdd(
+  input: CheckInput,
+  denied: Array<{
+    address: string;
+    port: number;
+    subnetId?: string;
+    egress?: Sg6Decision | undefined;
+    ingress?: Sg6Decision | undefined;
+  }>,
+  block: string,
+  endpointIds: string[],
+): Sg6Rule[] {
+  const { context, inventory } = input;
+  const rules = new Map<string, Sg6Rule>();
+  const add = (rule: Sg6Rule) => rules.set(JSON.stringify(rule), rule);
+  for (const flow of denied) {
+    if (flow.ingress?.decision === 'denied' && endpointIds[0])
+      add({ groupId: endpointIds[0], direction: 'ingress', port: flow.port, cidrIpv6: block });
+    // Egress to an address that is not an endpoint ENI is not a rule to add: the endpoint is the fix.
+    if (flow.egress?.decision === 'denied' && context.securityGroupIds[0] && flow.subnetId) {
+      const to = subnetIpv6Cidrs(findSubnet(inventory, flow.subnetId))[0] ?? `${flow.address}/128`;
+      add({ groupId: context.securityGroupIds[0], direction: 'egress', port: flow.port, cidrIpv6: to });
+    }
+  }
+  return [...rules.values()];
+}
+
 function unknown(
   check: Finding['check'],
   code: string,
@@ -348,13 +385,15 @@ function unknown(
 function aclLegs(
   acl: NetworkAcl,
   subnetId: string,
-  legs: Array<{ egress: boolean; ports: PortRange; peer: string }>,
+  legs: Array<{ egress: boolean; ports: PortRange; peer: string; fixCidr: string }>,
 ): Leg[] {
-  return legs.map(({ egress, ports, peer }) => {
+  return legs.map(({ egress, ports, peer, fixCidr }) => {
     const coverage: Acl6Coverage = evaluateAcl6(acl, { egress, ports, peer });
     const decision = decideAcl6(coverage);
     return {
       acl: acl.NetworkAclId ?? '?',
+      fixCidr,
+      ...(coverage.denied[0] ? { deniedNumber: coverage.denied[0].rule.RuleNumber ?? 32768 } : {}),
       subnetId,
       direction: egress ? 'outbound' : 'inbound',
       ports,
@@ -395,13 +434,14 @@ function aclFindings(input: CheckInput): Finding[] {
   for (const { address, port, subnetId } of probedAddresses(input)) {
     // AWS does not apply ACLs inside a subnet.
     if (subnetId === context.subnetId) continue;
+    const eniBlock = (subnetId && subnetIpv6Cidrs(findSubnet(inventory, subnetId))[0]) || `${address}/128`;
     const agentAcl = aclForSubnet(acls, context.subnetId, context.vpcId);
     if (!agentAcl) missing.push(context.subnetId);
     else
       legs.push(
         ...aclLegs(agentAcl, context.subnetId, [
-          { egress: true, ports: { from: port, to: port }, peer: address },
-          { egress: false, ports: ephemeral, peer: address },
+          { egress: true, ports: { from: port, to: port }, peer: address, fixCidr: eniBlock },
+          { egress: false, ports: ephemeral, peer: address, fixCidr: eniBlock },
         ]),
       );
     if (!subnetId) continue;
@@ -410,8 +450,8 @@ function aclFindings(input: CheckInput): Finding[] {
     else
       legs.push(
         ...aclLegs(endpointAcl, subnetId, [
-          { egress: false, ports: { from: port, to: port }, peer: block },
-          { egress: true, ports: ephemeral, peer: block },
+          { egress: false, ports: { from: port, to: port }, peer: block, fixCidr: block },
+          { egress: true, ports: ephemeral, peer: block, fixCidr: block },
         ]),
       );
   }
@@ -430,16 +470,20 @@ function aclFindings(input: CheckInput): Finding[] {
   const denied = legs.filter((l) => l.decision === 'denied');
   if (denied.length > 0) {
     const failed = timedOut(tcp);
-    const first = denied[0]!;
-    const direction = first.direction === 'inbound' ? '--ingress' : '--egress';
+    const aclChanges = numberAclChanges(acls, denied);
     return [
       {
         check: 'nacl',
         code: 'NACL_IPV6_RULE_MISSING',
         status: 'fail',
         message: `${target.shortName}: over IPv6, ${denied.map((l) => `${l.acl} (${l.subnetId}) drops ${l.direction} tcp ${l.ports.from}-${l.ports.to} ${l.direction === 'inbound' ? 'from' : 'to'} ${l.peer}: ${l.deniedBy?.[0] ?? 'the default deny'}`).join('; ')} — ACL rules are per family, and an IPv4 rule never admits IPv6 traffic`,
-        fix: `aws ec2 create-network-acl-entry --network-acl-id ${first.acl} ${direction} --rule-number <a free number before the denying rule> --protocol tcp --port-range From=${first.ports.from},To=${first.ports.to} --ipv6-cidr-block ${first.peer.includes('/') ? first.peer : `${first.peer}/128`} --rule-action allow`,
-        evidence: { ...evidence, explainsObserved: failed.length > 0 },
+        fix: aclChanges
+          .map(
+            (c) =>
+              `aws ec2 create-network-acl-entry --network-acl-id ${c.aclId} --${c.egress ? 'egress' : 'ingress'} --rule-number ${c.ruleNumber} --protocol tcp --port-range From=${c.from},To=${c.to} --ipv6-cidr-block ${c.cidr} --rule-action allow`,
+          )
+          .join('; '),
+        evidence: { ...evidence, aclChanges, explainsObserved: failed.length > 0 },
       },
     ];
   }
@@ -462,6 +506,54 @@ function aclFindings(input: CheckInput): Finding[] {
       evidence,
     },
   ];
+}
+
+/**
+ * An allow entry for each dropping leg, numbered before the rule that drops it: the first free
+ * number below a numbered deny, or from 100 up before the default deny (IPv4 and IPv6 entries
+ * share one number space per direction).
+ */
+function numberAclChanges(acls: NetworkAcl[], denied: Leg[]): AclChange[] {
+  const taken = new Map<string, Set<number>>();
+  const used = (aclId: string, egress: boolean): Set<number> => {
+    const key = `${aclId}/${egress}`;
+    let numbers = taken.get(key);
+    if (!numbers) {
+      const acl = acls.find((a) => a.NetworkAclId === aclId);
+      numbers = new Set(
+        (acl?.Entries ?? []).filter((e) => e.Egress === egress).map((e) => e.RuleNumber ?? 0),
+      );
+      taken.set(key, numbers);
+    }
+    return numbers;
+  };
+  const changes: AclChange[] = [];
+  for (const leg of denied) {
+    const egress = leg.direction === 'outbound';
+    const numbers = used(leg.acl, egress);
+    const before = leg.deniedNumber ?? 32768;
+    const isDefault = before >= 32767;
+    let number: number | undefined;
+    if (isDefault) {
+      for (let n = 100; n < 32767 && number === undefined; n++) if (!numbers.has(n)) number = n;
+    } else {
+      for (let n = before - 1; n >= 1 && number === undefined; n--) if (!numbers.has(n)) number = n;
+    }
+    if (number === undefined) continue;
+    numbers.add(number);
+    changes.push({
+      aclId: leg.acl,
+      egress,
+      ruleNumber: number,
+      replace: false,
+      from: leg.ports.from,
+      to: leg.ports.to,
+      cidr: leg.fixCidr,
+      ipv6: true,
+      note: isDefault ? 'before the IPv6 default deny' : `before rule ${before}`,
+    });
+  }
+  return changes;
 }
 
 function routeFindings(input: CheckInput): Finding[] {

@@ -8,6 +8,7 @@ import type { Finding, FixSet, Inventory, Report, TargetReport } from '../model.
 import { endpointPolicyFixes } from './endpoint-policy.js';
 import { createEndpointFixes, notAvailableFixes, privateDnsFixes, subnetInAzFixes } from './endpoints.js';
 import { iamFixes } from './iam.js';
+import { aclIpv6Fixes, dualstackEndpointFixes, sgIpv6Fixes } from './ipv6.js';
 import { aclFixes } from './nacl.js';
 import { deleteRouteFixes, gatewayRouteFixes, pathFixes } from './routes.js';
 import type { FixBuilder, FixScope } from './scope.js';
@@ -39,6 +40,10 @@ export const FIX_BUILDERS: Record<string, FixBuilder> = {
   NACL_AGENT_SUBNET_DENIED: aclFixes,
   NACL_ENDPOINT_SUBNET_DENIED: aclFixes,
   NACL_EPHEMERAL_PARTIAL: aclFixes,
+  SG_IPV6_RULE_MISSING: sgIpv6Fixes,
+  NACL_IPV6_RULE_MISSING: aclIpv6Fixes,
+  ENDPOINT_IPV4_ONLY_AAAA_FIRST: dualstackEndpointFixes,
+  ENDPOINT_IPV6_ONLY_AGENT_IPV4: dualstackEndpointFixes,
 };
 
 /** The fix of one finding as code; undefined for a passing finding or a fix that is not a resource change. */

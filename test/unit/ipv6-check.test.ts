@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CHECKS } from '../../checks/index.js';
 import { checkIpv6, familyFirst } from '../../checks/ipv6.js';
+import { buildFixes } from '../../src/fixes/index.js';
 import type {
   CheckInput,
   DnsObservation,
@@ -375,4 +376,67 @@ describe('which family a dual-stack client tries first', () => {
       assert.equal(familyFirst(aaaa, a, hostHasIpv6).first, first);
     });
   }
+});
+
+describe('checks/ipv6: fixes as code with the real ids', () => {
+  test('SG_IPV6_RULE_MISSING: an Ipv6Ranges rule on the endpoint group from the agent block, in all three kinds', () => {
+    const input = input6(
+      sm,
+      observed(sm.hostname, ['10.1.2.15'], [SM_ENI6], { tcp: [tcp(SM_ENI6, 'timeout')] }),
+      {
+        inventory: {
+          networkAcls: { ok: true, value: healthyAcls },
+          endpoints: { ok: true, value: withEndpointGroups('vpce-0sm6', ['sg-0ep4']) },
+        },
+      },
+    );
+    const finding = checkIpv6(input).find((f) => f.code === 'SG_IPV6_RULE_MISSING')!;
+    const fixes = buildFixes(finding, { context: input.context, target: sm, inventory: input.inventory })!;
+    assert.match(
+      fixes.cli ?? '',
+      /authorize-security-group-ingress --group-id sg-0ep4 --ip-permissions .*CidrIpv6=2600:1f18:4e2:ab01::\/64/,
+    );
+    assert.match(
+      fixes.terraform ?? '',
+      /aws_vpc_security_group_ingress_rule[\s\S]*cidr_ipv6\s+= "2600:1f18:4e2:ab01::\/64"/,
+    );
+    assert.match(
+      fixes.cloudformation ?? '',
+      /CidrIpv6: 2600:1f18:4e2:ab01::\/64|CidrIpv6: "2600:1f18:4e2:ab01::\/64"|CidrIpv6: '2600:1f18:4e2:ab01::\/64'/,
+    );
+  });
+
+  test('NACL_IPV6_RULE_MISSING: IPv6 entries numbered before the IPv6 default deny, both legs of the endpoint subnet', () => {
+    const input = input6(
+      sm,
+      observed(sm.hostname, ['10.1.2.15'], [SM_ENI6], { tcp: [tcp(SM_ENI6, 'timeout')] }),
+    );
+    const finding = checkIpv6(input).find((f) => f.code === 'NACL_IPV6_RULE_MISSING')!;
+    const fixes = buildFixes(finding, { context: input.context, target: sm, inventory: input.inventory })!;
+    const lines = (fixes.cli ?? '').split('\n').filter((l) => l.includes('create-network-acl-entry'));
+    assert.equal(lines.length, 2, fixes.cli);
+    // Rule 100 is taken by the IPv4 entries in each direction: IPv6 takes the next free number.
+    assert.match(
+      lines[0]!,
+      /--network-acl-id acl-0ep6v4rules --ingress --rule-number 101 --protocol tcp --port-range From=443,To=443 --ipv6-cidr-block 2600:1f18:4e2:ab01::\/64/,
+    );
+    assert.match(
+      lines[1]!,
+      /--egress --rule-number 101 .*From=32768,To=60999 --ipv6-cidr-block 2600:1f18:4e2:ab01::\/64/,
+    );
+    assert.match(fixes.terraform ?? '', /ipv6_cidr_block\s+= "2600:1f18:4e2:ab01::\/64"/);
+    assert.doesNotMatch(fixes.terraform ?? '', /\bcidr_block\b/);
+  });
+
+  test('ENDPOINT_IPV4_ONLY_AAAA_FIRST: the endpoint made dual-stack', () => {
+    const input = input6(
+      kms,
+      observed(kms.hostname, ['10.1.2.20'], [PUBLIC6], { tcp: [tcp(PUBLIC6, 'timeout')] }),
+    );
+    const finding = checkIpv6(input).find((f) => f.code === 'ENDPOINT_IPV4_ONLY_AAAA_FIRST')!;
+    assert.equal(
+      buildFixes(finding, { context: input.context, target: kms, inventory: input.inventory })?.cli,
+      'aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-0kms4 --ip-address-type dualstack --dns-options DnsRecordIpType=dualstack',
+    );
+  });
 });
