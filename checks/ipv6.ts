@@ -29,7 +29,7 @@ import {
   interfaceIpv6Addresses,
   subnetIpv6Cidrs,
 } from '../src/ipv6-view.js';
-import type { Check, CheckInput, DnsObservation, Finding, TcpObservation } from '../src/model.js';
+import type { Check, CheckInput, DnsObservation, Finding, Gap, TcpObservation } from '../src/model.js';
 import { canonicalIpv6, ipInCidrAnyFamily } from '../src/net/ip.js';
 import { checkTcp } from './tcp.js';
 import { checkTls } from './tls.js';
@@ -245,15 +245,7 @@ function securityGroupFindings(input: CheckInput): Finding[] {
   const { inventory, context, target } = input;
   const tcp = input.observations.ipv6?.tcp ?? [];
   if (!inventory.securityGroups.ok)
-    return [
-      unknown(
-        'sg',
-        'SG_UNKNOWN',
-        input,
-        `${inventory.securityGroups.gap.action} could not be read (${inventory.securityGroups.gap.errorCode})`,
-        { gap: inventory.securityGroups.gap },
-      ),
-    ];
+    return [unreadable('sg', 'SG_UNKNOWN', input, inventory.securityGroups.gap)];
   const block = agentBlock(input);
   if (!block) return [];
   const groups = inventory.securityGroups.value;
@@ -365,6 +357,13 @@ function sgRulesToAdd(
   return [...rules.values()];
 }
 
+/** A read the IPv6 path needs failed: unknown, naming the IAM action and the error. */
+function unreadable(check: Finding['check'], code: string, input: CheckInput, gap: Gap): Finding {
+  return unknown(check, code, input, `over IPv6: ${gap.action} could not be read (${gap.errorCode})`, {
+    gap,
+  });
+}
+
 function unknown(
   check: Finding['check'],
   code: string,
@@ -416,15 +415,7 @@ function aclFindings(input: CheckInput): Finding[] {
   const { inventory, context, target } = input;
   const tcp = input.observations.ipv6?.tcp ?? [];
   if (!inventory.networkAcls.ok)
-    return [
-      unknown(
-        'nacl',
-        'NACL_UNKNOWN',
-        input,
-        `${inventory.networkAcls.gap.action} could not be read (${inventory.networkAcls.gap.errorCode})`,
-        { gap: inventory.networkAcls.gap },
-      ),
-    ];
+    return [unreadable('nacl', 'NACL_UNKNOWN', input, inventory.networkAcls.gap)];
   const block = agentBlock(input);
   if (!block) return [];
   const acls = inventory.networkAcls.value;
@@ -560,15 +551,7 @@ function routeFindings(input: CheckInput): Finding[] {
   const { inventory, context, target } = input;
   const tcp = input.observations.ipv6?.tcp ?? [];
   if (!inventory.routeTables.ok)
-    return [
-      unknown(
-        'route',
-        'ROUTE_UNKNOWN',
-        input,
-        `${inventory.routeTables.gap.action} could not be read (${inventory.routeTables.gap.errorCode})`,
-        { gap: inventory.routeTables.gap },
-      ),
-    ];
+    return [unreadable('route', 'ROUTE_UNKNOWN', input, inventory.routeTables.gap)];
   const effective = effectiveRouteTable(inventory.routeTables.value, context.subnetId, context.vpcId);
   if (!effective)
     return [

@@ -20,6 +20,7 @@ import {
   type AclCoverage,
   protocolMatches as aclProtocolMatches,
   DEFAULT_DENY_RULE_NUMBER,
+  describeAclEntry,
   entryPorts,
   intersections,
   mergeRanges,
@@ -27,7 +28,13 @@ import {
   subtract,
 } from './nacl.js';
 import { type RouteKind, routeKind, routeTarget } from './routes.js';
-import { describePorts, type MatchedRule, type RulePeer } from './security-groups.js';
+import {
+  describePorts,
+  type MatchedRule,
+  portMatches,
+  protocolMatches,
+  type RulePeer,
+} from './security-groups.js';
 
 export type Decision6 = 'allowed' | 'denied' | 'undecided';
 
@@ -73,19 +80,6 @@ export interface Sg6Decision {
   partialRules?: string[];
   /** Prefix lists referenced by matching rules whose entries could not be read. */
   unresolvedPrefixLists?: string[];
-}
-
-function sgProtocolMatches(ipProtocol: string | undefined): boolean {
-  // -1 and 'all' admit every protocol; 58 (ICMPv6) and 'icmpv6' never carry tcp.
-  return ipProtocol === '-1' || ipProtocol === 'tcp' || ipProtocol === '6' || ipProtocol === 'all';
-}
-
-function sgPortMatches(permission: IpPermission, port: number): boolean {
-  if (permission.IpProtocol === '-1' || permission.IpProtocol === 'all') return true;
-  const from = permission.FromPort;
-  const to = permission.ToPort;
-  if (from === undefined || from === -1) return true;
-  return port >= from && port <= (to === undefined || to === -1 ? from : to);
 }
 
 /** The IPv6 peers of a permission: Ipv6Ranges, prefix lists (their IPv6 entries) and group references. */
@@ -135,7 +129,7 @@ export function evaluateSecurityGroups6(
     const permissions =
       (query.direction === 'ingress' ? group.IpPermissions : group.IpPermissionsEgress) ?? [];
     for (const permission of permissions) {
-      if (!sgProtocolMatches(permission.IpProtocol) || !sgPortMatches(permission, query.port)) continue;
+      if (!protocolMatches(permission.IpProtocol) || !portMatches(permission, query.port)) continue;
       for (const rulePeer of permissionPeers6(permission)) {
         const blocks = peerBlocks(rulePeer, query.peerGroupIds, prefixLists, unresolved);
         for (const block of blocks) {
@@ -203,17 +197,9 @@ export interface Acl6Coverage extends AclCoverage {
   undecidedBy?: NetworkAclEntry;
 }
 
-/** `rule 100 allow inbound tcp 443 from ::/0`: the IPv6 entry as the console lists it. */
+/** `rule 100 allow inbound tcp 443 from ::/0`: the IPv6 entry as the console lists it, `*` for its default deny. */
 export function describeAclEntry6(entry: NetworkAclEntry): string {
-  const direction = entry.Egress ? 'outbound' : 'inbound';
-  const word = entry.Egress ? 'to' : 'from';
-  const ports = entryPorts(entry);
-  const protocol =
-    entry.Protocol === '-1' ? 'all traffic' : entry.Protocol === '6' ? 'tcp' : `protocol ${entry.Protocol}`;
-  const portText =
-    entry.Protocol === '-1' ? '' : ports.from === ports.to ? ` ${ports.from}` : ` ${ports.from}-${ports.to}`;
-  const number = isDefaultDeny(entry) ? '*' : String(entry.RuleNumber);
-  return `rule ${number} ${entry.RuleAction} ${direction} ${protocol}${portText} ${word} ${entry.Ipv6CidrBlock ?? '?'}`;
+  return describeAclEntry(isDefaultDeny(entry) ? { ...entry, RuleNumber: DEFAULT_DENY_RULE_NUMBER } : entry);
 }
 
 /**

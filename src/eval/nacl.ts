@@ -93,7 +93,7 @@ export function describeAclEntry(entry: NetworkAclEntry): string {
   const portText =
     entry.Protocol === '-1' ? '' : ports.from === ports.to ? ` ${ports.from}` : ` ${ports.from}-${ports.to}`;
   const number = entry.RuleNumber === DEFAULT_DENY_RULE_NUMBER ? '*' : String(entry.RuleNumber);
-  return `rule ${number} ${entry.RuleAction} ${direction} ${protocol}${portText} ${word} ${entry.CidrBlock ?? '?'}`;
+  return `rule ${number} ${entry.RuleAction} ${direction} ${protocol}${portText} ${word} ${entry.CidrBlock ?? entry.Ipv6CidrBlock ?? '?'}`;
 }
 
 export function intersections(ranges: PortRange[], other: PortRange): PortRange[] {

@@ -96,6 +96,16 @@ const healthyAcls = networkAcls6.map((acl) =>
 );
 
 const sm = target6('secretsmanager', 'vpce-0sm6');
+
+/** secretsmanager behind sg-0ep4 (IPv4 rules only), ACLs allowing both families, with these probe outcomes. */
+function ipv4OnlyEndpointGroup(ipv6: TcpOutcome, ipv4: TcpOutcome = 'connected'): CheckInput {
+  return input6(sm, observed(sm.hostname, ['10.1.2.15'], [SM_ENI6], { tcp: [tcp(SM_ENI6, ipv6)] }, ipv4), {
+    inventory: {
+      networkAcls: { ok: true, value: healthyAcls },
+      endpoints: { ok: true, value: withEndpointGroups('vpce-0sm6', ['sg-0ep4']) },
+    },
+  });
+}
 const kms = target6('kms', 'vpce-0kms4');
 const ssm = target6('ssm', 'vpce-0ssm6only');
 
@@ -153,16 +163,7 @@ describe('checks/ipv6: a healthy dual-stack endpoint', () => {
 
 describe('checks/ipv6: causes and the symptoms they explain', () => {
   test('endpoint group with IPv4 rules only, IPv6 probe timed out: SG_IPV6_RULE_MISSING is the root cause', () => {
-    const input = input6(
-      sm,
-      observed(sm.hostname, ['10.1.2.15'], [SM_ENI6], { tcp: [tcp(SM_ENI6, 'timeout')] }),
-      {
-        inventory: {
-          networkAcls: { ok: true, value: healthyAcls },
-          endpoints: { ok: true, value: withEndpointGroups('vpce-0sm6', ['sg-0ep4']) },
-        },
-      },
-    );
+    const input = ipv4OnlyEndpointGroup('timeout');
     const { findings, report } = judge(input);
     assert.ok(codes(findings).includes('SG_OK:pass'), 'IPv4 allows');
     assert.equal(report.status, 'fail');
@@ -171,32 +172,14 @@ describe('checks/ipv6: causes and the symptoms they explain', () => {
   });
 
   test('the same groups while the IPv6 probe connected: our reading is contradicted, never a failure', () => {
-    const input = input6(
-      sm,
-      observed(sm.hostname, ['10.1.2.15'], [SM_ENI6], { tcp: [tcp(SM_ENI6, 'connected')] }),
-      {
-        inventory: {
-          networkAcls: { ok: true, value: healthyAcls },
-          endpoints: { ok: true, value: withEndpointGroups('vpce-0sm6', ['sg-0ep4']) },
-        },
-      },
-    );
+    const input = ipv4OnlyEndpointGroup('connected');
     const { report } = judge(input);
     assert.equal(report.status, 'warn');
     assert.equal(report.rootCause?.code, 'CONFIG_CONTRADICTS_PROBE');
   });
 
   test('an IPv6 denial never explains an IPv4 timeout', () => {
-    const input = input6(
-      sm,
-      observed(sm.hostname, ['10.1.2.15'], [SM_ENI6], { tcp: [tcp(SM_ENI6, 'connected')] }, 'timeout'),
-      {
-        inventory: {
-          networkAcls: { ok: true, value: healthyAcls },
-          endpoints: { ok: true, value: withEndpointGroups('vpce-0sm6', ['sg-0ep4']) },
-        },
-      },
-    );
+    const input = ipv4OnlyEndpointGroup('connected', 'timeout');
     const { report } = judge(input);
     assert.equal(report.status, 'fail');
     assert.notEqual(report.rootCause?.code, 'SG_IPV6_RULE_MISSING');
@@ -380,16 +363,7 @@ describe('which family a dual-stack client tries first', () => {
 
 describe('checks/ipv6: fixes as code with the real ids', () => {
   test('SG_IPV6_RULE_MISSING: an Ipv6Ranges rule on the endpoint group from the agent block, in all three kinds', () => {
-    const input = input6(
-      sm,
-      observed(sm.hostname, ['10.1.2.15'], [SM_ENI6], { tcp: [tcp(SM_ENI6, 'timeout')] }),
-      {
-        inventory: {
-          networkAcls: { ok: true, value: healthyAcls },
-          endpoints: { ok: true, value: withEndpointGroups('vpce-0sm6', ['sg-0ep4']) },
-        },
-      },
-    );
+    const input = ipv4OnlyEndpointGroup('timeout');
     const finding = checkIpv6(input).find((f) => f.code === 'SG_IPV6_RULE_MISSING')!;
     const fixes = buildFixes(finding, { context: input.context, target: sm, inventory: input.inventory })!;
     assert.match(

@@ -19,6 +19,12 @@ import {
   SM_ENI6,
   securityGroups6,
 } from '../fixtures/ec2/ipv6/load.js';
+import { gap } from '../fixtures/ec2/load.js';
+
+/** A prefix list whose entries could not be read (GetManagedPrefixListEntries denied). */
+function unreadList(prefixListId: string): PrefixListInfo {
+  return { prefixListId, name: prefixListId, cidrs: [], gap: gap('GetManagedPrefixListEntries') };
+}
 
 function group(id: string): SecurityGroup {
   const found = securityGroups6.find((g) => g.GroupId === id);
@@ -139,20 +145,7 @@ describe('security groups over IPv6', () => {
       );
     assert.equal(egress(lists(['2600:1f18:4e2:ab02::/64'])).decision, 'allowed');
     assert.equal(egress(lists(['10.1.0.0/16', '2600:1f18:4e2:ab03::/64'])).decision, 'denied');
-    const unread = egress([
-      {
-        prefixListId: 'pl-0v6',
-        name: 'pl-0v6',
-        cidrs: [],
-        gap: {
-          call: 'GetManagedPrefixListEntries',
-          action: 'ec2:GetManagedPrefixListEntries',
-          kind: 'permission',
-          errorCode: 'UnauthorizedOperation',
-          message: 'denied',
-        },
-      },
-    ]);
+    const unread = egress([unreadList('pl-0v6')]);
     assert.equal(unread.decision, 'undecided');
     assert.deepEqual(unread.unresolvedPrefixLists, ['pl-0v6']);
   });
@@ -290,20 +283,7 @@ describe('IPv6 routes', () => {
     ];
     assert.equal(evaluateRoute6(withList, '2600:1fa0:80::1', read).kind, 'gateway-endpoint');
     assert.equal(evaluateRoute6(withList, '2600:1fb0::1', read).kind, 'eigw');
-    const unread = evaluateRoute6(withList, '2600:1fa0:80::1', [
-      {
-        prefixListId: 'pl-0s3',
-        name: 'pl-0s3',
-        cidrs: [],
-        gap: {
-          call: 'GetManagedPrefixListEntries',
-          action: 'ec2:GetManagedPrefixListEntries',
-          kind: 'permission',
-          errorCode: 'UnauthorizedOperation',
-          message: 'denied',
-        },
-      },
-    ]);
+    const unread = evaluateRoute6(withList, '2600:1fa0:80::1', [unreadList('pl-0s3')]);
     assert.deepEqual(unread.undecidedBy, ['pl-0s3']);
   });
 });
