@@ -36,14 +36,18 @@ import { checkTls } from './tls.js';
 
 /**
  * Which family a dual-stack client tries first, and why (docs/findings.md, DNS_FAMILY_ORDER):
- * - getaddrinfo orders answers by RFC 6724's default policy table: a global IPv6 destination
- *   (precedence 40) before IPv4 (35), IPv4 before a unique-local IPv6 one (fc00::/7, 3); and it
- *   returns AAAA only when the host has an IPv6 address (AI_ADDRCONFIG, which Node's net.connect
- *   passes when no family is given).
+ * - glibc's getaddrinfo sorts answers by its default precedence table (RFC 3484's, in
+ *   sysdeps/posix/getaddrinfo.c, changed by /etc/gai.conf): ::/0 precedence 40 above IPv4
+ *   (::ffff:0:0/96, 10), with no row of its own for unique-local fc00::/7 — so any IPv6
+ *   destination, ULA too, before IPv4. RFC 6724's table (3 for ULA, 35 for IPv4) puts ULA after
+ *   IPv4: C libraries that follow it differ there, and the finding says so.
+ * - getaddrinfo returns AAAA only when the host has an IPv6 address: Node's net.connect passes
+ *   AI_ADDRCONFIG when no family is given (lib/net.js, lookupAndConnect, not on Windows).
  * - Node ≥17 keeps that order (dns.lookup `order: 'verbatim'`, `--dns-result-order`); Node ≥20
  *   connects with Happy Eyeballs (`autoSelectFamily`, 250 ms per attempt) in that order.
- * - The AWS SDK for JavaScript v3 connects through Node's https with a host name: the same order
- *   and the same fallback. With `useDualstackEndpoint` it calls the dual-stack name instead.
+ * - The AWS SDK for JavaScript v3 (@smithy/node-http-handler) calls https.request with the host
+ *   name and no family or lookup: the same order and fallback. With `useDualstackEndpoint` it calls
+ *   the dual-stack name (`{service}.{region}.api.aws`, the partition's dualStackDnsSuffix).
  */
 const ULA = 'fc00::/7';
 
@@ -64,8 +68,9 @@ export function familyFirst(aaaa: string[], a: string[], hostHasIpv6: boolean): 
   if (a.length === 0) return { first: 'ipv6', reason: 'the name has AAAA records only' };
   if (aaaa.every((address) => ipInCidrAnyFamily(address, ULA)))
     return {
-      first: 'ipv4',
-      reason: 'RFC 6724 ranks IPv4 (precedence 35) above unique-local IPv6 fc00::/7 (precedence 3)',
+      first: 'ipv6',
+      reason:
+        "glibc's default table (RFC 3484, /etc/gai.conf) ranks IPv6 (40) above IPv4 (10), unique-local fc00::/7 included; a C library that follows RFC 6724's table (ULA 3, IPv4 35) tries IPv4 first for these unique-local addresses",
     };
   return {
     first: 'ipv6',

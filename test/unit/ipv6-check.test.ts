@@ -349,7 +349,7 @@ describe('checks/ipv6: SDK dual-stack names', () => {
 describe('which family a dual-stack client tries first', () => {
   const cases: Array<[string[], string[], boolean, 'ipv4' | 'ipv6']> = [
     [[SM_ENI6], ['10.1.2.15'], true, 'ipv6'], // global IPv6 (precedence 40) before IPv4 (35)
-    [['fd12:3456::15'], ['10.1.2.15'], true, 'ipv4'], // ULA (3) after IPv4
+    [['fd12:3456::15'], ['10.1.2.15'], true, 'ipv6'], // glibc's table has no ULA row: ::/0 (40) before IPv4 (10)
     [[SM_ENI6], ['10.1.2.15'], false, 'ipv4'], // no IPv6 address on the host: AI_ADDRCONFIG
     [[SM_ENI6], [], true, 'ipv6'],
     [[], ['10.1.2.15'], true, 'ipv4'],
