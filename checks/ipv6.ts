@@ -118,7 +118,9 @@ export const checkIpv6: Check = (input) => {
   );
   const a = workloadAnswers(observations.dns);
   const endpointType = endpoint ? endpointIpAddressType(endpoint) : 'ipv4';
-  const involved = aaaa.length > 0 || six.tcp.length > 0 || endpointType !== 'ipv4';
+  // A name with AAAA answers says nothing about a workload without an IPv6 address (the subnet
+  // has no IPv6 block, or it was not read): only an endpoint that is not IPv4 still matters there.
+  const involved = (hasIpv6 === true && (aaaa.length > 0 || six.tcp.length > 0)) || endpointType !== 'ipv4';
   if (!involved) return findings;
 
   if (aaaa.length > 0) findings.push(familyOrderFinding(input, aaaa, a, hasIpv6 === true));

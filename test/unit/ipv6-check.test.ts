@@ -119,6 +119,13 @@ describe('checks/ipv6: nothing IPv6, nothing said', () => {
     assert.deepEqual(checkIpv6(input), []);
   });
 
+  test('a public AAAA seen from a subnet without IPv6 (or unread subnets), IPv4-only endpoint: no finding', () => {
+    const seen = observed(kms.hostname, ['10.1.2.20'], ['2600:1f18:7fff:1::443']);
+    assert.deepEqual(checkIpv6(input6(kms, seen, { context: { subnetId: 'subnet-0v4only' } })), []);
+    const unread = { subnets: { ok: false as const, gap: gap('DescribeSubnets') } };
+    assert.deepEqual(checkIpv6(input6(kms, seen, { inventory: unread })), []);
+  });
+
   test('AAAA asked, NODATA, IPv4-only endpoint, no IPv6 probe: no finding', () => {
     assert.deepEqual(checkIpv6(input6(kms, observed(kms.hostname, ['10.1.2.20'], []))), []);
   });
