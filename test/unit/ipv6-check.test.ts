@@ -109,6 +109,16 @@ function ipv4OnlyEndpointGroup(ipv6: TcpOutcome, ipv4: TcpOutcome = 'connected')
 const kms = target6('kms', 'vpce-0kms4');
 const ssm = target6('ssm', 'vpce-0ssm6only');
 
+/** What an IPv4-only client sees of the IPv6-only ssm endpoint: NODATA for A, its ENI for AAAA. */
+function ipv6OnlyAnswers(): TargetObservations {
+  return {
+    dns: [dns(ssm.hostname, [])],
+    tcp: [],
+    tls: [],
+    ipv6: { dns: [dns(ssm.hostname, [SSM_ENI6], 'AAAA')], tcp: [], tls: [] },
+  };
+}
+
 describe('checks/ipv6: nothing IPv6, nothing said', () => {
   test('no AAAA asked: no finding, and the IPv4 report is what it was', () => {
     const input = input6(kms, {
@@ -246,12 +256,7 @@ describe('checks/ipv6: causes and the symptoms they explain', () => {
   });
 
   test('IPv6-only endpoint seen from an IPv4-only subnet, the A query answered NODATA: ENDPOINT_IPV6_ONLY_AGENT_IPV4', () => {
-    const observations: TargetObservations = {
-      dns: [dns(ssm.hostname, [])],
-      tcp: [],
-      tls: [],
-      ipv6: { dns: [dns(ssm.hostname, [SSM_ENI6], 'AAAA')], tcp: [], tls: [] },
-    };
+    const observations = ipv6OnlyAnswers();
     const input = input6(ssm, observations, {
       context: { subnetId: 'subnet-0v4only', privateIp: '10.1.3.10' },
     });
@@ -283,12 +288,7 @@ describe('checks/ipv6: the rule of trust', () => {
   });
 
   test('subnets unread: whether the agent has IPv6 is unknown, so no IPv6 endpoint cause is named', () => {
-    const observations: TargetObservations = {
-      dns: [dns(ssm.hostname, [])],
-      tcp: [],
-      tls: [],
-      ipv6: { dns: [dns(ssm.hostname, [SSM_ENI6], 'AAAA')], tcp: [], tls: [] },
-    };
+    const observations = ipv6OnlyAnswers();
     const input = input6(ssm, observations, {
       context: { subnetId: 'subnet-0v4only' },
       inventory: { subnets: { ok: false, gap: gap('DescribeSubnets') } },
