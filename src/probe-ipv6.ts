@@ -4,7 +4,13 @@
 // connected. Its observations are kept apart (TargetObservations.ipv6) so that the IPv4 checks
 // read what they read before; checks/ipv6.ts judges them.
 
-import { agentSubnetHasIpv6, interfaceIpv6Addresses, VPC_RESOLVER_IPV6 } from './ipv6-view.js';
+import { targetEndpoint } from './inventory-view.js';
+import {
+  agentSubnetHasIpv6,
+  endpointIpAddressType,
+  interfaceIpv6Addresses,
+  VPC_RESOLVER_IPV6,
+} from './ipv6-view.js';
 import type {
   AgentContext,
   DnsObservation,
@@ -71,7 +77,19 @@ export function ipv6ProbeAddresses(
     .sort();
 }
 
-/** Runs the IPv6 half of a target's probes; undefined when the probes cannot ask AAAA. */
+/**
+ * Whether IPv6 can matter for the target: the agent's subnet has an IPv6 block (read, not
+ * guessed), or the target's endpoint is not IPv4-only. Anywhere else no workload connects over
+ * IPv6, checks/ipv6.ts judges nothing, and AAAA queries would only double the load on the
+ * rate-limited resolver (and wait out a resolver that drops AAAA).
+ */
+export function ipv6Matters(target: Target, context: AgentContext, inventory: Inventory): boolean {
+  if (agentSubnetHasIpv6(inventory, context.subnetId) === true) return true;
+  const endpoint = targetEndpoint(inventory, target);
+  return endpoint !== undefined && endpointIpAddressType(endpoint) !== 'ipv4';
+}
+
+/** Runs the IPv6 half of a target's probes; undefined when the probes cannot ask AAAA or IPv6 cannot matter. */
 export async function observeIpv6(
   target: Target,
   context: AgentContext,
@@ -85,7 +103,7 @@ export async function observeIpv6(
   options: Ipv6ProbeOptions = {},
 ): Promise<Ipv6Observations | undefined> {
   const queryAaaa = probes.queryAaaa?.bind(probes);
-  if (!queryAaaa || target.hostname === '') return undefined;
+  if (!queryAaaa || target.hostname === '' || !ipv6Matters(target, context, inventory)) return undefined;
   const query = { timeoutMs: timeouts.dnsMs, signal };
   const { aaaa: resolvers, vpcIpv6 } = ipv6Resolvers(asked, context, inventory, options.vpcResolverIpv6);
   // The A query to the IPv6 resolver address shows whether it answers at all, beside its AAAA.

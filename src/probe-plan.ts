@@ -9,6 +9,7 @@ import {
   isWorkloadResolver,
   workloadAddresses,
 } from './inventory-view.js';
+import { agentSubnetHasIpv6 } from './ipv6-view.js';
 import type {
   AgentContext,
   DnsObservation,
@@ -298,7 +299,9 @@ async function resolveSdkNames(
   const names = sdkNameVariants(target, context.region, servedPrivateNames(inventory, target));
   const resolver = workloadResolvers(context.resolvers)[0];
   if (names.length === 0 || !resolver) return [];
-  const queryAaaa = probes.queryAaaa?.bind(probes);
+  // The dual-stack names are judged only from a subnet with IPv6 (checks/ipv6.ts): AAAA elsewhere is load.
+  const queryAaaa =
+    agentSubnetHasIpv6(inventory, context.subnetId) === true ? probes.queryAaaa?.bind(probes) : undefined;
   return Promise.all(
     names.map(async (name) => {
       const query = { timeoutMs: timeouts.dnsMs, signal };

@@ -125,6 +125,23 @@ describe('the IPv6 probe plan', () => {
     assert.deepEqual(observations.ipv6?.tcp, []);
   });
 
+  it('asks no AAAA at all for an IPv4-only endpoint from a subnet without IPv6: no workload there connects over IPv6', async () => {
+    const { probes, asked } = recordingProbes({ a: ['10.1.2.15'], aaaa: [SM_ENI6] });
+    const base = inventory6();
+    assert.ok(base.endpoints.ok);
+    const ipv4Only = base.endpoints.value.map((e) => ({ ...e, IpAddressType: 'ipv4' as const }));
+    const { observations } = await observe(probes, {
+      subnetId: 'subnet-0v4only',
+      inventory: { ...base, endpoints: { ok: true, value: ipv4Only } },
+    });
+    assert.deepEqual(
+      asked.map((q) => q.type),
+      asked.map(() => 'A'),
+      JSON.stringify(asked),
+    );
+    assert.equal('ipv6' in observations, false);
+  });
+
   it('asks nothing IPv6 when the subnets could not be read (no guess that the agent has IPv6)', async () => {
     const { probes, asked } = recordingProbes({ a: ['10.1.2.15'], aaaa: [SM_ENI6] });
     const gap = {
