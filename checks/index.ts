@@ -5,6 +5,7 @@ import { checkDns } from './dns.js';
 import { checkEndpoint } from './endpoint.js';
 import { checkEndpointPolicy } from './endpoint-policy.js';
 import { checkHttp } from './http.js';
+import { checkIpv6 } from './ipv6.js';
 import { checkNacl } from './nacl.js';
 import { checkProfiles } from './profiles.js';
 import { checkRoutes } from './routes.js';
@@ -13,7 +14,8 @@ import { checkSecurityGroups } from './security-groups.js';
 import { checkTcp } from './tcp.js';
 import { checkTls } from './tls.js';
 
-export const CHECKS: Partial<Record<CheckName, Check>> = {
+// `ipv6` is a module, not a finding's check: its findings carry dns, tcp, sg, nacl, route… (checks/ipv6.ts).
+export const CHECKS: Partial<Record<CheckName | 'ipv6', Check>> = {
   profile: checkProfiles,
   endpoint: checkEndpoint,
   policy: checkEndpointPolicy,
@@ -25,4 +27,5 @@ export const CHECKS: Partial<Record<CheckName, Check>> = {
   route: checkRoutes,
   sg: checkSecurityGroups,
   nacl: checkNacl,
+  ipv6: checkIpv6,
 };

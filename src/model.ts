@@ -330,6 +330,8 @@ export type DnsOutcome =
 export interface DnsObservation {
   resolver: Resolver;
   hostname: string;
+  /** Set for an AAAA query (src/net/dns.ts queryAaaa); absent for A, as before IPv6. */
+  recordType?: 'AAAA';
   outcome: DnsOutcome;
   addresses: string[];
   rcode?: string;
@@ -401,6 +403,23 @@ export interface SdkNameObservation {
   /** Whether a VPC endpoint's private DNS could serve this name at all. */
   endpointServes: boolean;
   dns: DnsObservation;
+  /** The AAAA answer for the same name (issue 16), when AAAA was asked. */
+  aaaa?: DnsObservation;
+}
+
+/**
+ * What the probes saw for AAAA and over IPv6 (issue 16), apart from the IPv4 observations so
+ * that the IPv4 checks read exactly what they read before. Absent when no AAAA was asked.
+ */
+export interface Ipv6Observations {
+  /**
+   * AAAA for the target's name through every resolver asked for A; and A and AAAA through the
+   * VPC resolver's IPv6 address (fd00:ec2::253) when the agent's subnet has an IPv6 block.
+   */
+  dns: DnsObservation[];
+  /** TCP to the endpoint ENIs' IPv6 addresses (else to the addresses AAAA answered). */
+  tcp: TcpObservation[];
+  tls: TlsObservation[];
 }
 
 /** The optional signed canary: sts:GetCallerIdentity with the agent's own role (src/aws/sts-canary.ts). */
@@ -443,6 +462,8 @@ export interface TargetObservations {
    * VPC resolver timed out or failed (HUB_RULE_TARGETS_DOWN).
    */
   ruleTargets?: DnsObservation[];
+  /** AAAA answers and IPv6 probes (src/probe-ipv6.ts); absent when AAAA was not asked. */
+  ipv6?: Ipv6Observations;
 }
 
 export interface CheckInput {

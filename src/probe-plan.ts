@@ -10,6 +10,7 @@ import {
   isWorkloadResolver,
   workloadAddresses,
 } from './inventory-view.js';
+import { agentSubnetHasIpv6 } from './ipv6-view.js';
 import type {
   AgentContext,
   DnsObservation,
@@ -26,11 +27,18 @@ import type {
 import type { CanaryRequest } from './net/https-canary.js';
 import { ipInCidr, isLinkLocalIpv4, isLoopbackIpv4 } from './net/ip.js';
 import { type TlsSessionCache, tlsSessionKey } from './net/tls.js';
+import { observeIpv6 } from './probe-ipv6.js';
 import { sdkNameVariants, servedPrivateNames } from './sdk-names.js';
 import { followAnswer, isEndpointService } from './targets.js';
 
 export interface Probes {
   queryA(
+    resolver: Resolver,
+    hostname: string,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<DnsObservation>;
+  /** AAAA through the same rate limiter (issue 16); without it nothing IPv6 is asked or probed. */
+  queryAaaa?(
     resolver: Resolver,
     hostname: string,
     options: { timeoutMs: number; signal?: AbortSignal },
@@ -69,6 +77,8 @@ export interface ObserveOptions {
   signed?: boolean;
   /** TLS sessions the handshakes resume and keep (src/net/tls.ts says what that can hide). */
   sessions?: TlsSessionCache;
+  /** The VPC resolver's IPv6 address (default fd00:ec2::253); tests point it at loopback. */
+  vpcResolverIpv6?: string;
 }
 
 export interface ProbeTimeouts {
@@ -164,9 +174,10 @@ export async function observeTarget(
   // No DNS name known (an endpoint service without private DNS or DNS entries): only the ENIs
   // can be probed, and TLS has no name to send.
   const named = planned.hostname !== '';
+  const asked = resolversToQuery(context.resolvers, inventory);
   const dns = named
     ? await Promise.all(
-        resolversToQuery(context.resolvers, inventory).map((resolver) =>
+        asked.map((resolver) =>
           probes.queryA(resolver, planned.hostname, { timeoutMs: timeouts.dnsMs, signal }),
         ),
       )
@@ -175,6 +186,22 @@ export async function observeTarget(
   const ruleTargets = named
     ? queryRuleTargets(target, context, inventory, dns, probes, timeouts, signal)
     : undefined;
+  // AAAA and the IPv6 probes run beside the IPv4 ones, through the same limiter and socket pool.
+  const ipv6 = observeIpv6(
+    target,
+    context,
+    inventory,
+    asked,
+    workloadResolvers(context.resolvers),
+    probes,
+    timeouts,
+    signal,
+    sockets,
+    {
+      ...(options.vpcResolverIpv6 ? { vpcResolverIpv6: options.vpcResolverIpv6 } : {}),
+      ...(options.sessions ? { sessions: options.sessions } : {}),
+    },
+  );
   // The SDK's other names go out beside TCP and TLS, through the same rate-limited resolver.
   const sdkNames = named ? resolveSdkNames(target, context, inventory, probes, timeouts, signal) : undefined;
   const addresses = probeAddresses(target, inventory, dns, context.resolvers);
@@ -217,6 +244,8 @@ export async function observeTarget(
   if (variants && variants.length > 0) observations.sdkNames = variants;
   const direct = await ruleTargets;
   if (direct && direct.length > 0) observations.ruleTargets = direct;
+  const seen6 = await ipv6;
+  if (seen6) observations.ipv6 = seen6;
   return { target, observations };
 }
 
@@ -325,10 +354,17 @@ async function resolveSdkNames(
   const names = sdkNameVariants(target, context.region, servedPrivateNames(inventory, target));
   const resolver = workloadResolvers(context.resolvers)[0];
   if (names.length === 0 || !resolver) return [];
+  // The dual-stack names are judged only from a subnet with IPv6 (checks/ipv6.ts): AAAA elsewhere is load.
+  const queryAaaa =
+    agentSubnetHasIpv6(inventory, context.subnetId) === true ? probes.queryAaaa?.bind(probes) : undefined;
   return Promise.all(
-    names.map(async (name) => ({
-      ...name,
-      dns: await probes.queryA(resolver, name.hostname, { timeoutMs: timeouts.dnsMs, signal }),
-    })),
+    names.map(async (name) => {
+      const query = { timeoutMs: timeouts.dnsMs, signal };
+      const [dns, aaaa] = await Promise.all([
+        probes.queryA(resolver, name.hostname, query),
+        queryAaaa ? queryAaaa(resolver, name.hostname, query) : undefined,
+      ]);
+      return { ...name, dns, ...(aaaa ? { aaaa } : {}) };
+    }),
   );
 }

@@ -1,7 +1,7 @@
 // The real probes, wired once: every DNS query of the agent shares one rate limiter.
 
 import { callCallerIdentity } from './aws/sts-canary.js';
-import { queryA } from './net/dns.js';
+import { queryA, queryAaaa } from './net/dns.js';
 import { probeHttps } from './net/https-canary.js';
 import { RateLimiter } from './net/rate-limit.js';
 import { probeTcp } from './net/tcp.js';
@@ -29,6 +29,8 @@ export function createProbes(options: ProbeOptions = {}): Probes {
   return {
     queryA: (resolver, hostname, o) =>
       queryA(resolver, hostname, { ...o, limiter, ...(options.dnsPort ? { port: options.dnsPort } : {}) }),
+    queryAaaa: (resolver, hostname, o) =>
+      queryAaaa(resolver, hostname, { ...o, limiter, ...(options.dnsPort ? { port: options.dnsPort } : {}) }),
     probeTcp: (address, port, o) => probeTcp(address, port, o),
     probeTls: (address, port, servername, o) => probeTls(address, port, servername, o),
     probeHttps: (address, port, hostname, request, o) => probeHttps(address, port, hostname, request, o),

@@ -30,6 +30,14 @@ const CONFIG_CAUSES = [
   'NACL_ENDPOINT_SUBNET_DENIED',
   'NACL_EPHEMERAL_PARTIAL',
   'ROUTE_VIA_OTHER_TARGET',
+  // IPv6 (checks/ipv6.ts): the endpoint's family first, then the IPv6 path like the IPv4 one.
+  'ENDPOINT_IPV6_ONLY_AGENT_IPV4',
+  'ENDPOINT_IPV4_ONLY_AAAA_FIRST',
+  'ROUTE_IPV6_NO_PATH',
+  'ROUTE_IPV6_VIA_EGRESS_ONLY_IGW',
+  'SG_IPV6_RULE_MISSING',
+  'NACL_IPV6_RULE_MISSING',
+  'ROUTE_IPV6_VIA_OTHER_TARGET',
 ];
 
 /** Data-plane failures that are their own root cause when no configuration explains them. */
@@ -111,6 +119,15 @@ export const CAUSE_EXPLAINS: Readonly<Record<string, readonly string[]>> = {
   PEERING_NOT_ACTIVE: NO_ROUTE,
   HUB_SG_EXCLUDES_SPOKE: DROPPED,
   // A hub endpoint that is not available (the hub's copy of ENDPOINT_NOT_AVAILABLE) is above.
+  // An IPv6-only endpoint has no A record and no IPv4 address: an IPv4-only client finds nothing.
+  ENDPOINT_IPV6_ONLY_AGENT_IPV4: ['DNS_NODATA', 'TCP_TIMEOUT', 'TCP_UNREACHABLE'],
+  // IPv6 goes around an IPv4-only endpoint, to addresses nothing in the VPC answers for.
+  ENDPOINT_IPV4_ONLY_AAAA_FIRST: NO_ROUTE,
+  ROUTE_IPV6_NO_PATH: NO_ROUTE,
+  ROUTE_IPV6_VIA_EGRESS_ONLY_IGW: NO_ROUTE,
+  ROUTE_IPV6_VIA_OTHER_TARGET: NO_ROUTE,
+  SG_IPV6_RULE_MISSING: DROPPED,
+  NACL_IPV6_RULE_MISSING: DROPPED,
 };
 
 /** DNS findings that are configuration causes (a zone or rule read from Route 53), not probe symptoms. */

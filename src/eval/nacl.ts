@@ -64,16 +64,16 @@ export function aclForSubnet(acls: NetworkAcl[], subnetId: string, vpcId?: strin
   return defaults.length === 1 ? defaults[0] : undefined;
 }
 
-function protocolMatches(entry: NetworkAclEntry): boolean {
+export function protocolMatches(entry: NetworkAclEntry): boolean {
   return entry.Protocol === '-1' || entry.Protocol === '6' || entry.Protocol === 'tcp';
 }
 
-function entryPorts(entry: NetworkAclEntry): PortRange {
+export function entryPorts(entry: NetworkAclEntry): PortRange {
   if (entry.Protocol === '-1' || entry.PortRange?.From === undefined) return { from: 0, to: 65535 };
   return { from: entry.PortRange.From, to: entry.PortRange.To ?? entry.PortRange.From };
 }
 
-function subtract(ranges: PortRange[], cut: PortRange): PortRange[] {
+export function subtract(ranges: PortRange[], cut: PortRange): PortRange[] {
   return ranges.flatMap((range) => {
     if (cut.to < range.from || cut.from > range.to) return [range];
     const rest: PortRange[] = [];
@@ -93,10 +93,10 @@ export function describeAclEntry(entry: NetworkAclEntry): string {
   const portText =
     entry.Protocol === '-1' ? '' : ports.from === ports.to ? ` ${ports.from}` : ` ${ports.from}-${ports.to}`;
   const number = entry.RuleNumber === DEFAULT_DENY_RULE_NUMBER ? '*' : String(entry.RuleNumber);
-  return `rule ${number} ${entry.RuleAction} ${direction} ${protocol}${portText} ${word} ${entry.CidrBlock ?? '?'}`;
+  return `rule ${number} ${entry.RuleAction} ${direction} ${protocol}${portText} ${word} ${entry.CidrBlock ?? entry.Ipv6CidrBlock ?? '?'}`;
 }
 
-function intersections(ranges: PortRange[], other: PortRange): PortRange[] {
+export function intersections(ranges: PortRange[], other: PortRange): PortRange[] {
   return ranges.flatMap((range) => {
     const from = Math.max(range.from, other.from);
     const to = Math.min(range.to, other.to);

@@ -45,11 +45,11 @@ export interface SgDecision {
   unresolvedPrefixLists?: string[];
 }
 
-function protocolMatches(ipProtocol: string | undefined): boolean {
+export function protocolMatches(ipProtocol: string | undefined): boolean {
   return ipProtocol === '-1' || ipProtocol === 'tcp' || ipProtocol === '6' || ipProtocol === 'all';
 }
 
-function portMatches(permission: IpPermission, port: number): boolean {
+export function portMatches(permission: IpPermission, port: number): boolean {
   if (permission.IpProtocol === '-1' || permission.IpProtocol === 'all') return true;
   const from = permission.FromPort;
   const to = permission.ToPort;

@@ -15,6 +15,7 @@ import {
   zoneAssociationFixes,
 } from './hub.js';
 import { iamFixes } from './iam.js';
+import { aclIpv6Fixes, dualstackEndpointFixes, sgIpv6Fixes } from './ipv6.js';
 import { aclFixes } from './nacl.js';
 import { deleteRouteFixes, gatewayRouteFixes, pathFixes } from './routes.js';
 import type { FixBuilder, FixScope } from './scope.js';
@@ -51,6 +52,10 @@ export const FIX_BUILDERS: Record<string, FixBuilder> = {
   TGW_RETURN_ROUTE_MISSING: tgwReturnRouteFixes,
   PEERING_NOT_ACTIVE: peeringAcceptFixes,
   HUB_SG_EXCLUDES_SPOKE: hubIngressFixes,
+  SG_IPV6_RULE_MISSING: sgIpv6Fixes,
+  NACL_IPV6_RULE_MISSING: aclIpv6Fixes,
+  ENDPOINT_IPV4_ONLY_AAAA_FIRST: dualstackEndpointFixes,
+  ENDPOINT_IPV6_ONLY_AGENT_IPV4: dualstackEndpointFixes,
 };
 
 /** The fix of one finding as code; undefined for a passing finding or a fix that is not a resource change. */

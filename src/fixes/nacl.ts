@@ -15,6 +15,8 @@ export interface AclChange {
   from: number;
   to: number;
   cidr: string;
+  /** An IPv6 entry (`--ipv6-cidr-block`, checks/ipv6.ts): ACL entries are per family. */
+  ipv6?: boolean;
   /** Why this number: `before rule 90`, `before the default deny`, `widens rule 100 from 1024-2048`. */
   note: string;
 }
@@ -38,6 +40,7 @@ function changesOf(finding: Finding): AclChange[] {
             from: c['from'],
             to: c['to'],
             cidr: c['cidr'],
+            ...(c['ipv6'] === true ? { ipv6: true } : {}),
             note: typeof c['note'] === 'string' ? c['note'] : '',
           },
         ]
@@ -77,7 +80,7 @@ export function aclFixes(finding: Finding): FixSet | undefined {
           'tcp',
           '--port-range',
           `From=${c.from},To=${c.to}`,
-          '--cidr-block',
+          c.ipv6 ? '--ipv6-cidr-block' : '--cidr-block',
           c.cidr,
           '--rule-action',
           'allow',
@@ -95,7 +98,7 @@ export function aclFixes(finding: Finding): FixSet | undefined {
             egress: c.egress,
             protocol: 'tcp',
             rule_action: 'allow',
-            cidr_block: c.cidr,
+            ...(c.ipv6 ? { ipv6_cidr_block: c.cidr } : { cidr_block: c.cidr }),
             from_port: c.from,
             to_port: c.to,
           },
@@ -116,7 +119,7 @@ export function aclFixes(finding: Finding): FixSet | undefined {
               Protocol: 6,
               RuleAction: 'allow',
               Egress: c.egress,
-              CidrBlock: c.cidr,
+              ...(c.ipv6 ? { Ipv6CidrBlock: c.cidr } : { CidrBlock: c.cidr }),
               PortRange: { From: c.from, To: c.to },
             },
           },

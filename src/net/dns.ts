@@ -8,6 +8,7 @@ import dnsPacket, { type Answer, type DecodedPacket, type StringAnswer } from 'd
 import type { DnsObservation, DnsOutcome, Resolver } from '../model.js';
 import { armDeadline, elapsedMs } from './deadline.js';
 import { classifyNetworkError } from './errors.js';
+import { canonicalIpv6 } from './ip.js';
 import type { RateLimiter } from './rate-limit.js';
 
 /** An A answer for one name never needs more; a cap also bounds the work hostile bytes can cause. */
@@ -18,12 +19,18 @@ const MAX_POINTER_JUMPS = 64;
 export const MAX_IGNORED_REASONS = 8;
 const TYPE_A = 1;
 const TYPE_CNAME = 5;
+const TYPE_AAAA = 28;
+/** The address record types the agent asks for, with their type numbers and data lengths. */
+const ADDRESS_TYPES = { A: { code: TYPE_A, bytes: 4 }, AAAA: { code: TYPE_AAAA, bytes: 16 } } as const;
+export type AddressType = keyof typeof ADDRESS_TYPES;
 const CLASS_IN = 1;
 
 export interface DnsQuery {
   id: number;
   /** Lower case, without the trailing dot. */
   name: string;
+  /** The record type asked for; A when absent. */
+  type?: AddressType;
 }
 
 /** What one received message means for the query it may answer. */
@@ -100,7 +107,7 @@ export function encodeQuery(query: DnsQuery): Buffer {
     type: 'query',
     id: query.id,
     flags: dnsPacket.RECURSION_DESIRED,
-    questions: [{ type: 'A', class: 'IN', name: query.name }],
+    questions: [{ type: query.type ?? 'A', class: 'IN', name: query.name }],
   });
 }
 
@@ -178,6 +185,8 @@ function validateStructure(buf: Buffer): string | undefined {
     if (rdata + rdlength > buf.length) return `record ${i + 1} data cut off`;
     if (type === TYPE_A && klass === CLASS_IN && rdlength !== 4)
       return `A record ${i + 1} has ${rdlength} data bytes`;
+    if (type === TYPE_AAAA && klass === CLASS_IN && rdlength !== 16)
+      return `AAAA record ${i + 1} has ${rdlength} data bytes`;
     if (type === TYPE_CNAME) {
       const target = readName(buf, rdata);
       if (typeof target === 'string') return `CNAME record ${i + 1}: ${target}`;
@@ -193,11 +202,15 @@ function malformed(detail: string, rcode?: string): ReplyVerdict {
   return { action: 'final', outcome: 'malformed', addresses: [], detail, ...(rcode ? { rcode } : {}) };
 }
 
-/** The A addresses for `name`, following CNAMEs in the answer section; a string is a problem. */
-function followChain(answers: Answer[], name: string): { addresses: string[]; finalName: string } | string {
+/** The A (or AAAA) addresses for `name`, following CNAMEs in the answer section; a string is a problem. */
+function followChain(
+  answers: Answer[],
+  name: string,
+  type: AddressType = 'A',
+): { addresses: string[]; finalName: string } | string {
   const byName = new Map<string, Answer[]>();
   for (const answer of answers) {
-    if (answer.type !== 'A' && answer.type !== 'CNAME') continue;
+    if (answer.type !== type && answer.type !== 'CNAME') continue;
     if ('class' in answer && answer.class !== undefined && answer.class !== 'IN') continue;
     const key = presentName(answer.name).toLowerCase();
     byName.set(key, [...(byName.get(key) ?? []), answer]);
@@ -210,7 +223,14 @@ function followChain(answers: Answer[], name: string): { addresses: string[]; fi
     const records = byName.get(current) ?? [];
     const addresses: string[] = [];
     for (const record of records) {
-      if (record.type !== 'A') continue;
+      if (record.type !== type) continue;
+      if (type === 'AAAA') {
+        // One address has many spellings; the canonical one (RFC 5952) compares with the ENIs'.
+        const canonical = typeof record.data === 'string' ? canonicalIpv6(record.data) : undefined;
+        if (canonical === undefined) return `AAAA record for ${current} is not an IPv6 address`;
+        addresses.push(canonical);
+        continue;
+      }
       if (typeof record.data !== 'string' || !net.isIPv4(record.data))
         return `A record for ${current} is not an IPv4 address`;
       addresses.push(record.data);
@@ -260,7 +280,12 @@ export function interpretReply(bytes: Buffer, query: DnsQuery, transport: 'udp' 
     if (question.next + 4 > bytes.length) return malformed('question cut off');
     const qtype = bytes.readUInt16BE(question.next);
     const qclass = bytes.readUInt16BE(question.next + 2);
-    if (question.name.toLowerCase() !== query.name || qtype !== TYPE_A || qclass !== CLASS_IN) {
+    const type = query.type ?? 'A';
+    if (
+      question.name.toLowerCase() !== query.name ||
+      qtype !== ADDRESS_TYPES[type].code ||
+      qclass !== CLASS_IN
+    ) {
       return { action: 'ignore', reason: `question ${question.name}/${qtype}/${qclass} does not match` };
     }
     if (opcode !== 0) return malformed(`response opcode ${opcode} is not QUERY`);
@@ -299,13 +324,13 @@ export function interpretReply(bytes: Buffer, query: DnsQuery, transport: 'udp' 
           detail: `resolver answered ${rcode}`,
         };
     }
-    const chain = followChain(packet.answers ?? [], query.name);
+    const chain = followChain(packet.answers ?? [], query.name, type);
     if (typeof chain === 'string') return malformed(chain, rcode);
     if (chain.addresses.length === 0) {
       const detail =
         chain.finalName === query.name
-          ? 'no A record'
-          : `CNAME chain ends at ${chain.finalName} without an A record`;
+          ? `no ${type} record`
+          : `CNAME chain ends at ${chain.finalName} without an ${type} record`;
       return { action: 'final', outcome: 'nodata', addresses: [], rcode, detail };
     }
     const detail = chain.finalName === query.name ? undefined : `via CNAME ${chain.finalName}`;
@@ -461,15 +486,31 @@ function describeIgnored(ignored: Ignored): string {
  * One A query to one resolver. Never throws for network outcomes: every way the exchange can
  * end is a DnsObservation. The rate limiter's wait is not part of the timeout (only of `signal`).
  */
-export async function queryA(
+export function queryA(resolver: Resolver, hostname: string, options: QueryOptions): Promise<DnsObservation> {
+  return queryAddresses(resolver, hostname, 'A', options);
+}
+
+/** One AAAA query to one resolver, through the same limiter: as queryA, the observation marked AAAA. */
+export function queryAaaa(
   resolver: Resolver,
   hostname: string,
   options: QueryOptions,
 ): Promise<DnsObservation> {
+  return queryAddresses(resolver, hostname, 'AAAA', options);
+}
+
+async function queryAddresses(
+  resolver: Resolver,
+  hostname: string,
+  type: AddressType,
+  options: QueryOptions,
+): Promise<DnsObservation> {
   const name = hostname.toLowerCase().replace(/\.$/, '');
+  // An A observation keeps its shape of before IPv6: the field is there only for AAAA.
   const result = (partial: Omit<DnsObservation, 'resolver' | 'hostname'>): DnsObservation => ({
     resolver,
     hostname,
+    ...(type === 'AAAA' ? { recordType: 'AAAA' as const } : {}),
     ...partial,
   });
   const problem = hostnameProblem(name);
@@ -498,7 +539,7 @@ export async function queryA(
     }
   }
 
-  const query: DnsQuery = { id: randomInt(0, 0x10000), name };
+  const query: DnsQuery = { id: randomInt(0, 0x10000), name, ...(type === 'AAAA' ? { type } : {}) };
   const started = process.hrtime.bigint();
   const deadline = armDeadline(options.timeoutMs, options.signal);
   const exchange: Exchange = {

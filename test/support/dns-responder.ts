@@ -31,10 +31,10 @@ const RD_RA = dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE;
 const RCODES = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
 
 function question(query: ReceivedQuery): dnsPacket.Question {
-  return { name: query.name, type: 'A', class: 'IN' };
+  return { name: query.name, type: query.type === 'AAAA' ? 'AAAA' : 'A', class: 'IN' };
 }
 
-/** A NOERROR answer: optional CNAME chain from the query name, then A records on the last name. */
+/** A NOERROR answer: optional CNAME chain from the query name, then A (or, for IPv6 addresses, AAAA) records on the last name. */
 export function answerMessage(
   query: ReceivedQuery,
   addresses: string[],
@@ -47,7 +47,13 @@ export function answerMessage(
     owner = alias;
   }
   for (const address of addresses)
-    answers.push({ type: 'A', name: owner, ttl: 60, class: 'IN', data: address });
+    answers.push({
+      type: net.isIPv6(address) ? 'AAAA' : 'A',
+      name: owner,
+      ttl: 60,
+      class: 'IN',
+      data: address,
+    });
   return dnsPacket.encode({
     type: 'response',
     id: options.id ?? query.id,
@@ -131,18 +137,18 @@ function decodeQuery(raw: Buffer, transport: 'udp' | 'tcp'): ReceivedQuery | und
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Binds UDP and TCP to the same free loopback port; retries when another process holds the TCP side. */
-async function bindPair(): Promise<{ udp: dgram.Socket; tcp: net.Server }> {
+async function bindPair(address: string): Promise<{ udp: dgram.Socket; tcp: net.Server }> {
   for (let attempt = 0; ; attempt++) {
-    const udp = dgram.createSocket('udp4');
+    const udp = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4');
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
-      udp.bind(0, '127.0.0.1', () => resolve());
+      udp.bind(0, address, () => resolve());
     });
     const tcp = net.createServer();
     try {
       await new Promise<void>((resolve, reject) => {
         tcp.once('error', reject);
-        tcp.listen(udp.address().port, '127.0.0.1', () => resolve());
+        tcp.listen(udp.address().port, address, () => resolve());
       });
       return { udp, tcp };
     } catch (err) {
@@ -152,12 +158,15 @@ async function bindPair(): Promise<{ udp: dgram.Socket; tcp: net.Server }> {
   }
 }
 
-/** Starts the responder on 127.0.0.1, UDP and TCP on the same free port. */
-export async function startDnsResponder(handler: Handler = () => []): Promise<DnsResponder> {
+/** Starts the responder on 127.0.0.1 (or `address`, e.g. ::1), UDP and TCP on the same free port. */
+export async function startDnsResponder(
+  handler: Handler = () => [],
+  address = '127.0.0.1',
+): Promise<DnsResponder> {
   let current = handler;
   const queries: ReceivedQuery[] = [];
   const sockets = new Set<net.Socket>();
-  const { udp, tcp } = await bindPair();
+  const { udp, tcp } = await bindPair(address);
   const port = udp.address().port;
   udp.on('message', (raw, peer) => {
     const query = decodeQuery(raw, 'udp');
@@ -167,7 +176,7 @@ export async function startDnsResponder(handler: Handler = () => []): Promise<Dn
   });
 
   const responder: DnsResponder = {
-    address: '127.0.0.1',
+    address,
     port,
     queries,
     splitTcpWrites: false,

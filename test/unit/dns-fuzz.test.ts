@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import dnsPacket from 'dns-packet';
 import type { DnsOutcome } from '../../src/model.js';
 import { type DnsQuery, interpretReply } from '../../src/net/dns.js';
+import { canonicalIpv6, isIpv6 } from '../../src/net/ip.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed_cafe);
 const CASES = 120_000;
@@ -159,5 +160,120 @@ describe('interpretReply under fuzzing', () => {
     });
     const verdict = interpretReply(message, query, 'udp');
     assert.equal(verdict.action === 'final' && verdict.outcome, 'nodata');
+  });
+});
+
+// The same fuzzing for AAAA queries (issue 16): AAAA answers, CNAME chains to AAAA records, and
+// A records mixed in (an A record is never taken as an answer to an AAAA question).
+const query6: DnsQuery = { id: 0x4321, name: 'secretsmanager.us-east-1.amazonaws.com', type: 'AAAA' };
+const CASES_AAAA = 60_000;
+
+function seedsAaaa(): Buffer[] {
+  const q = { name: query6.name, type: 'AAAA' as const, class: 'IN' as const };
+  const base = { type: 'response' as const, id: query6.id, flags: 0x0180, questions: [q] };
+  return [
+    dnsPacket.encode({
+      ...base,
+      answers: [
+        { type: 'CNAME', name: query6.name, ttl: 60, data: 'vpce-1.secretsmanager.internal' },
+        { type: 'AAAA', name: 'vpce-1.secretsmanager.internal', ttl: 60, data: '2600:1f18:4e2:ab01::15' },
+        { type: 'AAAA', name: 'vpce-1.secretsmanager.internal', ttl: 60, data: '2600:1f18:4e2:ab02::15' },
+      ],
+    }),
+    dnsPacket.encode({
+      ...base,
+      answers: [
+        { type: 'A', name: query6.name, ttl: 60, data: '10.0.1.5' },
+        { type: 'AAAA', name: query6.name, ttl: 60, data: '2600:1f18:0:0:0:0:0:5' },
+      ],
+    }),
+    // NODATA: the private zone has the name with A records only (an IPv4-only endpoint)
+    dnsPacket.encode({
+      ...base,
+      authorities: [
+        {
+          type: 'SOA',
+          name: 'amazonaws.com',
+          ttl: 60,
+          data: { mname: 'ns.amazonaws.com', rname: 'hostmaster.amazonaws.com' },
+        },
+      ],
+    }),
+    dnsPacket.encode({ ...base, flags: 0x0380 }),
+  ];
+}
+
+describe('interpretReply under fuzzing, AAAA queries', () => {
+  it(`never throws and only ever takes canonical IPv6 addresses for ${CASES_AAAA} messages (seed ${SEED})`, () => {
+    const random = prng(SEED ^ 0x6666);
+    const corpus = seedsAaaa();
+    const seen = new Map<string, number>();
+    for (let i = 0; i < CASES_AAAA; i++) {
+      const message = mutate(corpus[i % corpus.length]!, random);
+      const context = `seed ${SEED} AAAA case ${i} bytes ${message.toString('hex')}`;
+      let verdict: ReturnType<typeof interpretReply>;
+      try {
+        verdict = interpretReply(message, query6, i % 2 === 0 ? 'udp' : 'tcp');
+      } catch (err) {
+        assert.fail(`threw ${String(err)} for ${context}`);
+      }
+      const key = verdict.action === 'final' ? verdict.outcome : verdict.action;
+      seen.set(key, (seen.get(key) ?? 0) + 1);
+      if (verdict.action !== 'final') continue;
+      assert.ok(OUTCOMES.has(verdict.outcome), context);
+      for (const address of verdict.addresses) {
+        assert.ok(isIpv6(address), context);
+        assert.equal(canonicalIpv6(address), address, context);
+      }
+      assert.equal(verdict.outcome === 'answer', verdict.addresses.length > 0, context);
+    }
+    for (const key of ['answer', 'malformed', 'ignore', 'retry-tcp', 'nodata']) {
+      assert.ok(
+        (seen.get(key) ?? 0) > 0,
+        `no AAAA case ended as ${key}: ${JSON.stringify(Object.fromEntries(seen))}`,
+      );
+    }
+  });
+
+  it('takes the AAAA records of the question name in canonical form, and not the A records beside them', () => {
+    const verdict = interpretReply(seedsAaaa()[1]!, query6, 'udp');
+    assert.deepEqual(verdict, {
+      action: 'final',
+      outcome: 'answer',
+      addresses: ['2600:1f18::5'],
+      rcode: 'NOERROR',
+    });
+  });
+
+  it('answers NODATA for a name with A records only', () => {
+    const message = dnsPacket.encode({
+      type: 'response',
+      id: query6.id,
+      flags: 0x0180,
+      questions: [{ name: query6.name, type: 'AAAA', class: 'IN' }],
+      answers: [{ type: 'A', name: query6.name, ttl: 60, data: '10.0.1.5' }],
+    });
+    const verdict = interpretReply(message, query6, 'udp');
+    assert.equal(verdict.action === 'final' && verdict.outcome, 'nodata');
+    assert.equal(verdict.action === 'final' && verdict.detail, 'no AAAA record');
+  });
+
+  it('ignores an A answer to the AAAA question and an AAAA answer to the A question (the question must match)', () => {
+    const aAnswer = seeds()[1]!;
+    assert.equal(
+      interpretReply(aAnswer, { ...query6, id: query.id, name: query.name }, 'udp').action,
+      'ignore',
+    );
+    const aaaaAnswer = seedsAaaa()[1]!;
+    assert.equal(interpretReply(aaaaAnswer, { id: query6.id, name: query6.name }, 'udp').action, 'ignore');
+  });
+
+  it('rejects an AAAA record whose data is not 16 bytes as malformed', () => {
+    const message = Buffer.from(seedsAaaa()[1]!);
+    // The last record is the AAAA one: shorten its RDLENGTH from 16 to 4 and cut the message.
+    const rdlengthAt = message.length - 16 - 2;
+    message.writeUInt16BE(4, rdlengthAt);
+    const verdict = interpretReply(message.subarray(0, rdlengthAt + 2 + 4), query6, 'udp');
+    assert.equal(verdict.action === 'final' && verdict.outcome, 'malformed');
   });
 });

@@ -9,6 +9,7 @@ import type {
   CheckInput,
   DnsObservation,
   Finding,
+  Ipv6Observations,
   Report,
   Resolver,
   Target,
@@ -16,6 +17,7 @@ import type {
 } from '../../src/model.js';
 import { buildReport } from '../../src/report.js';
 import { judgeTarget } from '../../src/runner.js';
+import { input6, SM_ENI6, SSM_ENI6, target6, withEndpointGroups } from '../fixtures/ec2/ipv6/load.js';
 import {
   endpoints,
   gap,
@@ -292,7 +294,69 @@ export const SCENARIOS: Scenario[] = [
   scenario('route tables unreadable', target('s3', 'vpce-0s3gw'), {
     inventory: { routeTables: { ok: false, gap: gap('DescribeRouteTables') } },
   }),
+  // IPv6 (issue 16), over the recorded dual-stack VPC (test/fixtures/ec2/ipv6).
+  ...ipv6Scenarios(),
 ];
+
+function ipv6Scenarios(): Scenario[] {
+  const v6 = (hostname: string, addresses: string[], tcp: string[]): Ipv6Observations => ({
+    dns: [
+      {
+        resolver: { address: '10.1.0.2', source: 'resolv.conf' },
+        hostname,
+        recordType: 'AAAA',
+        outcome: 'answer',
+        addresses,
+        transport: 'udp',
+        durationMs: 1,
+      },
+    ],
+    tcp: tcp.map((address) => ({ address, port: 443, outcome: 'timeout' as const, durationMs: 2000 })),
+    tls: [],
+  });
+  const sm = target6('secretsmanager', 'vpce-0sm6');
+  const kms = target6('kms', 'vpce-0kms4');
+  const ssm = target6('ssm', 'vpce-0ssm6only');
+  const a = (hostname: string, addresses: string[]) => ({
+    dns: [
+      {
+        resolver: { address: '10.1.0.2', source: 'resolv.conf' as const },
+        hostname,
+        outcome: addresses.length > 0 ? ('answer' as const) : ('nodata' as const),
+        addresses,
+        transport: 'udp' as const,
+        durationMs: 1,
+      },
+    ],
+    tcp: addresses.map((address) => ({ address, port: 443, outcome: 'connected' as const, durationMs: 1 })),
+    tls: [],
+  });
+  return [
+    {
+      name: 'IPv6: endpoint SG admits IPv4 only, endpoint subnet ACL has IPv4 entries only',
+      input: input6(
+        sm,
+        { ...a(sm.hostname, ['10.1.2.15']), ipv6: v6(sm.hostname, [SM_ENI6], [SM_ENI6]) },
+        { inventory: { endpoints: { ok: true, value: withEndpointGroups('vpce-0sm6', ['sg-0ep4']) } } },
+      ),
+    },
+    {
+      name: 'IPv6: IPv4-only endpoint while the name has a public AAAA',
+      input: input6(kms, {
+        ...a(kms.hostname, ['10.1.2.20']),
+        ipv6: v6(kms.hostname, ['2600:1f18:7fff:1::443'], ['2600:1f18:7fff:1::443']),
+      }),
+    },
+    {
+      name: 'IPv6: IPv6-only endpoint seen from an IPv4-only subnet',
+      input: input6(
+        ssm,
+        { ...a(ssm.hostname, []), ipv6: v6(ssm.hostname, [SSM_ENI6], []) },
+        { context: { subnetId: 'subnet-0v4only', privateIp: '10.1.3.10' } },
+      ),
+    },
+  ];
+}
 
 export interface Judged {
   scenario: string;

@@ -58,6 +58,13 @@ const NO_FIX_AS_CODE: Record<string, string> = {
   CONFIG_CONTRADICTS_PROBE: 'a warning about our reading, not a change to make',
   FLOWLOG_REJECT_SEEN: 'evidence; the SG or ACL finding beside it carries the code',
   LOGS_SHIPPING_FAILED: "the agent's CloudWatch Logs permission or endpoint: see its gap finding",
+  // IPv6 (checks/ipv6.ts): where IPv6 goes is decided by the endpoint's family; its finding carries the code.
+  ROUTE_IPV6_NO_PATH:
+    'the endpoint made dual-stack (ENDPOINT_IPV4_ONLY_AAAA_FIRST beside it) is the fix; a route out is a judgement',
+  ROUTE_IPV6_VIA_EGRESS_ONLY_IGW:
+    'the endpoint made dual-stack (its finding beside it) is the fix, not a route change',
+  ROUTE_IPV6_VIA_OTHER_TARGET: 'a route someone meant for other traffic: a judgement, not a resource to add',
+  SDK_DUALSTACK_NO_ENDPOINT: 'an SDK setting (AWS_USE_DUALSTACK_ENDPOINT), not a resource',
   ENDPOINT_NOT_FOUND: 'a configured endpoint id that does not exist: fix the configuration',
   // Partly: these codes carry fixes as code except in the case named.
   ENDPOINT_NOT_IN_AZ: 'only when the service is not offered in the agent\u2019s AZ (move the workload)',

@@ -271,7 +271,7 @@ describe('the symptom × cause table', () => {
     const docs = readFileSync(new URL('../../docs/findings.md', import.meta.url), 'utf8');
     const section = docs.slice(docs.indexOf('## Causes and the symptoms they explain'));
     const rows = Object.fromEntries(
-      [...section.matchAll(/^\| `([A-Z_]+)` \| (.+) \|$/gm)].map((m) => [
+      [...section.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \| (.+) \|$/gm)].map((m) => [
         m[1],
         [...m[2]!.matchAll(/`([A-Z_]+)`/g)].map((s) => s[1]),
       ]),
