@@ -8,6 +8,7 @@ import { leftovers, selfCheck } from './network.js';
 import { tcpConnect } from './prove.js';
 import { runOk } from './shell.js';
 import { readState } from './state.js';
+import { assertOpeningsNoticed, type Opening } from './test-support.js';
 import { HUB_NODES } from './topology.js';
 
 const SPOKE = HUB_NODES.spoke.ns;
@@ -21,7 +22,7 @@ describe('a running hub-and-spoke lab', () => {
 
   test('is closed, and the self-check notices each way of opening the spoke or the router', async () => {
     assert.deepEqual(await selfCheck(), []);
-    const openings: Array<{ open: string[]; close: string[]; says: RegExp }> = [
+    const openings: Opening[] = [
       {
         open: ['ip', 'netns', 'exec', 'vdl-tgw', 'iptables', '-w', '-P', 'FORWARD', 'ACCEPT'],
         close: ['ip', 'netns', 'exec', 'vdl-tgw', 'iptables', '-w', '-P', 'FORWARD', 'DROP'],
@@ -89,19 +90,7 @@ describe('a running hub-and-spoke lab', () => {
         says: /vdl-spoke has IPv6 enabled/,
       },
     ];
-    for (const { open, close, says } of openings) {
-      await runOk(open);
-      try {
-        const problems = await selfCheck();
-        assert.ok(
-          problems.some((p) => says.test(p)),
-          `after ${open.join(' ')}: ${problems.join('; ')}`,
-        );
-      } finally {
-        await runOk(close);
-      }
-    }
-    assert.deepEqual(await selfCheck(), []);
+    await assertOpeningsNoticed(openings);
   });
 
   test("the router forwards what the TGW tables hold: a hub ENI answers the spoke; deleting the spoke table's route in the router drops it", async () => {

@@ -14,6 +14,7 @@ import { renderDnsmasqConfig, spokeResolver, vpcResolverAnswers } from './dns-co
 import { clampToLab, forwardChainProblems, tgwForwardRules, tgwRuleset } from './network.js';
 import { findScenario, HUB_SCENARIOS, SCENARIOS } from './scenarios.js';
 import type { AwsState, EndpointState, HubState } from './state.js';
+import { labAwsState } from './test-support.js';
 
 const VPCE = 'vpce-0aaa-abcd.secretsmanager.us-east-1.vpce.amazonaws.com';
 
@@ -81,25 +82,15 @@ function hubState(overrides: Partial<HubState> = {}): HubState {
 }
 
 function awsState(hub: HubState): AwsState {
-  return {
+  return labAwsState({
     vpcId: 'vpc-hub',
-    dhcpOptionsId: 'dopt-1',
-    dnsSupport: true,
-    dnsHostnames: true,
-    dhcpDnsServers: ['AmazonProvidedDNS'],
-    subnets: {},
-    routeTables: { main: 'rtb-main', a: 'rtb-a' },
-    securityGroups: {},
-    agentEnis: { a: 'eni-a', b: 'eni-b' },
     endpoints: {
       secretsmanager: endpoint('secretsmanager', ['10.0.11.20', '10.0.12.20'], [VPCE]),
       ssm: endpoint('ssm', ['10.0.11.50', '10.0.12.50']),
       logs: endpoint('logs', ['10.0.11.30', '10.0.12.30']),
     },
-    prefixLists: {},
-    gatewayAddresses: { s3: '52.216.0.10', dynamodb: '3.218.182.10' },
     hub,
-  };
+  });
 }
 
 describe('the spoke resolver, derived from the zones and rules moto associates with the spoke', () => {
@@ -274,13 +265,14 @@ describe('the fault proxy beyond EC2', () => {
 });
 
 describe('hub scenarios as data', () => {
-  test('the healthy hub and the five broken ones, named apart from the other scenarios and found by name', () => {
+  test('the healthy hub and the six broken ones, named apart from the other scenarios and found by name', () => {
     const names = HUB_SCENARIOS.map((s) => s.name);
     assert.deepEqual(names, [
       'hub-spoke',
       'hub-spoke-no-zone-association',
       'hub-spoke-rule-not-associated',
       'hub-spoke-tgw-route-missing',
+      'hub-spoke-tgw-return-route-missing',
       'hub-spoke-hub-sg-excludes-spoke',
       'hub-spoke-hub-unreadable',
     ]);

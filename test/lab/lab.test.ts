@@ -11,6 +11,7 @@ import { leftovers, selfCheck } from './network.js';
 import { tcpConnect, tlsHandshake } from './prove.js';
 import { run, runOk } from './shell.js';
 import { readState, STATE_FILE } from './state.js';
+import { assertOpeningsNoticed, type Opening } from './test-support.js';
 import { MOTO_URL, STATE_DIR } from './topology.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -49,7 +50,7 @@ describe('a running lab', () => {
     const check = await lab(['check']);
     assert.equal(check.code, 0, check.stdout + check.stderr);
 
-    const openings: Array<{ open: string[]; close: string[]; says: RegExp }> = [
+    const openings: Opening[] = [
       {
         open: ['ip', 'addr', 'add', '10.0.0.1/16', 'dev', 'vdl-br0'],
         close: ['ip', 'addr', 'del', '10.0.0.1/16', 'dev', 'vdl-br0'],
@@ -85,19 +86,7 @@ describe('a running lab', () => {
         says: /port that is not a lab veth: vdl-stray/,
       },
     ];
-    for (const { open, close, says } of openings) {
-      await runOk(open);
-      try {
-        const problems = await selfCheck();
-        assert.ok(
-          problems.some((p) => says.test(p)),
-          `after ${open.join(' ')}: ${problems.join('; ')}`,
-        );
-      } finally {
-        await runOk(close);
-      }
-    }
-    assert.deepEqual(await selfCheck(), []);
+    await assertOpeningsNoticed(openings);
   });
 
   test('lab exec runs in vdl-agent-a (or b) with the lab environment and passes the exit code back', async () => {

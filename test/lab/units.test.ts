@@ -8,6 +8,7 @@ import { servfailFor } from './dns-responder.js';
 import { iptablesCommands, preflightProblem } from './lab.js';
 import { ENDPOINT_SERVICE_KEY, fillPlaceholders, HUB_SCENARIOS, SCENARIOS } from './scenarios.js';
 import type { AwsState, EndpointState } from './state.js';
+import { labAwsState } from './test-support.js';
 import { GATEWAY_SERVICES, INTERFACE_SERVICES, SERVICES } from './topology.js';
 
 function endpoint(service: string, eniIps: string[], privateDns = true): EndpointState {
@@ -25,25 +26,14 @@ function endpoint(service: string, eniIps: string[], privateDns = true): Endpoin
 }
 
 function awsState(overrides: Partial<AwsState> = {}): AwsState {
-  return {
-    vpcId: 'vpc-1',
-    dhcpOptionsId: 'dopt-1',
-    dnsSupport: true,
-    dnsHostnames: true,
-    dhcpDnsServers: ['AmazonProvidedDNS'],
-    subnets: {},
-    routeTables: { main: 'rtb-main', a: 'rtb-a' },
-    securityGroups: {},
-    agentEnis: { a: 'eni-a', b: 'eni-b' },
+  return labAwsState({
     endpoints: {
       secretsmanager: endpoint('secretsmanager', ['10.0.11.20', '10.0.12.20']),
       sts: endpoint('sts', ['10.0.11.30', '10.0.12.30'], false),
       'ecr.dkr': endpoint('ecr.dkr', ['10.0.11.40']),
     },
-    prefixLists: {},
-    gatewayAddresses: { s3: '52.216.0.10', dynamodb: '3.218.182.10' },
     ...overrides,
-  };
+  });
 }
 
 describe('lab resolver answers', () => {
