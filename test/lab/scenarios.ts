@@ -1518,6 +1518,24 @@ export const HUB_SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'hub-spoke-tgw-return-route-missing',
+    description:
+      "the TGW route table associated with the hub's attachment has no route back to the spoke: the SYN arrives, the answer drops",
+    agentNode: 'spoke',
+    hub: { ...HUB_DESIGN, tgw: { hubToSpoke: false } },
+    aws: { endpointsIngress: HUB_ENDPOINTS_INGRESS },
+    agentConfig: HUB_AGENT_CONFIG,
+    proof: {
+      hub: { ...HUB_HEALTHY_PROOF, tcp: each(HUB_SERVICES, 'timeout') },
+      aws: [...hubAws(2, 1), tgwRoutes('TGW_RT_HUB', SPOKE_CIDR, 'TGW_ATTACH_SPOKE', false)],
+    },
+    expect: {
+      exitCode: 1,
+      status: 'fail',
+      targets: each(HUB_SERVICES, { status: 'fail', rootCause: 'TGW_RETURN_ROUTE_MISSING' } as TargetExpect),
+    },
+  },
+  {
     name: 'hub-spoke-hub-sg-excludes-spoke',
     description:
       "the hub's secretsmanager endpoint SG admits tcp/443 from the hub VPC only, not from the spoke",
