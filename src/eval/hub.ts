@@ -99,7 +99,9 @@ export function answerSourceGap(chain: ChainInventory): Gap | undefined {
  * records are not read.
  */
 export function unassociatedZones(chain: ChainInventory, hostname: string): HostedZoneInfo[] {
-  const associated = new Set(chain.associatedZones.ok ? chain.associatedZones.value.map((z) => z.id) : []);
+  // Without this VPC's associations every zone would look unassociated: nothing may be said.
+  if (!chain.associatedZones.ok) return [];
+  const associated = new Set(chain.associatedZones.value.map((z) => z.id));
   const found = [
     ...(chain.accountZones.ok ? chain.accountZones.value : []),
     ...(chain.hub.zones?.ok ? chain.hub.zones.value : []),

@@ -191,6 +191,15 @@ const CASES: Case[] = [
     root: 'HUB_ZONE_NOT_ASSOCIATED',
   },
   {
+    name: "a zone found by name is not called unassociated when this VPC's associations could not be read",
+    service: 'ssm',
+    world: { faults: { 'agent:ListHostedZonesByVPC': awsError('AccessDenied') } },
+    observations: observed(host('ssm'), ['52.46.1.1'], 'timeout'),
+    status: 'fail',
+    root: 'ROUTE_NO_PATH',
+    never: ['HUB_ZONE_NOT_ASSOCIATED'],
+  },
+  {
     name: 'a hub zone is not named when the hub role cannot be assumed: whether one exists is unknown',
     service: 'ssm',
     world: { assume: awsError('AccessDenied') },
