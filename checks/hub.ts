@@ -544,9 +544,35 @@ function pathUnread(
 }
 
 /** HUB_ENDPOINT_OK, the hub endpoint's state, or HUB_UNREADABLE for what the hub side could not read. */
+/**
+ * The chain's DNS side could not be read, so whether `ip` (a private answer outside this VPC,
+ * routed to a transit gateway or peering) is a hub endpoint's is unknown: the gap that hides it.
+ * The route there is then no cause of a timeout; the hub may be (HUB_UNREADABLE).
+ */
+export function unrecognisedHubGap(input: CheckInput, ip: string): Gap | undefined {
+  const hub = hubTarget(input);
+  if (!hub?.addresses.includes(ip) || hub.source || isHubAddress(hub, ip)) return undefined;
+  return answerSourceGap(hub.chain);
+}
+
 export function hubEndpointFindings(input: CheckInput): Finding[] {
   const hub = hubTarget(input);
-  if (!hub || !isHubAddress(hub, hub.addresses[0]!)) return [];
+  if (!hub) return [];
+  const hidden = unrecognisedHubGap(input, hub.addresses[0]!);
+  if (hidden) {
+    if (!timedOut(input, hub.addresses)) return [];
+    return [
+      {
+        check: 'endpoint',
+        code: 'HUB_UNREADABLE',
+        status: 'unknown',
+        message: `${input.target.shortName} resolves to ${hub.addresses.join(', ')}, private addresses in another VPC, and the connection timed out; whether they are a hub endpoint's, and what on the way drops them, is unknown: ${gapText(hidden)}`,
+        fix: gapFix(hidden, "the agent's IAM policy"),
+        evidence: { addresses: hub.addresses, gap: hidden, hubRole: hub.chain.hub.role },
+      },
+    ];
+  }
+  if (!isHubAddress(hub, hub.addresses[0]!)) return [];
   const role =
     hub.chain.hub.role === 'configured' ? 'the hub role (configuration hub.roleArn)' : "the agent's role";
   const sideGap = hubSideGap(hub.chain);

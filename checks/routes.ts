@@ -13,7 +13,7 @@ import {
 import { endpointEnis, targetEndpoint, workloadAddresses } from '../src/inventory-view.js';
 import type { Check, CheckInput, Finding, PrefixListInfo, Status } from '../src/model.js';
 import { boundaryAddresses, ipInCidr } from '../src/net/ip.js';
-import { hubRouteFinding } from './hub.js';
+import { hubRouteFinding, unrecognisedHubGap } from './hub.js';
 import {
   createEndpointCommand,
   gapFinding,
@@ -31,7 +31,7 @@ interface PointResult {
   /** What the address stands for: an ENI id, `resolved`, or the prefix-list entry it samples. */
   via: string;
   /** Why a ROUTE_UNKNOWN point is undecided: an unread prefix list, or a public IP we do not know. */
-  unknown?: 'prefix-list' | 'public-ip';
+  unknown?: 'prefix-list' | 'public-ip' | 'hub';
 }
 
 function tableLabel(input: CheckInput, effective: EffectiveRouteTable): string {
@@ -142,6 +142,15 @@ function pathFinding(
       message: `cannot decide which route in ${where} carries ${input.target.shortName} traffic to ${ipsText(points)}: the entries of ${unreadText(unread)} are unknown, and a route to such a list can be more specific than ${[...new Set(points.map((p) => winnerText(p.decision)))].join(', ')}`,
       fix: unreadFix(unread),
       evidence: { ...evidence, unreadPrefixLists: unread },
+    };
+  }
+  if (first.unknown === 'hub') {
+    const gap = unrecognisedHubGap(input, first.ip);
+    return {
+      ...base,
+      message: `${input.target.shortName} traffic to ${ipsText(points)}, private addresses in another VPC, leaves through ${winner} in ${where}; whether that is the way to a hub endpoint is unknown: ${gap ? `${gap.action} ${gap.kind === 'permission' ? 'denied' : 'failed'} (${gap.errorCode})` : 'the zone and rule chain was not read'}`,
+      ...(gap ? { fix: `allow ${gap.action} in the agent's IAM policy (see deploy/iam-policy.json)` } : {}),
+      evidence: { ...evidence, ...(gap ? { gap } : {}) },
     };
   }
   if (first.unknown === 'public-ip') {
@@ -452,6 +461,15 @@ function checkNoEndpoint(
       !undecided(decision) && (decision.kind === 'tgw' || decision.kind === 'pcx')
         ? hubRouteFinding(input, ip, decision, tableLabel(input, effective))
         : undefined;
+    // The same, when the chain's DNS side could not be read: the route to another VPC is no
+    // cause of a timeout there (the hub's side may be), so it is left undecided.
+    const hidden =
+      !central && !undecided(decision) && (decision.kind === 'tgw' || decision.kind === 'pcx')
+        ? unrecognisedHubGap(input, ip)
+        : undefined;
+    if (hidden) {
+      return [{ ip, via: 'resolved', decision, code: 'ROUTE_UNKNOWN', status: 'unknown', unknown: 'hub' }];
+    }
     if (central) {
       hub.push({
         check: 'route',
