@@ -137,6 +137,40 @@ describe('the text renderer', () => {
     );
   });
 
+  it('labels the centralised-endpoint causes in the config column, not with their codes', () => {
+    const hub = renderText(
+      buildReport({
+        version: '1.2.3',
+        startedAt: 0,
+        finishedAt: 1,
+        context,
+        phases: {},
+        findings: [],
+        targets: [
+          target('kms', 'fail', { ...sgDenied, check: 'route', code: 'TGW_ROUTE_MISSING' }),
+          target('ssm', 'fail', { ...sgDenied, check: 'dns', code: 'HUB_ZONE_NOT_ASSOCIATED' }),
+          target('sts', 'unknown', {
+            ...sgDenied,
+            check: 'endpoint',
+            code: 'HUB_UNREADABLE',
+            status: 'unknown',
+          }),
+        ],
+      }),
+      { color: false },
+    ).split('\n');
+    for (const [service, label] of [
+      ['kms', 'no TGW route'],
+      ['ssm', 'zone not associated'],
+      ['sts', 'hub unread'],
+    ]) {
+      assert.ok(
+        hub.some((l) => new RegExp(`\\s${service}\\s.*\\s${label}$`).test(l)),
+        `${service}: ${label}\n${hub.join('\n')}`,
+      );
+    }
+  });
+
   it('prints a cause shared by several services once, naming them, with its fix', () => {
     const header = lines.indexOf('✗ ecr.dkr, ecr.api — SG_ENDPOINT_INGRESS_DENIED');
     assert.ok(header > 0, text);
