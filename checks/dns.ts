@@ -168,7 +168,9 @@ function answerFinding(
         message: !endpoints.ok
           ? `${via(o)} → ${privateOnes.length > 0 ? 'private' : 'public'} ${list(o.addresses)}; whether ${input.inventory.vpcId} has an endpoint for it is unknown (${endpoints.gap.action} ${endpoints.gap.errorCode})`
           : privateOnes.length > 0
-            ? `${via(o)} → private ${list(o.addresses)} without an endpoint of ${input.inventory.vpcId} (a shared private zone for endpoints in another VPC?)`
+            ? input.inventory.chain
+              ? `${via(o)} → private ${list(o.addresses)} without an endpoint of ${input.inventory.vpcId}, and no private hosted zone or Resolver rule associated with it gives them (a Route 53 Profile's zone or rule? Profiles are not read)`
+              : `${via(o)} → private ${list(o.addresses)} without an endpoint of ${input.inventory.vpcId} (a shared private zone for endpoints in another VPC?)`
             : `${via(o)} → public ${list(o.addresses)}: no endpoint in ${input.inventory.vpcId}, so traffic needs a NAT or internet gateway`,
       };
     }

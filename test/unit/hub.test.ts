@@ -211,6 +211,22 @@ const CASES: Case[] = [
     check: (report) => assert.match(finding(report, 'HUB_UNREADABLE').message, /ListHostedZonesByVPC/),
   },
   {
+    name: 'a private foreign answer no associated zone or rule gives is not called centralised, and Profiles are named as unread',
+    service: 'secretsmanager',
+    world: {
+      answers: {
+        'agent:ListHostedZonesByVPC': { HostedZoneSummaries: [] },
+        'agent:ListResolverRuleAssociations': { ResolverRuleAssociations: [] },
+      },
+    },
+    observations: observed(host('secretsmanager'), SM),
+    status: 'warn',
+    root: 'ROUTE_VIA_OTHER_TARGET',
+    never: ['DNS_HUB_OK', 'ROUTE53_UNREADABLE'],
+    check: (report) =>
+      assert.match(finding(report, 'DNS_NO_LOCAL_ENDPOINT').message, /Route 53 Profile.*not read/),
+  },
+  {
     name: 'a hub zone is not named when the hub role cannot be assumed: whether one exists is unknown',
     service: 'ssm',
     world: { assume: awsError('AccessDenied') },
