@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { LabUsageError, labDown, labExec, labUp } from './lab.js';
 import { leftovers, selfCheck } from './network.js';
 import { HUB_SCENARIOS, SCALE_MAX_INTERFACE_ENDPOINTS, SCENARIOS } from './scenarios.js';
+import { IPV6_SCENARIOS } from './scenarios-ipv6.js';
 import { readState } from './state.js';
 
 const USAGE =
@@ -61,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'scenarios':
-      for (const s of [...SCENARIOS, ...HUB_SCENARIOS])
+      for (const s of [...SCENARIOS, ...HUB_SCENARIOS, ...IPV6_SCENARIOS])
         process.stdout.write(`${s.name.padEnd(22)} ${s.description}\n`);
       process.stdout.write(
         `${'scale-N'.padEnd(22)} healthy, grown to N interface endpoints (8..${SCALE_MAX_INTERFACE_ENDPOINTS}; generated)\n`,

@@ -37,6 +37,7 @@ import {
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
 import { configureHub } from './configure-hub.js';
+import { configureIpv6 } from './configure-ipv6.js';
 import { type EndpointSpec, findScenario, type SgRule } from './scenarios.js';
 import type { AwsState, EndpointState } from './state.js';
 import {
@@ -214,6 +215,8 @@ function describeEndpoint(endpoint: VpcEndpoint, ipsByEni: Map<string, string>):
     }),
     dnsNames: (endpoint.DnsEntries ?? []).map((e) => e.DnsName ?? '').filter((n) => n !== ''),
     ...(inboundOnly !== undefined ? { privateDnsOnlyForInboundResolverEndpoint: inboundOnly } : {}),
+    ...(endpoint.IpAddressType ? { ipAddressType: endpoint.IpAddressType } : {}),
+    ...(endpoint.DnsOptions?.DnsRecordIpType ? { dnsRecordIpType: endpoint.DnsOptions.DnsRecordIpType } : {}),
   };
 }
 
@@ -373,6 +376,13 @@ async function configure(scenarioName: string): Promise<AwsState> {
                 Value: String(spec.privateDnsOnlyForInboundResolverEndpoint),
               },
             ]
+          : []),
+        // IPv6 scenarios: the launcher sets IpAddressType and DnsRecordIpType from these.
+        ...(spec.ipAddressType
+          ? [{ Key: 'vpce-doctor-lab:ip-address-type', Value: spec.ipAddressType }]
+          : []),
+        ...(spec.dnsRecordIpType
+          ? [{ Key: 'vpce-doctor-lab:dns-record-ip-type', Value: spec.dnsRecordIpType }]
           : []),
       ],
     },
@@ -649,6 +659,26 @@ async function configure(scenarioName: string): Promise<AwsState> {
       })
     : undefined;
 
+  const agentEnis = {
+    a: (results[1] as { NetworkInterface?: { NetworkInterfaceId?: string } }).NetworkInterface!
+      .NetworkInterfaceId!,
+    b: (results[2] as { NetworkInterface?: { NetworkInterfaceId?: string } }).NetworkInterface!
+      .NetworkInterfaceId!,
+  };
+  const ipv6 = scenario.ipv6
+    ? await configureIpv6({
+        ec2,
+        spec: scenario.ipv6,
+        vpcId,
+        subnetIds,
+        routeTableA,
+        agentEnis,
+        agentSg,
+        endpointsSg,
+        endpoints,
+      })
+    : undefined;
+
   const gatewayAddresses = Object.fromEntries(
     Object.entries(prefixLists).map(([shortName, list]) => [shortName, gatewayAddressIn(list.cidrs[0]!)]),
   );
@@ -662,12 +692,7 @@ async function configure(scenarioName: string): Promise<AwsState> {
     subnets: subnetIds,
     routeTables,
     securityGroups,
-    agentEnis: {
-      a: (results[1] as { NetworkInterface?: { NetworkInterfaceId?: string } }).NetworkInterface!
-        .NetworkInterfaceId!,
-      b: (results[2] as { NetworkInterface?: { NetworkInterfaceId?: string } }).NetworkInterface!
-        .NetworkInterfaceId!,
-    },
+    agentEnis,
     endpoints,
     prefixLists,
     gatewayAddresses,
@@ -678,6 +703,7 @@ async function configure(scenarioName: string): Promise<AwsState> {
     ...(networkAclId ? { networkAclId } : {}),
     ...(extraServices.length > 0 ? { extraServices } : {}),
     ...(hub ? { hub } : {}),
+    ...(ipv6 ? { ipv6 } : {}),
   };
   const raw = endpointServiceRaw as typeof endpointServiceRaw;
   if (raw) {

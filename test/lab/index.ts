@@ -19,6 +19,7 @@ export {
   SCENARIOS as scenarios,
   scaleScenario,
 } from './scenarios.js';
+export { IPV6_SCENARIOS as ipv6Scenarios } from './scenarios-ipv6.js';
 export type { AwsState, EndpointState, LabState } from './state.js';
 export { readState } from './state.js';
 export * as topology from './topology.js';

@@ -10,6 +10,7 @@ import {
   spokeResolver,
   vpcResolverAnswers,
 } from './dns-config.js';
+import { ipv6NetworkScript, VPC_DNS_IPV6, VPC_RESOLVER_IPV6, withIpv6Answers } from './ipv6.js';
 import {
   addEndpointAddresses,
   applyTgwForwarding,
@@ -173,7 +174,9 @@ export async function waitForSockets(
   for (;;) {
     assertRunning(daemons);
     const found = await listening(ns);
-    const missing = sockets.filter((s) => !found.has(`${s.proto} ${s.address}:${s.port}`));
+    // ss writes an IPv6 address in brackets.
+    const at = (s: Socket) => (s.address.includes(':') ? `[${s.address}]` : s.address);
+    const missing = sockets.filter((s) => !found.has(`${s.proto} ${at(s)}:${s.port}`));
     if (missing.length === 0) return;
     if (Date.now() > deadline) {
       throw new Error(
@@ -205,7 +208,7 @@ export function iptablesCommands(rule: FirewallRule, aws: AwsState): string[][] 
   const commands: string[][] = [];
   for (const src of resolveAddresses(rule.src, aws)) {
     for (const dst of resolveAddresses(rule.dst, aws)) {
-      const argv = ['iptables', '-w', '-A', rule.chain];
+      const argv = [rule.family === 6 ? 'ip6tables' : 'iptables', '-w', '-A', rule.chain];
       if (rule.proto) argv.push('-p', rule.proto);
       if (src) argv.push('-s', src);
       if (dst) argv.push('-d', dst);
@@ -268,7 +271,10 @@ function tlsListeners(aws: AwsState, tls: TlsSpec, certDir: string): TlsListener
     const addresses =
       service.kind === 'gateway'
         ? [aws.gatewayAddresses[service.shortName]!]
-        : [...(aws.endpoints[service.shortName]?.eniIps ?? [])];
+        : [
+            ...(aws.endpoints[service.shortName]?.eniIps ?? []),
+            ...(aws.endpoints[service.shortName]?.eniIpv6 ?? []),
+          ];
     // Every interface endpoint to the service answers for it (a second one, S3's interface one).
     for (const endpoint of Object.values(aws.additionalEndpoints ?? {})) {
       if (endpoint.serviceName === service.serviceName) addresses.push(...endpoint.eniIps);
@@ -427,6 +433,7 @@ async function bringUp(scenario: Scenario): Promise<LabState> {
       ...internetAddresses(scenario),
     ]),
   );
+  if (awsState.ipv6) await time('ipv6', runScript(ipv6NetworkScript(awsState)));
   if (scenario.localPortRange) {
     const [low, high] = scenario.localPortRange;
     await runScript(
@@ -440,10 +447,20 @@ async function bringUp(scenario: Scenario): Promise<LabState> {
   const overrides = scenario.dns?.overrides ?? {};
   const vpcConf = join(STATE_DIR, 'dns-vpc.conf');
   // In a hub, the same resolver answers the inbound Resolver endpoint's addresses (the hub's view).
-  const vpcListen = [VPC_DNS, LINK_LOCAL_DNS, ...(awsState.hub ? HUB_INBOUND_DNS : [])];
+  const vpcListen = [
+    VPC_DNS,
+    LINK_LOCAL_DNS,
+    ...(awsState.hub ? HUB_INBOUND_DNS : []),
+    ...(awsState.ipv6 ? [VPC_RESOLVER_IPV6, VPC_DNS_IPV6] : []),
+  ];
+  const names = Object.fromEntries(labServices(awsState.extraServices).map((s) => [s.shortName, s.dnsNames]));
   writeFileSync(
     vpcConf,
-    renderDnsmasqConfig(vpcListen, vpcResolverAnswers(awsState, overrides), join(STATE_DIR, 'dns-vpc.log')),
+    renderDnsmasqConfig(
+      vpcListen,
+      withIpv6Answers(awsState, vpcResolverAnswers(awsState, overrides), names),
+      join(STATE_DIR, 'dns-vpc.log'),
+    ),
   );
   daemons.push(
     startDaemon('dns-vpc', NODES.dns.ns, [
@@ -569,6 +586,7 @@ async function bringUp(scenario: Scenario): Promise<LabState> {
     RT_A: awsState.routeTables.a,
     NAT_GATEWAY_ID: awsState.natGatewayId ?? '',
     IGW_ID: awsState.internetGatewayId ?? '',
+    EIGW_ID: awsState.ipv6?.egressOnlyInternetGatewayId ?? '',
     SG_AGENT: awsState.securityGroups['vdl-agent'] ?? '',
     SG_ENDPOINTS: awsState.securityGroups['vdl-endpoints'] ?? '',
     SUBNET_AGENT_A: awsState.subnets['agent-a'] ?? '',

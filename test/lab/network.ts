@@ -2,6 +2,7 @@
 // that removes everything named vdl-*; and the self-check that proves the lab is closed.
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { IPV6_NODES, ipv6Problems } from './ipv6.js';
 import { inNs, run, runOk, runScript, sleep } from './shell.js';
 import type { AwsState } from './state.js';
 import {
@@ -430,7 +431,10 @@ export async function selfCheck(): Promise<string[]> {
     for (const a of addrs.flatMap((l) => l.addr_info))
       problems.push(`host veth ${veth} has address ${a.local}`);
   }
-  const hostRoutes = await ipJson<IpRoute[]>(['route', 'show', 'table', 'all']);
+  const hostRoutes = [
+    ...(await ipJson<IpRoute[]>(['route', 'show', 'table', 'all'])),
+    ...(await ipJson<IpRoute[]>(['-6', 'route', 'show', 'table', 'all'])),
+  ];
   for (const r of hostRoutes) {
     if (r.dev === BRIDGE || r.dev === SPOKE_BRIDGE || (r.dev && hostVeths.has(r.dev)))
       problems.push(`host routes ${r.dst} into the lab via ${r.dev}`);
@@ -457,16 +461,35 @@ export async function selfCheck(): Promise<string[]> {
         ipJson<IpAddr[]>(['-n', ns, '-4', 'addr', 'show']),
         ipJson<IpRoute[]>(['-n', ns, '-4', 'route', 'show', 'table', 'all']),
         ipJson<IpRoute[]>(['-n', ns, '-6', 'route', 'show', 'table', 'all']),
-        runOk(inNs(ns, ['cat', '/proc/sys/net/ipv4/ip_forward', '/proc/sys/net/ipv6/conf/all/disable_ipv6'])),
+        runOk(
+          inNs(ns, [
+            'cat',
+            '/proc/sys/net/ipv4/ip_forward',
+            '/proc/sys/net/ipv6/conf/all/disable_ipv6',
+            '/proc/sys/net/ipv6/conf/all/forwarding',
+          ]),
+        ),
       ]);
       for (const a of addrs.flatMap((l) => l.addr_info)) {
         if (!a.local.startsWith('127.')) owned.add(a.local);
       }
       routesByNs.set(ns, routes);
-      const [forward, noV6] = sysctl.trim().split('\n');
+      const [forward, noV6, forward6] = sysctl.trim().split('\n');
       if (forward !== '0' && ns !== TGW.ns) problems.push(`${ns} forwards IPv4 (ip_forward=${forward})`);
-      if (noV6 !== '1') problems.push(`${ns} has IPv6 enabled`);
-      for (const r of routes6) problems.push(`${ns} has an IPv6 route ${r.dst}`);
+      // IPv6 is off unless an IPv6 scenario turned it on in one of IPV6_NODES, inside the lab's ranges.
+      const node = IPV6_NODES.find((n) => NODES[n].ns === ns);
+      const addrs6 = noV6 === '1' ? [] : await ipJson<IpAddr[]>(['-n', ns, '-6', 'addr', 'show']);
+      problems.push(
+        ...ipv6Problems({
+          ns,
+          veth: node ? NODES[node].veth : '',
+          allowed: node !== undefined,
+          disabled: noV6 ?? '',
+          forwarding: forward6 ?? '',
+          addresses: addrs6.flatMap((l) => l.addr_info),
+          routes: routes6,
+        }),
+      );
       for (const r of routes) {
         if (r.dst === 'default' || r.dst === '0.0.0.0/0')
           problems.push(`${ns} has a default route via ${r.gateway ?? r.dev}`);

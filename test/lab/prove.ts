@@ -1,6 +1,7 @@
 // Real clients inside the agent namespace — dig, nc, openssl s_client, the AWS CLI — and the
 // comparison of what they saw with what a scenario's proof says they must see.
 import { isDeepStrictEqual } from 'node:util';
+import { ipv6ProofJobs } from './prove-ipv6.js';
 import {
   type AwsProof,
   type DnsExpect,
@@ -22,8 +23,13 @@ export type DnsSeen = {
 
 const AGENT_NS = NODES['agent-a'].ns;
 
-/** `dig` through resolv.conf (or @server), one try of one second. */
-export async function dig(name: string, server?: string, ns = AGENT_NS): Promise<DnsSeen> {
+/** `dig` through resolv.conf (or @server), one try of one second; A records unless asked for AAAA. */
+export async function dig(
+  name: string,
+  server?: string,
+  ns = AGENT_NS,
+  type: 'A' | 'AAAA' = 'A',
+): Promise<DnsSeen> {
   const argv = [
     'dig',
     '+time=1',
@@ -33,13 +39,14 @@ export async function dig(name: string, server?: string, ns = AGENT_NS): Promise
     '+answer',
     ...(server ? [`@${server}`] : []),
     name,
-    'A',
+    type,
   ];
   const result = await run(inNs(ns, argv), { timeoutMs: 10_000 });
   const text = result.stdout + result.stderr;
   if (/timed out|no servers could be reached/i.test(text)) return { outcome: 'timeout', addresses: [] };
   const status = /status: ([A-Z]+)/.exec(text)?.[1];
-  const addresses = [...text.matchAll(/\sIN\s+A\s+(\d+\.\d+\.\d+\.\d+)/g)].map((m) => m[1]!).sort();
+  const records = type === 'A' ? /\sIN\s+A\s+(\d+\.\d+\.\d+\.\d+)/g : /\sIN\s+AAAA\s+([0-9a-f:]+)/gi;
+  const addresses = [...text.matchAll(records)].map((m) => m[1]!).sort();
   switch (status) {
     case 'NOERROR':
       return { outcome: 'answer', addresses };
@@ -428,6 +435,7 @@ export async function proveScenario(state: LabState, scenario: Scenario): Promis
       });
     }
   }
+  if (proof.ipv6) jobs.push(...ipv6ProofJobs(state, proof.ipv6));
   jobs.push(...awsJobs(state, proof.aws ?? [], AGENT_NS));
   // The AWS CLI is slow to start: begin those first so they overlap the quick probes.
   const ordered = [

@@ -3,6 +3,9 @@
 // must report (expect). The lab derives everything else: DNS answers follow from the endpoints
 // and the VPC attributes, resolv.conf follows from the DHCP options, as they do in AWS.
 import { TEAM_BUCKET_ONLY } from '../fixtures/policies.js';
+import type { Ipv6Spec } from './ipv6.js';
+import type { Ipv6Proof } from './prove-ipv6.js';
+import { IPV6_SCENARIOS } from './scenarios-ipv6.js';
 import {
   GATEWAY_SERVICES,
   HUB_ROLE_ARN,
@@ -25,6 +28,8 @@ export interface FirewallRule {
   src?: AddressRef;
   dst?: AddressRef;
   action: 'DROP' | 'REJECT';
+  /** 6: an ip6tables rule (IPv6 scenarios; addresses as literal IPv6 CIDRs). */
+  family?: 6;
 }
 
 /** One permission of a security group rule: exactly one of cidr, sourceGroup, prefixList. */
@@ -70,6 +75,9 @@ export interface EndpointSpec {
    * endpoint; false: the VPC resolver answers S3 names with this endpoint's ENIs.
    */
   privateDnsOnlyForInboundResolverEndpoint?: boolean;
+  /** IpAddressType and DnsOptions.DnsRecordIpType, set through the launcher's tags (moto drops them). */
+  ipAddressType?: 'ipv4' | 'dualstack' | 'ipv6';
+  dnsRecordIpType?: 'ipv4' | 'dualstack' | 'ipv6';
 }
 
 /** One more endpoint for a service that has (or lacks) its own: made after all the others. */
@@ -177,6 +185,8 @@ export interface Proof {
   aws?: AwsProof[];
   /** Hub scenarios: what clients in vdl-spoke see (then the hub-side checks above are not run). */
   hub?: HubProof;
+  /** IPv6 scenarios: AAAA answers, TCP and TLS over IPv6 from vdl-agent-a (prove-ipv6.ts). */
+  ipv6?: Ipv6Proof;
 }
 
 /** What the spoke's resolver answers for a name: the hub's ENIs, the public addresses, or no answer. */
@@ -221,6 +231,8 @@ export interface TargetExpect {
   status: AgentStatus | AgentStatus[];
   /** The root cause, or the causes a correct agent may name. */
   rootCause?: string | string[];
+  /** Finding codes the target's findings must all include (e.g. the IPv6 path's passes). */
+  codes?: string[];
 }
 
 /** Targets not listed must have a status in `otherTargets` (default: `pass`). */
@@ -258,6 +270,8 @@ export interface Scenario {
   agentNode?: 'agent-a' | 'agent-b' | 'spoke';
   /** A spoke VPC reaching this one (the hub) through a transit gateway; the agent runs in the spoke. */
   hub?: HubSpec;
+  /** IPv6 in the lab's namespaces and in moto (test/lab/ipv6.ts); without it IPv6 stays off everywhere. */
+  ipv6?: Ipv6Spec;
   /** net.ipv4.ip_local_port_range in the agent namespaces (Linux default 32768-60999). */
   localPortRange?: [number, number];
   proof: Proof;
@@ -1640,7 +1654,7 @@ export function scaleScenario(interfaceEndpoints: number): Scenario {
 
 /** A listed scenario by name, or a generated one (`scale-N`). */
 export function findScenario(name: string): Scenario | undefined {
-  const listed = [...SCENARIOS, ...HUB_SCENARIOS].find((s) => s.name === name);
+  const listed = [...SCENARIOS, ...HUB_SCENARIOS, ...IPV6_SCENARIOS].find((s) => s.name === name);
   if (listed) return listed;
   const scale = SCALE_NAME.exec(name);
   if (!scale) return undefined;

@@ -1,6 +1,7 @@
 // The lab's record of what it made, kept in /run/vpce-doctor-lab/state.json.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Ipv6State } from './ipv6.js';
 import type { AgentExpect } from './scenarios.js';
 import { STATE_DIR } from './topology.js';
 
@@ -19,6 +20,10 @@ export interface EndpointState {
   dnsNames?: string[];
   /** DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint as DescribeVpcEndpoints reports it. */
   privateDnsOnlyForInboundResolverEndpoint?: boolean;
+  /** IPv6 scenarios: IpAddressType and DnsOptions.DnsRecordIpType as described, the ENIs' IPv6 addresses. */
+  ipAddressType?: string;
+  dnsRecordIpType?: string;
+  eniIpv6?: string[];
 }
 
 /** What configure-moto made, with the ids moto chose. */
@@ -55,6 +60,8 @@ export interface AwsState {
   };
   /** Hub scenarios: the spoke VPC, the transit gateway and the DNS chain, as moto reports them. */
   hub?: HubState;
+  /** IPv6 scenarios (test/lab/ipv6.ts): the VPC's and subnets' IPv6 blocks and what else was made. */
+  ipv6?: Ipv6State;
 }
 
 /** A route of a TGW route table as SearchTransitGatewayRoutes reports it. */

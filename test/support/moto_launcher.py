@@ -9,7 +9,10 @@
    `IpAddressType: ipv4` and `DnsOptions.DnsRecordIpType: ipv4` on an IPv4 interface endpoint, and
    on an S3 interface endpoint with private DNS also `PrivateDnsOnlyForInboundResolverEndpoint`;
    the lab sets that one with the tag `vpce-doctor-lab:private-dns-only-for-inbound-resolver-endpoint`
-   (`true` / `false`).
+   (`true` / `false`). IPv6 scenarios set `IpAddressType` and `DnsRecordIpType` with the tags
+   `vpce-doctor-lab:ip-address-type` and `vpce-doctor-lab:dns-record-ip-type`, and an
+   Amazon-provided VPC IPv6 block is always the unique-local fd10::/56 (moto draws 2400:6500:…);
+   a subnet's Ipv6CidrBlockState.State is `associated` (moto printed a nested dict there).
 4. moto's DnsEntries are `vpce-ID-RAND.com.amazonaws.REGION.SERVICE`; AWS's are the regional
    `vpce-ID-RAND.LABEL.REGION.vpce.amazonaws.com`, one per AZ
    (`vpce-ID-RAND-AZ.LABEL.REGION.vpce.amazonaws.com`) and, with private DNS on, the service's
@@ -36,6 +39,7 @@ import string
 import sys
 
 import moto.ec2.models.elastic_network_interfaces as enis
+import moto.ec2.models.subnets as subnets
 import moto.ec2.models.transit_gateway_attachments as tgw_attachments
 import moto.ec2.models.transit_gateway_route_tables as tgw_tables
 import moto.ec2.models.vpcs as vpcs
@@ -124,8 +128,9 @@ def _endpoint_init(self, *args, **kwargs):
     if state:
         self.state = state
     if (self.vpc_endpoint_type or "").lower() == "interface":
-        self.ip_address_type = "ipv4"
-        options = {"DnsRecordIpType": "ipv4"}
+        # IPv6 scenarios set both through tags (moto drops the request's IpAddressType and DnsOptions).
+        self.ip_address_type = tags.get("vpce-doctor-lab:ip-address-type", "ipv4")
+        options = {"DnsRecordIpType": tags.get("vpce-doctor-lab:dns-record-ip-type", "ipv4")}
         inbound_only = tags.get(_INBOUND_ONLY_TAG)
         if inbound_only in ("true", "false"):
             options["PrivateDnsOnlyForInboundResolverEndpoint"] = inbound_only == "true"
@@ -136,6 +141,25 @@ def _endpoint_init(self, *args, **kwargs):
 
 
 vpcs.VPCEndPoint.__init__ = _endpoint_init
+# An "Amazon-provided" IPv6 block is the lab's unique-local fd10::/56 (moto draws a global-looking
+# 2400:6500:… one): the lab's namespaces only ever hold addresses of this block (test/lab/ipv6.ts).
+vpcs.random_ipv6_cidr = lambda: "fd10::/56"
+
+
+def _subnet_ipv6_associations(self):
+    # moto nests the state dict inside another (State "{'State': 'associated'}"); AWS says "associated".
+    return [
+        {
+            "ipv6CidrBlock": a["ipv6CidrBlock"],
+            "associationId": a["associationId"],
+            "ipv6CidrBlockState": {"state": a["ipv6CidrBlockState"]["State"]},
+        }
+        for a in self.ipv6_cidr_block_associations.values()
+        if a["ipv6CidrBlockState"]["State"] == "associated"
+    ]
+
+
+subnets.Subnet.ipv6_cidr_block_association_set = property(_subnet_ipv6_associations)
 
 _original_create_tgw_route = tgw_tables.TransitGatewayRouteTableBackend.create_transit_gateway_route
 

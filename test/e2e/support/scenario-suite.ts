@@ -13,6 +13,7 @@ import type { Report } from '../../../src/model.js';
 import {
   type AgentExpect,
   hubScenarios,
+  ipv6Scenarios,
   labDown,
   labExec,
   labUp,
@@ -106,6 +107,12 @@ function assertReport(
         `${name} root cause ${target.rootCause?.code}, expected ${want.rootCause}: ${seen}`,
       );
     }
+    for (const code of want.codes ?? []) {
+      assert.ok(
+        target.findings.some((f) => f.code === code),
+        `${name} has a ${code} finding: ${target.findings.map((f) => f.code).join(', ')}`,
+      );
+    }
   }
   const others = expect.otherTargets ?? ['pass'];
   for (const target of r.targets.filter((t) => !(t.shortName in expect.targets))) {
@@ -128,6 +135,11 @@ const withMatrix = process.env['VPCE_GAP_MATRIX'] !== '0';
 /** The scenarios of shard `shard` (1-based) of `shards`, round robin so each shard gets a mix. */
 export function shardOf(shard: number, shards: number): Scenario[] {
   return scenarios.filter((s, i) => i % shards === shard - 1 && (only.length === 0 || only.includes(s.name)));
+}
+
+/** The IPv6 scenarios (test/e2e/scenarios-ipv6.test.ts), VPCE_SCENARIOS applied. */
+export function ipv6Shard(): Scenario[] {
+  return ipv6Scenarios.filter((s) => only.length === 0 || only.includes(s.name));
 }
 
 /** The hub-and-spoke scenarios (test/e2e/scenarios-hub.test.ts), VPCE_SCENARIOS applied. */
