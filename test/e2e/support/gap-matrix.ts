@@ -136,6 +136,15 @@ export const CAUSE_RESTS_ON: Record<string, Array<string | string[]>> = {
   PEERING_NOT_ACTIVE: ['routeTables', 'peering', ['zoneAssociations', 'rules', 'hub']],
   // The hub endpoint is found from the associated zone's records.
   HUB_SG_EXCLUDES_SPOKE: ['hub', 'zoneAssociations', 'zoneRecords'],
+  // IPv6 (issue 16): every IPv6 cause needs the agent subnet's IPv6 block (the subnets); the ENIs'
+  // IPv6 addresses (and their subnets) come from the endpoint ENIs.
+  SG_IPV6_RULE_MISSING: ['securityGroups', 'subnets', 'endpoints', 'endpointInterfaces', 'context'],
+  NACL_IPV6_RULE_MISSING: ['networkAcls', 'subnets', 'endpointInterfaces', 'context'],
+  ENDPOINT_IPV4_ONLY_AAAA_FIRST: ['endpoints', 'endpointInterfaces', 'subnets', 'context'],
+  ENDPOINT_IPV6_ONLY_AGENT_IPV4: ['endpoints', 'subnets', 'context'],
+  ROUTE_IPV6_NO_PATH: ['routeTables', 'subnets', 'context'],
+  ROUTE_IPV6_VIA_EGRESS_ONLY_IGW: ['routeTables', 'subnets', 'context'],
+  ROUTE_IPV6_VIA_OTHER_TARGET: ['routeTables', 'subnets', 'context'],
   // "The configuration allows this path": every part of the path was read.
   PROBE_CONTRADICTS_CONFIG: [
     'routeTables',
