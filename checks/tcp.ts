@@ -4,6 +4,7 @@
 
 import { endpointGroupIds, targetEndpoint } from '../src/inventory-view.js';
 import type { Check, CheckInput, Finding, TcpObservation, TcpOutcome } from '../src/model.js';
+import { hostPort } from '../src/net/ip.js';
 
 /** Which failure names the finding when addresses fail differently: silent drops first. */
 const PRECEDENCE: TcpOutcome[] = ['timeout', 'unreachable', 'refused', 'error'];
@@ -17,7 +18,7 @@ const CODES: Record<TcpOutcome, string> = {
 };
 
 function endpoint(o: TcpObservation): string {
-  return `${o.address}:${o.port}`;
+  return hostPort(o.address, o.port);
 }
 
 function ms(value: number): string {

@@ -2,12 +2,13 @@
 // is trusted and names the host. A wrong name or an unknown CA usually means something else
 // answers on the address: a TLS-inspecting proxy, or another service's endpoint.
 import type { Check, Finding, TlsObservation, TlsOutcome } from '../src/model.js';
+import { hostPort } from '../src/net/ip.js';
 
 /** Which failure names the finding when addresses fail differently. */
 const PRECEDENCE: TlsOutcome[] = ['untrusted', 'name_mismatch', 'handshake_failed', 'timeout'];
 
 function where(o: TlsObservation): string {
-  return `${o.address}:${o.port}`;
+  return hostPort(o.address, o.port);
 }
 
 function describe(o: TlsObservation): string {

@@ -284,6 +284,11 @@ export function isReservedIpv6(ip: string): boolean {
   );
 }
 
+/** `address:port`, with an IPv6 address in brackets (RFC 3986), so the port cannot read as its last group. */
+export function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
 /** The prefix length of an IPv6 CIDR text, undefined when malformed. */
 export function prefixLength6(cidr: string): number | undefined {
   return parseCidr6(cidr)?.prefix;

@@ -4,6 +4,7 @@ import {
   boundaryAddresses,
   cidrCovers,
   formatIpv4,
+  hostPort,
   ipInCidr,
   isPrivateIpv4,
   parseCidr,
@@ -111,5 +112,12 @@ describe('boundary addresses', () => {
       '255.255.255.0',
       '255.255.255.255',
     ]);
+  });
+});
+
+describe('address and port', () => {
+  test('an IPv6 address goes in brackets, so its port is not read as its last group', () => {
+    assert.equal(hostPort('fd10:0:0:11::115', 443), '[fd10:0:0:11::115]:443');
+    assert.equal(hostPort('10.0.11.20', 443), '10.0.11.20:443');
   });
 });

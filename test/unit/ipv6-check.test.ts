@@ -169,7 +169,7 @@ describe('checks/ipv6: a healthy dual-stack endpoint', () => {
     ]);
     assert.equal(findings[0]!.evidence['first'], 'ipv6');
     assert.equal(findings[1]!.evidence['family'], 'ipv6');
-    assert.match(findings[1]!.message, /2600:1f18:4e2:ab02::15:443.*over IPv6/);
+    assert.match(findings[1]!.message, /\[2600:1f18:4e2:ab02::15\]:443.*over IPv6/);
   });
 
   test('the target passes', () => {
