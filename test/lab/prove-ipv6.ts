@@ -6,7 +6,7 @@ import { IPV6_ELSEWHERE, VPC_RESOLVER_IPV6 } from './ipv6.js';
 import { dig, type ProofLine, tcpConnect, tlsHandshake } from './prove.js';
 import type { TcpExpect, TlsExpect } from './scenarios.js';
 import type { LabState } from './state.js';
-import { labServices, NODES } from './topology.js';
+import { labServices, NODES, VPC_DNS } from './topology.js';
 
 /** A name's AAAA: the endpoint ENIs' IPv6 addresses, the lab's "elsewhere" address, or no AAAA record. */
 export type AaaaExpect = 'eni' | 'elsewhere' | 'none';
@@ -19,9 +19,12 @@ export interface Ipv6Proof {
 
 const AGENT_NS = NODES['agent-a'].ns;
 
-/** The AAAA records `dig` sees at the VPC resolver's IPv6 address (sorted), or the failure. */
-export async function digAaaa(name: string): Promise<string[] | string> {
-  const seen = await dig(name, VPC_RESOLVER_IPV6, AGENT_NS, 'AAAA');
+/**
+ * The AAAA records `dig` sees at the VPC resolver (sorted), or the failure: at its IPv6 address,
+ * or at its IPv4 one from an agent subnet without IPv6 (the namespace has no IPv6 to ask from).
+ */
+export async function digAaaa(name: string, server = VPC_RESOLVER_IPV6): Promise<string[] | string> {
+  const seen = await dig(name, server, AGENT_NS, 'AAAA');
   return seen.outcome === 'answer' ? seen.addresses : seen.outcome;
 }
 
@@ -42,17 +45,18 @@ export function ipv6ProofJobs(state: LabState, proof: Ipv6Proof): Array<() => Pr
     if (enis.length > 0) return enis;
     return state.aws.ipv6?.aaaaElsewhere.includes(short) ? [IPV6_ELSEWHERE] : [];
   };
+  const server = state.aws.ipv6?.subnetCidrs['agent-a'] ? VPC_RESOLVER_IPV6 : VPC_DNS;
   for (const [short, expected] of Object.entries(proof.aaaa)) {
     const service = services.find((s) => s.shortName === short);
     if (!service) throw new Error(`IPv6 proof names ${short}, which is not a lab service`);
     jobs.push(async () => {
       const observed = classifyAaaa(
-        await digAaaa(service.hostname),
+        await digAaaa(service.hostname, server),
         state.aws.endpoints[short]?.eniIpv6 ?? [],
       );
       return {
         check: 'dns',
-        subject: `${short} ${service.hostname} AAAA @${VPC_RESOLVER_IPV6}`,
+        subject: `${short} ${service.hostname} AAAA @${server}`,
         expected,
         observed,
         ok: observed === expected,

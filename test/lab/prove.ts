@@ -77,7 +77,8 @@ export async function tcpConnect(
   const text = result.stdout + result.stderr;
   if (result.code === 0 && /succeeded|open/i.test(text)) return 'connected';
   if (/refused/i.test(text)) return 'refused';
-  if (/unreachable|no route/i.test(text)) return 'unreachable';
+  // No source address of the family (an IPv6 address from a namespace without IPv6) is unreachable too.
+  if (/unreachable|no route|cannot assign requested address/i.test(text)) return 'unreachable';
   if (/timed out|in progress/i.test(text)) return 'timeout';
   return 'error';
 }
@@ -193,7 +194,8 @@ function classifyDns(seen: DnsSeen, shortName: string, state: LabState): string 
   const gateway = state.gatewayAddresses[shortName];
   if (gateway && same([gateway])) return 'gateway';
   if (seen.addresses.length > 0 && same(service.publicAddresses)) return 'public';
-  return `unexpected ${seen.addresses.join(',') || 'empty answer'}`;
+  if (seen.addresses.length === 0) return 'nodata';
+  return `unexpected ${seen.addresses.join(',')}`;
 }
 
 /** Runs `fn` over `items` with at most `limit` at once (the machine has 2 shared cores). */

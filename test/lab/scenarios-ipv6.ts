@@ -128,4 +128,25 @@ export const IPV6_SCENARIOS: Scenario[] = [
       'ROUTE_IPV6_VIA_EGRESS_ONLY_IGW',
     ]),
   },
+  {
+    name: 'ipv6-only-endpoint-ipv4-agent',
+    description:
+      'an IPv6-only secretsmanager endpoint (AAAA records only) seen from an IPv4-only agent subnet: the name has no A record and the workload no IPv6 address to reach it from',
+    aws: { endpoints: { secretsmanager: { ipAddressType: 'ipv6', dnsRecordIpType: 'ipv6' } } },
+    ipv6: { subnets: ['endpoints-a', 'endpoints-b'] },
+    proof: {
+      dns: { secretsmanager: 'nodata' },
+      ipv6: { aaaa: { secretsmanager: 'eni' }, tcp: { secretsmanager: 'unreachable' } },
+      aws: [
+        endpointTypes('ipv6', 'ipv6'),
+        {
+          what: 'agent subnet A has no IPv6 block',
+          args: ['describe-subnets', '--subnet-ids', '{{SUBNET_AGENT_A}}'],
+          query: 'length(Subnets[0].Ipv6CidrBlockAssociationSet)',
+          equals: 0,
+        },
+      ],
+    },
+    expect: failing('ENDPOINT_IPV6_ONLY_AGENT_IPV4', ['ENDPOINT_IPV6_ONLY_AGENT_IPV4']),
+  },
 ];

@@ -150,7 +150,8 @@ export interface TlsSpec {
   silent?: string[];
 }
 
-export type DnsExpect = 'private' | 'public' | 'gateway' | 'servfail' | 'timeout';
+/** `nodata`: the name exists but has no A record (an IPv6-only endpoint's name). */
+export type DnsExpect = 'private' | 'public' | 'gateway' | 'servfail' | 'timeout' | 'nodata';
 export type TcpExpect = 'connected' | 'timeout' | 'unreachable' | 'refused';
 export type TlsExpect = 'ok' | 'name-mismatch' | 'skip';
 /** What an HTTPS request answered: AWS's error document, something else, or nothing. */
