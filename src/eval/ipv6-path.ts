@@ -7,7 +7,6 @@
 // a block (the agent subnet's /64). A rule decides for a block only when it covers all of it;
 // a rule that covers part of it leaves the answer `undecided`, never a guess.
 import type {
-  IpPermission,
   NetworkAcl,
   NetworkAclEntry,
   Route,
@@ -31,6 +30,7 @@ import { type RouteKind, routeKind, routeTarget } from './routes.js';
 import {
   describePorts,
   type MatchedRule,
+  permissionPeers,
   portMatches,
   protocolMatches,
   type RulePeer,
@@ -82,21 +82,6 @@ export interface Sg6Decision {
   unresolvedPrefixLists?: string[];
 }
 
-/** The IPv6 peers of a permission: Ipv6Ranges, prefix lists (their IPv6 entries) and group references. */
-function permissionPeers6(permission: IpPermission): RulePeer[] {
-  return [
-    ...(permission.Ipv6Ranges ?? []).flatMap((range) =>
-      range.CidrIpv6 ? [{ kind: 'cidr' as const, cidr: range.CidrIpv6 }] : [],
-    ),
-    ...(permission.PrefixListIds ?? []).flatMap((pl) =>
-      pl.PrefixListId ? [{ kind: 'prefix-list' as const, prefixListId: pl.PrefixListId }] : [],
-    ),
-    ...(permission.UserIdGroupPairs ?? []).flatMap((pair) =>
-      pair.GroupId ? [{ kind: 'group' as const, groupId: pair.GroupId }] : [],
-    ),
-  ];
-}
-
 /** Every IPv6 rule of the groups in one direction, one line each: `sg-0ep: tcp/443 from 2600:1f18::/56`. */
 export function describeRules6(groups: SecurityGroup[], direction: 'ingress' | 'egress'): string[] {
   const word = direction === 'ingress' ? 'from' : 'to';
@@ -130,7 +115,7 @@ export function evaluateSecurityGroups6(
       (query.direction === 'ingress' ? group.IpPermissions : group.IpPermissionsEgress) ?? [];
     for (const permission of permissions) {
       if (!protocolMatches(permission.IpProtocol) || !portMatches(permission, query.port)) continue;
-      for (const rulePeer of permissionPeers6(permission)) {
+      for (const rulePeer of permissionPeers(permission, 'ipv6')) {
         const blocks = peerBlocks(rulePeer, query.peerGroupIds, prefixLists, unresolved);
         for (const block of blocks) {
           const relation = block === 'group' ? 'all' : peer ? relate(block, peer) : 'none';

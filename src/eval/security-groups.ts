@@ -73,11 +73,14 @@ function peerText(peer: RulePeer): string {
   return peer.cidr ? `${peer.prefixListId} (${peer.cidr})` : peer.prefixListId;
 }
 
-function permissionPeers(permission: IpPermission): RulePeer[] {
+/** A permission's peers in one family: its ranges of that family, prefix lists and group references. */
+export function permissionPeers(permission: IpPermission, family: 'ipv4' | 'ipv6' = 'ipv4'): RulePeer[] {
+  const cidrs =
+    family === 'ipv4'
+      ? (permission.IpRanges ?? []).map((range) => range.CidrIp)
+      : (permission.Ipv6Ranges ?? []).map((range) => range.CidrIpv6);
   return [
-    ...(permission.IpRanges ?? []).flatMap((range) =>
-      range.CidrIp ? [{ kind: 'cidr' as const, cidr: range.CidrIp }] : [],
-    ),
+    ...cidrs.flatMap((cidr) => (cidr ? [{ kind: 'cidr' as const, cidr }] : [])),
     ...(permission.PrefixListIds ?? []).flatMap((pl) =>
       pl.PrefixListId ? [{ kind: 'prefix-list' as const, prefixListId: pl.PrefixListId }] : [],
     ),
