@@ -6,13 +6,7 @@
 // The agent's own IPv6 address is not always known (context discovery reads IPv4): a peer may be
 // a block (the agent subnet's /64). A rule decides for a block only when it covers all of it;
 // a rule that covers part of it leaves the answer `undecided`, never a guess.
-import type {
-  NetworkAcl,
-  NetworkAclEntry,
-  Route,
-  RouteTable,
-  SecurityGroup,
-} from '@aws-sdk/client-ec2';
+import type { NetworkAcl, NetworkAclEntry, Route, RouteTable, SecurityGroup } from '@aws-sdk/client-ec2';
 import type { PrefixListInfo } from '../model.js';
 import { type Cidr6, cidr6Covers, parseCidr6, parseIpv6 } from '../net/ip.js';
 import {
