@@ -13,6 +13,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import { createEc2Client } from '../src/aws/ec2-client.js';
 import { loadConfig } from '../src/config.js';
 import { discoverContext } from '../src/context/index.js';
+import type { TlsObservation } from '../src/model.js';
 import type { Probes } from '../src/probe-plan.js';
 import { createDnsLimiter, createProbes } from '../src/probes.js';
 import { createRunner } from '../src/runner.js';
@@ -37,6 +38,9 @@ export interface WarmRun {
   ec2: Ec2CallTiming[];
   /** Milliseconds from the run's start at which each DNS query got its rate-limiter token (was sent). */
   dnsQueryTimesMs: number[];
+  /** The process's CPU time during the run (process.cpuUsage), user and system (the kernel's network path). */
+  cpuUserMs?: number;
+  cpuSystemMs?: number;
   /** TLS probes that completed a handshake, and how many of those resumed a kept session. */
   tlsHandshakes?: number;
   tlsResumed?: number;
@@ -63,14 +67,23 @@ async function main(runs: number, reuse: boolean): Promise<WarmRunOutput> {
   const real = createProbes({ limiter });
   let tlsHandshakes = 0;
   let tlsResumed = 0;
+  const counted = (observation: TlsObservation | undefined) => {
+    if (observation?.outcome === 'ok') tlsHandshakes += 1;
+    if (observation?.resumed) tlsResumed += 1;
+    return observation;
+  };
+  const probeTcpTls = real.probeTcpTls?.bind(real);
   const probes: Probes = {
     ...real,
-    probeTls: async (address, port, servername, options) => {
-      const observation = await real.probeTls(address, port, servername, options);
-      if (observation.outcome === 'ok') tlsHandshakes += 1;
-      if (observation.resumed) tlsResumed += 1;
-      return observation;
-    },
+    probeTls: async (address, port, servername, options) =>
+      counted(await real.probeTls(address, port, servername, options)) as TlsObservation,
+    ...(probeTcpTls && {
+      probeTcpTls: async (address, port, servername, options) => {
+        const both = await probeTcpTls(address, port, servername, options);
+        counted(both.tls);
+        return both;
+      },
+    }),
   };
 
   let runStart = 0;
@@ -129,7 +142,9 @@ async function main(runs: number, reuse: boolean): Promise<WarmRunOutput> {
     tlsHandshakes = 0;
     tlsResumed = 0;
     runStart = performance.now();
+    const cpuBefore = process.cpuUsage();
     const report = await runner.run({ timeoutMs: config.timeouts.reportMs });
+    const cpu = process.cpuUsage(cpuBefore);
     out.push({
       status: report.status,
       durationMs: report.durationMs,
@@ -142,6 +157,8 @@ async function main(runs: number, reuse: boolean): Promise<WarmRunOutput> {
       dnsQueryTimesMs: dnsTimes.sort((a, b) => a - b),
       tlsHandshakes,
       tlsResumed,
+      cpuUserMs: round(cpu.user / 1000),
+      cpuSystemMs: round(cpu.system / 1000),
     });
   }
   return { runs: out };

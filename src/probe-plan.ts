@@ -54,6 +54,23 @@ export interface Probes {
     servername: string,
     options: { timeoutMs: number; signal?: AbortSignal; sessions?: TlsSessionCache },
   ): Promise<TlsObservation>;
+  /**
+   * TCP, then TLS, then the canary's request when one is given and TLS passed, all over one
+   * connection (issue 17): the observations probeTcp, probeTls and probeHttps would make, without
+   * a connection and a handshake each. Without it, they run apart.
+   */
+  probeTcpTls?(
+    address: string,
+    port: number,
+    servername: string,
+    options: {
+      tcpTimeoutMs: number;
+      tlsTimeoutMs: number;
+      signal?: AbortSignal;
+      sessions?: TlsSessionCache;
+      canary?: { request: CanaryRequest; timeoutMs: number };
+    },
+  ): Promise<{ tcp: TcpObservation; tls?: TlsObservation; http?: HttpObservation }>;
   /** The L7 canary (src/net/https-canary.ts); without it the canary does not run. */
   probeHttps?(
     address: string,
@@ -206,32 +223,59 @@ export async function observeTarget(
   const sdkNames = named ? resolveSdkNames(target, context, inventory, probes, timeouts, signal) : undefined;
   const addresses = probeAddresses(target, inventory, dns, context.resolvers);
   const pairs = addresses.flatMap((address) => target.ports.map((port) => ({ address, port })));
-  const tcp = await Promise.all(
-    pairs.map(({ address, port }) =>
-      sockets(() => probes.probeTcp(address, port, { timeoutMs: timeouts.tcpMs, signal })),
-    ),
-  );
+  const handshakes = target.tls && named;
+  const hub = target.endpointType === 'none' && isHubServed(inventory.chain, target.hostname, addresses);
+  let tcp: TcpObservation[];
   let tls: TlsObservation[] = [];
-  if (target.tls && named) {
-    const connected = tcp.filter((o) => o.outcome === 'connected');
-    tls = await Promise.all(
-      connected.map((o) =>
+  // The canary's request over the first address's own verified connection, when that passes.
+  let carried: HttpObservation | undefined;
+  if (handshakes && probes.probeTcpTls) {
+    const probeTcpTls = probes.probeTcpTls.bind(probes);
+    const request = canaryRequestFor(target, hub, options, probes);
+    const both = await Promise.all(
+      pairs.map(({ address, port }, i) =>
         sockets(() =>
-          probes.probeTls(o.address, o.port, target.hostname, {
-            timeoutMs: timeouts.tlsMs,
+          probeTcpTls(address, port, target.hostname, {
+            tcpTimeoutMs: timeouts.tcpMs,
+            tlsTimeoutMs: timeouts.tlsMs,
             signal,
             ...(options.sessions ? { sessions: options.sessions } : {}),
+            ...(request && i === 0 ? { canary: { request, timeoutMs: timeouts.httpMs } } : {}),
           }),
         ),
       ),
     );
+    tcp = both.map((o) => o.tcp);
+    tls = both.flatMap((o) => (o.tls ? [o.tls] : []));
+    carried = both[0]?.http;
+  } else {
+    tcp = await Promise.all(
+      pairs.map(({ address, port }) =>
+        sockets(() => probes.probeTcp(address, port, { timeoutMs: timeouts.tcpMs, signal })),
+      ),
+    );
+    if (handshakes) {
+      const connected = tcp.filter((o) => o.outcome === 'connected');
+      tls = await Promise.all(
+        connected.map((o) =>
+          sockets(() =>
+            probes.probeTls(o.address, o.port, target.hostname, {
+              timeoutMs: timeouts.tlsMs,
+              signal,
+              ...(options.sessions ? { sessions: options.sessions } : {}),
+            }),
+          ),
+        ),
+      );
+    }
   }
   const observations: TargetObservations = { dns, tcp, tls };
-  const hub = target.endpointType === 'none' && isHubServed(inventory.chain, target.hostname, addresses);
   if (named)
     Object.assign(
       observations,
-      await runCanary(target, tls, probes, timeouts, signal, sockets, options, hub),
+      carried
+        ? { http: [carried] }
+        : await runCanary(target, tls, probes, timeouts, signal, sockets, options, hub),
     );
   if (named && options.signed && probes.callerIdentity && isSignedCanaryTarget(target, context.region, tls)) {
     // The SDK resolves and connects by itself, as the workload's SDK does: one call, one deadline.
@@ -267,9 +311,23 @@ function isSignedCanaryTarget(target: Target, region: string, tls: TlsObservatio
   return target.service === `com.amazonaws.${region}.sts` && tls.some((o) => o.outcome === 'ok');
 }
 
+/** The canary's request for a target that gets one (isCanaryTarget, not switched off), else undefined. */
+function canaryRequestFor(
+  target: Target,
+  hub: boolean,
+  options: ObserveOptions,
+  probes: Probes,
+): CanaryRequest | undefined {
+  if (!isCanaryTarget(target, hub) || options.canary === false || !probes.probeHttps) return undefined;
+  const { protocol: _protocol, ...request } = canaryRequest(target.shortName);
+  return request;
+}
+
 /**
  * One unsigned request through the first ENI whose TLS handshake passed: one per target, so a
- * report adds at most one connection per endpoint. Nothing when TLS failed (that is the finding).
+ * report adds at most one request per endpoint. Nothing when TLS failed (that is the finding).
+ * observeTarget sends it over the first address's own verified connection when the probes can
+ * (probeTcpTls) and that handshake passed; this is the request for every other case.
  */
 async function runCanary(
   target: Target,
@@ -286,9 +344,9 @@ async function runCanary(
   if (!first) return {};
   if (options.canary === false)
     return { httpSkipped: 'switched off in the configuration (canary.l7: false)' };
-  if (!probes.probeHttps) return {};
+  const request = canaryRequestFor(target, hub, options, probes);
+  if (!request || !probes.probeHttps) return {};
   const probeHttps = probes.probeHttps.bind(probes);
-  const { protocol: _protocol, ...request } = canaryRequest(target.shortName);
   // The TLS probe's session for this ENI and name, when it kept one: the handshake resumes.
   const session = options.sessions?.get(tlsSessionKey(first.address, first.port, target.hostname))?.session;
   const observation = await sockets(() =>

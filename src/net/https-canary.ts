@@ -2,11 +2,14 @@
 // and Host set to the service hostname. It proves who answers behind the ENI; what the answer
 // means is decided by src/eval/l7-canary.ts. Bounded: one deadline for the whole exchange, and
 // the body read stops at `maxBytes` (a proxy's 10 MB page costs 16 KiB).
+import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import type tls from 'node:tls';
 import type { HttpObservation } from '../model.js';
 import { armDeadline, elapsedMs } from './deadline.js';
 import { classifyNetworkError } from './errors.js';
+import { sharedDefaultContext } from './tls.js';
 
 export interface CanaryRequest {
   method: 'GET' | 'POST';
@@ -24,6 +27,11 @@ export interface HttpsCanaryOptions {
   maxBytes?: number;
   /** A TLS session the TLS probe kept for this ENI and name (src/net/tls.ts): resumed, not re-verified. */
   session?: Buffer;
+  /**
+   * The TLS probe's own connection to this ENI, verified by it (src/net/tls.ts handshakeTls with
+   * `keep`): the request goes over it instead of a new handshake. The canary closes it.
+   */
+  socket?: tls.TLSSocket;
 }
 
 export const CANARY_MAX_BYTES = 16 * 1024;
@@ -104,21 +112,28 @@ export function probeHttps(
               ? `no HTTP response within ${options.timeoutMs} ms`
               : `the body did not end within ${options.timeoutMs} ms`,
       });
-    const req = https.request({
+    const message = {
       host: address,
       port,
       method: request.method,
       path: request.path,
-      // SNI and Host name the service, as the SDK sends them; the address is the ENI's.
-      ...(net.isIP(hostname) ? {} : { servername: hostname }),
       headers: { ...request.headers, host: hostname, 'user-agent': 'vpce-doctor-canary' },
-      // No pooling: each request is its own connection to its own ENI.
-      agent: false,
-      // Verified as the TLS probe trusts: the default store (NODE_EXTRA_CA_CERTS included) or `ca`.
-      rejectUnauthorized: true,
-      ...(options.ca !== undefined ? { ca: options.ca } : {}),
-      ...(options.session ? { session: options.session } : {}),
-    });
+    };
+    const verified = options.socket;
+    const req = verified
+      ? // Plain HTTP framing over the TLS connection the probe verified (SNI, chain and name).
+        http.request({ ...message, createConnection: () => verified })
+      : https.request({
+          ...message,
+          // SNI and Host name the service, as the SDK sends them; the address is the ENI's.
+          ...(net.isIP(hostname) ? {} : { servername: hostname }),
+          // No pooling: each request is its own connection to its own ENI.
+          agent: false,
+          // Verified as the TLS probe trusts: the default store (NODE_EXTRA_CA_CERTS included) or `ca`.
+          rejectUnauthorized: true,
+          ...(options.ca !== undefined ? { ca: options.ca } : { secureContext: sharedDefaultContext() }),
+          ...(options.session ? { session: options.session } : {}),
+        });
     if (deadline.signal.aborted) {
       onAbort();
       return;

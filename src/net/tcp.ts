@@ -27,8 +27,28 @@ export function tcpOutcomeOf(err: unknown): { outcome: TcpOutcome; errorCode: st
   return { outcome: OUTCOME_BY_KIND[error.kind], errorCode: error.code };
 }
 
-/** Connects to `address`:`port`. net has no connect timeout, so the deadline destroys the socket. */
+/** A connect's observation and, when it connected and the caller asked, the open socket. */
+export interface TcpConnection {
+  observation: TcpObservation;
+  /** The connected socket, handed over (`keep`): the caller owns it and must destroy it. */
+  socket?: net.Socket;
+}
+
+/** Connects to `address`:`port`, then closes. */
 export function probeTcp(address: string, port: number, options: TcpProbeOptions): Promise<TcpObservation> {
+  return connectTcp(address, port, options).then((connection) => connection.observation);
+}
+
+/**
+ * Connects to `address`:`port`. net has no connect timeout, so the deadline destroys the socket.
+ * With `keep`, a connected socket is handed over instead of closed: the TLS probe speaks over
+ * it, so one connection per ENI shows both the connect and the handshake (issue 17).
+ */
+export function connectTcp(
+  address: string,
+  port: number,
+  options: TcpProbeOptions & { keep?: boolean },
+): Promise<TcpConnection> {
   const family = net.isIP(address);
   if (family === 0) throw new TypeError(`probeTcp needs an IP address, not "${address}"`);
   const started = process.hrtime.bigint();
@@ -43,8 +63,12 @@ export function probeTcp(address: string, port: number, options: TcpProbeOptions
       deadline.dispose();
       // A late error from a socket we are closing is of no interest; it must not become unhandled.
       socket?.on('error', () => {});
-      socket?.destroy();
-      resolve({ address, port, durationMs: elapsedMs(started), ...observation });
+      const kept = options.keep === true && observation.outcome === 'connected' ? socket : undefined;
+      if (!kept) socket?.destroy();
+      resolve({
+        observation: { address, port, durationMs: elapsedMs(started), ...observation },
+        ...(kept ? { socket: kept } : {}),
+      });
     };
     // A SYN already sent has its local port: the one a stateless ACL's return rule must admit.
     const onAbort = () => {

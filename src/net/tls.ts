@@ -24,6 +24,11 @@ export interface TlsProbeOptions {
   ca?: string | Buffer;
   /** Sessions to resume and to keep (see the top of this file); none: every handshake is full. */
   sessions?: TlsSessionCache;
+  /**
+   * A socket already connected to `address`:`port` (src/net/tcp.ts connectTcp with `keep`): the
+   * handshake runs over it instead of a new connection, and the probe owns and closes it.
+   */
+  socket?: net.Socket;
 }
 
 /** A session of a handshake that passed, with the certificate names that handshake verified. */
@@ -96,10 +101,10 @@ const SESSION_TICKET_WAIT_MS = 1000;
 let defaultContext: tls.SecureContext | undefined;
 
 /**
- * One context with the default roots (NODE_EXTRA_CA_CERTS included) for every probe: tls.connect
- * would build the same one per connection, a tenth of a warm handshake's CPU.
+ * One context with the default roots (NODE_EXTRA_CA_CERTS included) for every probe and canary
+ * request: tls.connect would build the same one per connection, a tenth of a warm handshake's CPU.
  */
-function sharedDefaultContext(): tls.SecureContext {
+export function sharedDefaultContext(): tls.SecureContext {
   defaultContext ??= tls.createSecureContext();
   return defaultContext;
 }
@@ -131,6 +136,27 @@ export function probeTls(
   servername: string,
   options: TlsProbeOptions,
 ): Promise<TlsObservation> {
+  return handshakeTls(address, port, servername, options).then((handshake) => handshake.observation);
+}
+
+/** A handshake's observation and, when it passed and the caller asked, the open TLS socket. */
+export interface TlsHandshake {
+  observation: TlsObservation;
+  /** The verified connection, handed over (`keep`): the caller owns it and must destroy it. */
+  socket?: tls.TLSSocket;
+}
+
+/**
+ * The TLS probe. With `keep`, a connection whose handshake passed is handed over instead of
+ * closed, so the L7 canary's request rides the connection this probe verified (issue 17); its
+ * session is still kept when the ticket arrives.
+ */
+export function handshakeTls(
+  address: string,
+  port: number,
+  servername: string,
+  options: TlsProbeOptions & { keep?: boolean },
+): Promise<TlsHandshake> {
   const family = net.isIP(address);
   if (family === 0) throw new TypeError(`probeTls needs an IP address, not "${address}"`);
   const started = process.hrtime.bigint();
@@ -138,7 +164,7 @@ export function probeTls(
   const sessions = options.sessions;
   const key = tlsSessionKey(address, port, servername);
   const resumable = sessions?.get(key);
-  return new Promise((resolve) => {
+  return new Promise<TlsHandshake>((resolve) => {
     let socket: tls.TLSSocket | undefined;
     let done = false;
     let ticket: Buffer | undefined;
@@ -150,21 +176,33 @@ export function probeTls(
       const passed = observation.outcome === 'ok';
       if (!passed) sessions?.forget(key);
       const resumed = socket?.isSessionReused() === true;
-      resolve({
+      const seen: TlsObservation = {
         address,
         port,
         servername,
         durationMs: elapsedMs(started),
         ...observation,
         ...(resumed ? { resumed } : {}),
-      });
+      };
       const open = socket;
+      // A handed-over socket the handshake never started on (an early abort) is still ours to close.
+      if (!open) options.socket?.destroy();
       open?.on('error', () => {});
+      const certNames = observation.certNames;
+      if (passed && open && options.keep === true) {
+        // Handed over: the new owner closes it. A full handshake's ticket is kept when it comes.
+        if (sessions && !resumed) {
+          if (ticket) sessions.keep(key, { session: ticket, certNames });
+          else open.once('session', (late: Buffer) => sessions.keep(key, { session: late, certNames }));
+        }
+        resolve({ observation: seen, socket: open });
+        return;
+      }
+      resolve({ observation: seen });
       if (!passed || !sessions || !open) {
         open?.destroy();
         return;
       }
-      const certNames = observation.certNames;
       // A resumed session stays as it was kept: its age is still that of its full handshake.
       if (resumed) {
         open.destroy();
@@ -199,8 +237,7 @@ export function probeTls(
       return;
     }
     const connecting = tls.connect({
-      host: address,
-      port,
+      ...(options.socket ? { socket: options.socket } : { host: address, port }),
       // SNI carries names only; Node refuses an IP address here.
       ...(net.isIP(servername) ? {} : { servername }),
       rejectUnauthorized: false,

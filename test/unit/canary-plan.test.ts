@@ -128,6 +128,85 @@ describe('the L7 canary in the probe plan', () => {
   });
 });
 
+describe("the canary over the TLS probe's own connection (probeTcpTls, issue 17)", () => {
+  /** The fakes above, plus probeTcpTls: records which address carried a canary; TLS fails on `badTls`. */
+  function oneConnection(badTls: string[]) {
+    const base = fakeProbes({}, { badTls });
+    const carried: Array<{ address: string; canary: boolean }> = [];
+    const apart: string[] = [];
+    const probes: Probes = {
+      ...base.probes,
+      probeTcp: async (address, port, o) => {
+        apart.push(`tcp ${address}`);
+        return base.probes.probeTcp(address, port, o);
+      },
+      probeTls: async (address, port, servername, o) => {
+        apart.push(`tls ${address}`);
+        return base.probes.probeTls(address, port, servername, o);
+      },
+      probeTcpTls: async (address, port, servername, o) => {
+        carried.push({ address, canary: o.canary !== undefined });
+        const tcp = { address, port, outcome: 'connected' as const, durationMs: 1 };
+        const passed = !badTls.includes(address);
+        const tls = {
+          address,
+          port,
+          servername,
+          outcome: passed ? ('ok' as const) : ('untrusted' as const),
+          certNames: [servername],
+          durationMs: 1,
+        };
+        if (!passed || !o.canary) return { tcp, tls };
+        const http = await base.probes.probeHttps!(address, port, servername, o.canary.request, {
+          timeoutMs: o.canary.timeoutMs,
+        });
+        return { tcp, tls, http };
+      },
+    };
+    return { probes, recorded: base.recorded, carried, apart };
+  }
+
+  it('asks the first address to carry the request, and sends no separate one when its TLS passed', async () => {
+    const sm = target('secretsmanager', 'vpce-0sm');
+    const enis = interfaceAddresses(inventory(), sm);
+    const { probes, recorded, carried, apart } = oneConnection([]);
+    const { observations } = await observe(sm, probes);
+    assert.deepEqual(
+      carried,
+      enis.map((address, i) => ({ address, canary: i === 0 })),
+    );
+    assert.deepEqual(apart, []);
+    // The one request went through the merged probe (the fake records it as probeHttps did).
+    assert.deepEqual(
+      recorded.https.map((r) => [r.address, r.timeoutMs]),
+      [[enis[0], TIMEOUTS.httpMs]],
+    );
+    assert.equal(observations.http?.[0]?.address, enis[0]);
+    assert.equal(observations.tls.length, enis.length);
+  });
+
+  it('falls back to a request of its own to the next ENI whose TLS passed when the first one failed', async () => {
+    const sm = target('secretsmanager', 'vpce-0sm');
+    const enis = interfaceAddresses(inventory(), sm);
+    const { probes, recorded } = oneConnection([enis[0]!]);
+    const { observations } = await observe(sm, probes);
+    assert.deepEqual(
+      recorded.https.map((r) => r.address),
+      [enis[1]],
+    );
+    assert.equal(observations.http?.length, 1);
+    assert.equal(observations.http?.[0]?.address, enis[1]);
+  });
+
+  it('carries nothing when the configuration switches the canary off', async () => {
+    const { probes, recorded, carried } = oneConnection([]);
+    const { observations } = await observe(target('secretsmanager', 'vpce-0sm'), probes, false);
+    assert.ok(carried.every((c) => !c.canary));
+    assert.deepEqual(recorded.https, []);
+    assert.match(observations.httpSkipped ?? '', /canary\.l7: false/);
+  });
+});
+
 describe('the names the SDK calls', () => {
   it('are the global STS name and the FIPS name for STS in us-east-1, none for a service without an endpoint', () => {
     const sts = target('sts', 'vpce-0sts');

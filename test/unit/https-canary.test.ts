@@ -3,8 +3,7 @@
 // as a proxy does (an HTML page), or not at all (a reset after the handshake, silence, 10 MB).
 // Each answer goes through probeHttps, then the pure classifier, then checkHttp and the verdict.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { RequestListener } from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -18,48 +17,12 @@ import type { Finding, HttpObservation, Target, TargetObservations } from '../..
 import { CANARY_MAX_BYTES, probeHttps } from '../../src/net/https-canary.js';
 import { createTlsSessionCache, probeTls, tlsSessionKey } from '../../src/net/tls.js';
 import { decideTarget } from '../../src/verdict.js';
+import { makeCa, makeLeaf } from '../support/certificates.js';
 
 const NAME = 'sts.us-east-1.amazonaws.com';
-const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2'];
-
 function makeCertificates(dir: string): { ca: string; key: string; cert: string } {
-  const run = (args: string[]) =>
-    execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  run([
-    'req',
-    '-x509',
-    ...EC_KEY,
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-subj',
-    '/CN=vpce-doctor canary CA',
-  ]);
-  run([
-    'req',
-    '-x509',
-    ...EC_KEY,
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-keyout',
-    'leaf.key',
-    '-out',
-    'leaf.pem',
-    '-subj',
-    `/CN=${NAME}`,
-    '-addext',
-    `subjectAltName=DNS:${NAME},DNS:*.us-east-1.amazonaws.com`,
-    '-addext',
-    'basicConstraints=CA:FALSE',
-  ]);
-  return {
-    ca: readFileSync(join(dir, 'ca.pem'), 'utf8'),
-    key: readFileSync(join(dir, 'leaf.key'), 'utf8'),
-    cert: readFileSync(join(dir, 'leaf.pem'), 'utf8'),
-  };
+  const ca = makeCa(dir);
+  return { ca, ...makeLeaf(dir, 'leaf', [NAME, '*.us-east-1.amazonaws.com']) };
 }
 
 // Bodies as AWS sends them for an unsigned request (shapes from @aws-sdk/core's protocol parsers).

@@ -1,7 +1,6 @@
 // probeTls against loopback TLS servers whose certificates are made here with openssl: a CA,
 // a leaf for the right names (one a wildcard), a leaf for a wrong name, and a self-signed one.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,59 +15,22 @@ import {
   type TlsSessionCache,
   tlsSessionKey,
 } from '../../src/net/tls.js';
+import { makeCa, makeLeaf } from '../support/certificates.js';
 
 const NAME = 'secretsmanager.us-east-1.amazonaws.com';
-const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2'];
-
 interface Pem {
   key: string;
   cert: string;
 }
 
 function makeCertificates(dir: string): { ca: Pem; right: Pem; wrong: Pem; selfSigned: Pem } {
-  const run = (args: string[]) =>
-    execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  const read = (name: string): Pem => ({
-    key: readFileSync(join(dir, `${name}.key`), 'utf8'),
-    cert: readFileSync(join(dir, `${name}.pem`), 'utf8'),
-  });
-  run(['req', '-x509', ...EC_KEY, '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=vpce-doctor test CA']);
-  const leaf = (name: string, cn: string, sans: string) =>
-    run([
-      'req',
-      '-x509',
-      ...EC_KEY,
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.pem`,
-      '-subj',
-      `/CN=${cn}`,
-      '-addext',
-      `subjectAltName=${sans}`,
-      '-addext',
-      'basicConstraints=CA:FALSE',
-    ]);
-  leaf('right', NAME, `DNS:${NAME},DNS:*.dkr.ecr.us-east-1.amazonaws.com`);
-  leaf('wrong', 'proxy.corp.example', 'DNS:proxy.corp.example,DNS:*.corp.example');
-  run([
-    'req',
-    '-x509',
-    ...EC_KEY,
-    '-keyout',
-    'self.key',
-    '-out',
-    'self.pem',
-    '-subj',
-    `/CN=${NAME}`,
-    '-addext',
-    `subjectAltName=DNS:${NAME}`,
-  ]);
-  return { ca: read('ca'), right: read('right'), wrong: read('wrong'), selfSigned: read('self') };
+  const ca = { cert: makeCa(dir), key: readFileSync(join(dir, 'ca.key'), 'utf8') };
+  return {
+    ca,
+    right: makeLeaf(dir, 'right', [NAME, '*.dkr.ecr.us-east-1.amazonaws.com']),
+    wrong: makeLeaf(dir, 'wrong', ['proxy.corp.example', '*.corp.example']),
+    selfSigned: makeLeaf(dir, 'self', [NAME], { selfSigned: true }),
+  };
 }
 
 async function listen(server: net.Server): Promise<number> {
