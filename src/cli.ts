@@ -1,8 +1,9 @@
 // `vpce-doctor report | serve | explain | completion | help`: wires the runner to a terminal.
 // Exit codes (DESIGN.md): 0 pass or warn, 1 fail, 2 usage or configuration error (one line on
 // stderr), 3 unknown. Options, help and completion come from one table (cli-options.ts).
+
+import { createChainClientsFactory } from './aws/chain-clients.js';
 import { createEc2ClientFactory } from './aws/ec2-client.js';
-import { createChainClientsFactory } from './aws/hub.js';
 import { explain, loadCatalogue } from './catalogue.js';
 import {
   COMMANDS,

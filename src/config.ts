@@ -3,7 +3,6 @@
 import { open } from 'node:fs/promises';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { parse as parseYaml } from 'yaml';
 import { CLIENT_KINDS } from './eval/nacl.js';
 
 export class ConfigError extends Error {
@@ -272,6 +271,9 @@ export async function loadConfigFile(path: string): Promise<Config> {
     const code = (error as NodeJS.ErrnoException).code;
     throw new ConfigError(`${path}: cannot read the configuration file (${code ?? String(error)})`);
   }
+  // The YAML parser loads with the first configuration file: an agent configured by its
+  // environment alone does not carry it (issue 17).
+  const { parse: parseYaml } = await import('yaml');
   let document: unknown;
   try {
     document = parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });

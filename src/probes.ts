@@ -1,6 +1,5 @@
 // The real probes, wired once: every DNS query of the agent shares one rate limiter.
 
-import { callCallerIdentity } from './aws/sts-canary.js';
 import { queryA, queryAaaa } from './net/dns.js';
 import { probeHttps } from './net/https-canary.js';
 import { RateLimiter } from './net/rate-limit.js';
@@ -66,6 +65,7 @@ export function createProbes(options: ProbeOptions = {}): Probes {
     },
     probeHttps: (address, port, hostname, request, o) =>
       probeHttps(address, port, hostname, request, { ...o, ...ca }),
-    callerIdentity: (region, o) => callCallerIdentity(region, o),
+    // The STS client loads with the first signed call (opt-in canary.signed), not with the agent.
+    callerIdentity: async (region, o) => (await import('./aws/sts-canary.js')).callCallerIdentity(region, o),
   };
 }

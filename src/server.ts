@@ -3,8 +3,8 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import pino, { type Logger } from 'pino';
 import { buildApp, MAX_CONNECTIONS, type UnhealthyOn } from './app.js';
+import { createChainClientsFactory } from './aws/chain-clients.js';
 import { createEc2ClientFactory } from './aws/ec2-client.js';
-import { createChainClientsFactory } from './aws/hub.js';
 import { type Config, ConfigError } from './config.js';
 import { flowLogEvidenceFor, withEmf } from './evidence.js';
 import { createMetrics, type Metrics } from './metrics.js';

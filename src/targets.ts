@@ -11,6 +11,7 @@ import type {
   OffPathReason,
   Target,
 } from './model.js';
+import { byCodeUnits } from './order.js';
 import { profileTargets, serviceHostname } from './profiles.js';
 
 const AWS_SERVICE = /^com\.amazonaws\.([a-z0-9-]+)\.(.+)$/;
@@ -97,7 +98,7 @@ export function servicePath(endpoints: VpcEndpoint[]): ServicePath {
     .sort(
       (a, b) =>
         Number(isAvailable(b)) - Number(isAvailable(a)) ||
-        String(a.VpcEndpointId).localeCompare(String(b.VpcEndpointId)),
+        byCodeUnits(String(a.VpcEndpointId), String(b.VpcEndpointId)),
     );
   const path =
     live.find(ownsPrivateName) ??
@@ -189,7 +190,7 @@ export function buildTargets(context: AgentContext, inventory: Inventory, option
   const targets = [...byKey.values()].filter(
     (t) => only.length === 0 || only.some((name) => matchesName(t, name, region)),
   );
-  return targets.sort((a, b) => a.shortName.localeCompare(b.shortName));
+  return targets.sort((a, b) => byCodeUnits(a.shortName, b.shortName));
 }
 
 /** `s3-interface` → `s3`: the interface endpoint of a gateway-capable service, named as a target. */

@@ -1,4 +1,5 @@
-// The clients of the hub-and-spoke chain (issue 15) and its load. Route 53 and Route 53 Resolver
+// The hub-and-spoke chain (issue 15): its load and the hub role's session. Loaded on first use
+// (src/aws/inventory.ts), as are its clients (src/aws/chain-clients.ts). Route 53 and Route 53 Resolver
 // speak for the agent's account; an optional role in the hub account (configuration `hub`) is
 // assumed once per credentials' life (sts:AssumeRole) and reads, read-only, the hub endpoints,
 // their ENIs and security groups, the hub's hosted zones and the transit gateway's route tables.
@@ -8,14 +9,11 @@
 import {
   DescribeSecurityGroupsCommand,
   DescribeVpcEndpointsCommand,
-  EC2Client,
   type NetworkInterface,
   type SecurityGroup,
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
-import { Route53Client } from '@aws-sdk/client-route-53';
-import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { HubConfig } from '../config.js';
 import type {
   ChainInventory,
@@ -63,94 +61,16 @@ export interface ChainClients {
   hub?: HubSession;
 }
 
-export interface ChainClientOptions {
-  env?: Record<string, string | undefined>;
-  hub?: HubConfig;
-  requestTimeoutMs?: number;
-  connectionTimeoutMs?: number;
-  maxAttempts?: number;
-  /** Only tests pass it. */
-  clock?: () => number;
-}
-
 /** Credentials are renewed this long before they expire, so no call starts with a dying key. */
 const RENEW_BEFORE_MS = 5 * 60_000;
 /** One hour: the longest AssumeRole grants by default. */
 const SESSION_SECONDS = 3600;
-const ROUTE53_REGION = 'us-east-1';
 
-/**
- * The endpoint the environment configures for one service (the SDK's own variables:
- * AWS_ENDPOINT_URL_<SERVICE ID, upper case, spaces as underscores>, then AWS_ENDPOINT_URL;
- * none with AWS_IGNORE_CONFIGURED_ENDPOINT_URLS).
- */
-export function serviceEndpoint(
-  env: Record<string, string | undefined>,
-  serviceId: string,
-): string | undefined {
-  if (env['AWS_IGNORE_CONFIGURED_ENDPOINT_URLS']?.toLowerCase() === 'true') return undefined;
-  const own = `AWS_ENDPOINT_URL_${serviceId.toUpperCase().replace(/ /g, '_')}`;
-  return env[own] || env['AWS_ENDPOINT_URL'] || undefined;
-}
-
-interface Credentials {
+export interface Credentials {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken: string;
   expiration: Date;
-}
-
-/** The chain's clients for a Region, made once each and kept (the hub session with them). */
-export function createChainClientsFactory(
-  options: ChainClientOptions = {},
-): (region: string) => ChainClients {
-  const env = options.env ?? process.env;
-  const common = {
-    retryMode: 'standard',
-    maxAttempts: options.maxAttempts ?? 3,
-    requestHandler: {
-      connectionTimeout: options.connectionTimeoutMs ?? 2_000,
-      requestTimeout: options.requestTimeoutMs ?? 5_000,
-    },
-  } as const;
-  const at = (id: string) => {
-    const endpoint = serviceEndpoint(env, id);
-    return endpoint ? { endpoint } : {};
-  };
-  const made = new Map<string, ChainClients>();
-  return (region: string) => {
-    let clients = made.get(region);
-    if (clients) return clients;
-    clients = {
-      // Route 53 is global: its API lives in us-east-1 (aws partition) whatever the VPC's Region.
-      route53: new Route53Client({ ...common, region: ROUTE53_REGION, ...at('Route 53') }),
-      resolver: new Route53ResolverClient({ ...common, region, ...at('Route53Resolver') }),
-      ...(options.hub
-        ? {
-            hub: createHubSession(options.hub, {
-              sts: new STSClient({ ...common, region, ...at('STS') }),
-              build: (credentials) => ({
-                ec2: new EC2Client({
-                  ...common,
-                  region,
-                  credentials,
-                  ...at('EC2'),
-                }),
-                route53: new Route53Client({
-                  ...common,
-                  region: ROUTE53_REGION,
-                  credentials,
-                  ...at('Route 53'),
-                }),
-              }),
-              ...(options.clock ? { clock: options.clock } : {}),
-            }),
-          }
-        : {}),
-    };
-    made.set(region, clients);
-    return clients;
-  };
 }
 
 /** The account in a role ARN (arn:aws:iam::210987654321:role/x). */

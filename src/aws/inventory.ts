@@ -26,9 +26,10 @@ import {
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
 import type { Gap, Inventory, Part, PrefixListInfo } from '../model.js';
+import { byCodeUnits } from '../order.js';
 import { type Batch, chunk, collect, createBatch, maxResults, single } from './batch.js';
 import { dependentGap } from './errors.js';
-import { type ChainClients, loadChain } from './hub.js';
+import type { ChainClients } from './hub.js';
 import {
   dhcpRules,
   endpointRules,
@@ -194,12 +195,15 @@ export async function loadInventory(ec2: Ec2, options: LoadInventoryOptions): Pr
   const chain = chainOptions
     ? Promise.all([routeTables, vpc]).then(([part, ownVpc]) =>
         chainOptions.always || !part.ok || reachesOtherVpcs(part.value)
-          ? loadChain(ec2, chainOptions.clients, batch, {
-              vpcId,
-              region: options.region,
-              hostnames: chainOptions.hostnames,
-              ...(ownVpc.ok && ownVpc.value.OwnerId ? { accountId: ownVpc.value.OwnerId } : {}),
-            })
+          ? // Loaded here, on first use: most VPCs never read the chain (src/aws/chain-clients.ts).
+            import('./hub.js').then(({ loadChain }) =>
+              loadChain(ec2, chainOptions.clients, batch, {
+                vpcId,
+                region: options.region,
+                hostnames: chainOptions.hostnames,
+                ...(ownVpc.ok && ownVpc.value.OwnerId ? { accountId: ownVpc.value.OwnerId } : {}),
+              }),
+            )
           : undefined,
       )
     : undefined;
@@ -226,7 +230,7 @@ export async function loadInventory(ec2: Ec2, options: LoadInventoryOptions): Pr
     ...(await optionalChain(chain)),
   };
   inventory.durationMs = Math.round(performance.now() - started);
-  inventory.calls.sort((a, b) => a.call.localeCompare(b.call));
+  inventory.calls.sort((a, b) => byCodeUnits(a.call, b.call));
   return inventory;
 }
 

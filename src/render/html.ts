@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { RunPoint, ServicePoint } from '../history.js';
 import type { Finding, FixSet, Report, Status, TargetReport } from '../model.js';
+import { byCodeUnits } from '../order.js';
 import { countTargets, describePlace, nothingChecked } from './summary.js';
 import { snippetOf } from './text.js';
 
@@ -140,7 +141,7 @@ const milliseconds = (ms: number): string => `${ms.toFixed(1)} ms`;
 
 function sortTargets(targets: TargetReport[]): TargetReport[] {
   return [...targets].sort(
-    (a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || a.shortName.localeCompare(b.shortName),
+    (a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || byCodeUnits(a.shortName, b.shortName),
   );
 }
 

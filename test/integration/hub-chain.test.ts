@@ -34,9 +34,10 @@ import {
   Route53ResolverClient,
 } from '@aws-sdk/client-route53resolver';
 import { createBatch } from '../../src/aws/batch.js';
+import { createChainClientsFactory } from '../../src/aws/chain-clients.js';
 import { createEc2Client } from '../../src/aws/ec2-client.js';
 import { findingsForGaps } from '../../src/aws/gap-findings.js';
-import { type ChainClients, createChainClientsFactory, loadChain } from '../../src/aws/hub.js';
+import { type ChainClients, loadChain } from '../../src/aws/hub.js';
 import { loadInventory } from '../../src/aws/inventory.js';
 import type { ChainInventory, Part } from '../../src/model.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';

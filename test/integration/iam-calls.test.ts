@@ -23,8 +23,8 @@ import {
   CreateVpcPeeringConnectionCommand,
 } from '@aws-sdk/client-ec2';
 import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { createChainClientsFactory } from '../../src/aws/chain-clients.js';
 import { createEc2Client, createEc2ClientFactory } from '../../src/aws/ec2-client.js';
-import { createChainClientsFactory } from '../../src/aws/hub.js';
 import { createLogsClient, shipReport } from '../../src/aws/logs.js';
 import { validateConfig } from '../../src/config.js';
 import { flowLogEvidenceFor } from '../../src/evidence.js';
