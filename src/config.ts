@@ -273,7 +273,7 @@ export async function loadConfigFile(path: string): Promise<Config> {
   }
   // The YAML parser loads with the first configuration file: an agent configured by its
   // environment alone does not carry it (issue 17).
-  const { parse: parseYaml } = await import('yaml');
+  const { parse: parseYaml } = await import('./yaml.js');
   let document: unknown;
   try {
     document = parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });
