@@ -268,23 +268,34 @@ export function createRunner(deps: RunnerDeps): Runner {
     targetsOfLastRun = targets;
 
     // Every target at once, sockets bounded by one pool: silently dropped ENIs cost one probe
-    // deadline together, not one each.
+    // deadline together, not one each. Each target is judged as soon as its own probes end, while
+    // the others' are still out (issue 17): `probes` runs until the last observation, `checks` is
+    // the judging left after it.
     const sockets = createPool(MAX_OPEN_SOCKETS);
-    const observed = await phases.time('probes', () =>
-      Promise.all(
-        targets.map((target) =>
-          observeTarget(target, context, inventory, deps.probes, config.timeouts, signal, sockets, {
+    const probesStarted = clock();
+    let observedAt = probesStarted;
+    const reports = await Promise.all(
+      targets.map(async (target) => {
+        const observed = await observeTarget(
+          target,
+          context,
+          inventory,
+          deps.probes,
+          config.timeouts,
+          signal,
+          sockets,
+          {
             canary: config.canary?.l7 ?? true,
             signed: config.canary?.signed ?? false,
             ...(reuse ? { sessions } : {}),
-          }),
-        ),
-      ),
+          },
+        );
+        observedAt = Math.max(observedAt, clock());
+        return judgeTarget(observed.target, context, inventory, observed.observations);
+      }),
     );
-
-    const reports = await phases.time('checks', async () =>
-      observed.map(({ target, observations }) => judgeTarget(target, context, inventory, observations)),
-    );
+    phases.durations['probes'] = observedAt - probesStarted;
+    phases.durations['checks'] = clock() - observedAt;
     let judged = reports;
     if (signal.aborted) {
       const finding = deadlineFinding('probes', options.timeoutMs ?? config.timeouts.reportMs);

@@ -185,8 +185,11 @@ export async function loadInventory(ec2: Ec2, options: LoadInventoryOptions): Pr
       ? loadServices(ec2, batch, part.value, options.serviceNames ?? [])
       : gapOf<ServiceDetail[]>(dependentGap(part.gap, 'DescribeVpcEndpointServices')),
   );
-  const prefixLists = Promise.all([routeTables, securityGroups, endpoints]).then(([rt, sg, ep]) =>
-    loadPrefixLists(ec2, batch, options.region, rt, sg, ep),
+  // The service lists (S3, DynamoDB) are known by name: looked up with the first calls, not after
+  // the route tables and groups that say which other lists are referenced (issue 17).
+  const serviceLists = loadServicePrefixLists(ec2, batch, servicePrefixListNames(options.region));
+  const prefixLists = Promise.all([routeTables, securityGroups, endpoints, serviceLists]).then(
+    ([rt, sg, ep, service]) => loadPrefixLists(ec2, batch, options.region, rt, sg, ep, service),
   );
   // Centralised endpoints are reached over a transit gateway or a peering: a VPC whose routes
   // lead to neither has no hub to read, and its agent (often without a path to the Route 53
@@ -392,40 +395,25 @@ function referencedPrefixLists(routeTables: RouteTable[], groups: SecurityGroup[
  * instead of treating the list as empty. Best effort over its inputs too: when route tables
  * fail, the lists the security groups reference still load.
  */
-async function loadPrefixLists(
+type PrefixLists = Map<string, { name: string; cidrs?: string[]; gap?: Gap }>;
+
+/** The service prefix lists a gateway endpoint can use, by name: S3's and DynamoDB's in the Region. */
+function servicePrefixListNames(region: string): string[] {
+  return [`com.amazonaws.${region}.s3`, `com.amazonaws.${region}.dynamodb`];
+}
+
+/**
+ * Prefix lists by name, with their CIDRs: DescribePrefixLists (else DescribeManagedPrefixLists,
+ * another IAM action that also returns the AWS-managed lists), then the entries of those
+ * returned without CIDRs. `nameGap`: why names could not be looked up.
+ */
+async function loadServicePrefixLists(
   ec2: Ec2,
   batch: Batch,
-  region: string,
-  routeTables: Part<RouteTable[]>,
-  groups: Part<SecurityGroup[]>,
-  endpoints: Part<VpcEndpoint[]>,
-): Promise<Part<PrefixListInfo[]>> {
-  const referenced = referencedPrefixLists(
-    routeTables.ok ? routeTables.value : [],
-    groups.ok ? groups.value : [],
-  );
-  const gatewayServices = endpoints.ok
-    ? endpoints.value.filter((e) => e.VpcEndpointType === 'Gateway').map((e) => e.ServiceName)
-    : [];
-  const names = unique([
-    `com.amazonaws.${region}.s3`,
-    `com.amazonaws.${region}.dynamodb`,
-    ...gatewayServices,
-  ]);
+  names: string[],
+): Promise<{ lists: PrefixLists; nameGap?: Gap }> {
+  const lists: PrefixLists = new Map();
   const page = maxResults(batch);
-  const describeManaged = (filter: { Name: string; Values: string[] }) =>
-    collect(
-      batch,
-      'DescribeManagedPrefixLists',
-      (NextToken, abortSignal) =>
-        ec2.send(new DescribeManagedPrefixListsCommand({ Filters: [filter], NextToken, ...page }), {
-          abortSignal,
-        }),
-      (out) => out.PrefixLists,
-      { noun: 'a prefix list', required: ['PrefixListId'] },
-    );
-
-  const lists = new Map<string, { name: string; cidrs?: string[]; gap?: Gap }>();
   const byName = await collect(
     batch,
     'DescribePrefixLists',
@@ -450,8 +438,10 @@ async function loadPrefixLists(
       );
     }
   } else {
-    // DescribeManagedPrefixLists (another IAM action) also returns the AWS-managed lists.
-    const fallback = await describeManaged({ Name: 'prefix-list-name', Values: names });
+    const fallback = await describeManagedPrefixLists(ec2, batch, {
+      Name: 'prefix-list-name',
+      Values: names,
+    });
     if (fallback.ok) {
       for (const pl of fallback.value)
         lists.set(pl.PrefixListId!, { name: pl.PrefixListName ?? pl.PrefixListId! });
@@ -459,22 +449,31 @@ async function loadPrefixLists(
       nameGap = byName.gap;
     }
   }
+  await readEntries(ec2, batch, lists);
+  return { lists, ...(nameGap ? { nameGap } : {}) };
+}
 
-  const others = referenced.filter((id) => !lists.has(id));
-  if (others.length > 0) {
-    const managed = await describeManaged({ Name: 'prefix-list-id', Values: others });
-    if (managed.ok) {
-      for (const pl of managed.value)
-        lists.set(pl.PrefixListId!, { name: pl.PrefixListName ?? pl.PrefixListId! });
-    } else {
-      // Unnamed, but GetManagedPrefixListEntries (another action) may still read their entries.
-      for (const id of others) lists.set(id, { name: id, gap: managed.gap });
-    }
-  }
+function describeManagedPrefixLists(ec2: Ec2, batch: Batch, filter: { Name: string; Values: string[] }) {
+  const page = maxResults(batch);
+  return collect(
+    batch,
+    'DescribeManagedPrefixLists',
+    (NextToken, abortSignal) =>
+      ec2.send(new DescribeManagedPrefixListsCommand({ Filters: [filter], NextToken, ...page }), {
+        abortSignal,
+      }),
+    (out) => out.PrefixLists,
+    { noun: 'a prefix list', required: ['PrefixListId'] },
+  );
+}
 
-  // AWS's DescribePrefixLists returns the CIDRs; moto (5.2.1) omits them, and customer-managed
-  // lists never have them there: those take one GetManagedPrefixListEntries each.
-  const needEntries = [...lists.entries()].filter(([, pl]) => !pl.cidrs).map(([id]) => id);
+/**
+ * AWS's DescribePrefixLists returns the CIDRs; moto (5.2.1) omits them, and customer-managed
+ * lists never have them there: those take one GetManagedPrefixListEntries each, filled in place.
+ */
+async function readEntries(ec2: Ec2, batch: Batch, lists: PrefixLists): Promise<void> {
+  const page = maxResults(batch);
+  const needEntries = [...lists.entries()].filter(([, pl]) => !pl.cidrs && !pl.gap).map(([id]) => id);
   const entries = await Promise.all(
     needEntries.map((id) =>
       collect(
@@ -491,11 +490,54 @@ async function loadPrefixLists(
   );
   for (const { id, part } of entries) {
     const pl = lists.get(id)!;
-    if (part.ok) {
-      pl.cidrs = part.value.map((e) => e.Cidr!);
-      delete pl.gap;
+    if (part.ok) pl.cidrs = part.value.map((e) => e.Cidr!);
+    else pl.gap = part.gap;
+  }
+}
+
+async function loadPrefixLists(
+  ec2: Ec2,
+  batch: Batch,
+  region: string,
+  routeTables: Part<RouteTable[]>,
+  groups: Part<SecurityGroup[]>,
+  endpoints: Part<VpcEndpoint[]>,
+  service: { lists: PrefixLists; nameGap?: Gap },
+): Promise<Part<PrefixListInfo[]>> {
+  const referenced = referencedPrefixLists(
+    routeTables.ok ? routeTables.value : [],
+    groups.ok ? groups.value : [],
+  );
+  const gatewayServices = endpoints.ok
+    ? endpoints.value.filter((e) => e.VpcEndpointType === 'Gateway').map((e) => e.ServiceName)
+    : [];
+  const looked = servicePrefixListNames(region);
+  const names = unique([...looked, ...gatewayServices]);
+  const lists: PrefixLists = new Map(service.lists);
+  let nameGap = service.nameGap;
+  // A gateway endpoint's service not named above (another partition's prefix): looked up now.
+  const more = names.filter((n) => !looked.includes(n));
+  if (more.length > 0) {
+    const extra = await loadServicePrefixLists(ec2, batch, more);
+    for (const [id, pl] of extra.lists) lists.set(id, pl);
+    nameGap ??= extra.nameGap;
+  }
+
+  const others = referenced.filter((id) => !lists.has(id));
+  if (others.length > 0) {
+    const managed = await describeManagedPrefixLists(ec2, batch, { Name: 'prefix-list-id', Values: others });
+    const found: PrefixLists = new Map();
+    if (managed.ok) {
+      for (const pl of managed.value)
+        found.set(pl.PrefixListId!, { name: pl.PrefixListName ?? pl.PrefixListId! });
     } else {
-      pl.gap = part.gap;
+      // Unnamed, but GetManagedPrefixListEntries (another action) may still read their entries.
+      for (const id of others) found.set(id, { name: id });
+    }
+    await readEntries(ec2, batch, found);
+    for (const [id, pl] of found) {
+      // Entries read despite the name lookup's failure: the list is known; else its gap is the entries'.
+      lists.set(id, !managed.ok && !pl.cidrs ? { ...pl, gap: pl.gap ?? managed.gap } : pl);
     }
   }
   const loaded: PrefixListInfo[] = [...lists.entries()].map(([prefixListId, pl]) => ({

@@ -1,0 +1,138 @@
+// The CPU floor of a warm report: what one TLS handshake costs the agent's process, as the
+// agent makes it (src/net/tls.ts: the shared context, rejectUnauthorized off, session resumed).
+// A loopback TLS server runs in a child process, so the CPU measured (process.cpuUsage: every
+// thread of this process) is the client's alone. Each round opens ROUND connections at once, as
+// a report does for 50 two-ENI endpoints; it prints one JSON line per round and a summary.
+// Loopback only.
+//
+//   node --import tsx bench/tls-floor.ts [--rounds N]      (npm run bench:tls-floor)
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createTlsSessionCache, probeTls } from '../src/net/tls.js';
+import { makeLeaf } from '../test/support/certificates.js';
+import { ms, spread } from './stats.js';
+
+const ROUND = 100;
+const NAME = 'sts.us-east-1.amazonaws.com';
+
+/** The server: TLS on a loopback port, in its own process; resolves with the process and the port. */
+function startServer(dir: string): Promise<{ child: ChildProcess; port: number }> {
+  const code = `
+    const tls = require('node:tls'); const fs = require('node:fs');
+    const server = tls.createServer({ key: fs.readFileSync(${JSON.stringify(join(dir, 'key.pem'))}), cert: fs.readFileSync(${JSON.stringify(join(dir, 'cert.pem'))}) }, (s) => { s.on('error', () => {}); s.resume(); });
+    server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'));`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout?.once('data', (data: Buffer) => resolve({ child, port: Number(String(data).trim()) }));
+  });
+}
+
+function connectOnly(port: number): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.on('error', () => resolve());
+  });
+}
+
+interface Round {
+  kind: string;
+  connections: number;
+  wallMs: number;
+  cpuMs: number;
+  cpuPerConnectionMs: number;
+  resumed: number;
+}
+
+async function round(kind: string, run: () => Promise<boolean>[]): Promise<Round> {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const outcomes = await Promise.all(run());
+  const used = process.cpuUsage(cpu);
+  const cpuMs = (used.user + used.system) / 1000;
+  return {
+    kind,
+    connections: outcomes.length,
+    wallMs: Math.round(performance.now() - started),
+    cpuMs: Math.round(cpuMs),
+    cpuPerConnectionMs: Math.round((cpuMs / outcomes.length) * 100) / 100,
+    resumed: outcomes.filter(Boolean).length,
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' } } });
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100) {
+    throw new Error(`--rounds: '${values.rounds}' is not a whole number in 1..100`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'vpce-tls-floor-'));
+  const pem = makeLeaf(dir, 'server', [NAME], { selfSigned: true });
+  writeFileSync(join(dir, 'key.pem'), pem.key);
+  writeFileSync(join(dir, 'cert.pem'), pem.cert);
+  const ca = pem.cert;
+  const { child, port } = await startServer(dir);
+  try {
+    const sessions = createTlsSessionCache({ ttlMs: 600_000 });
+    const handshake = (i: number) =>
+      // One session key per simulated ENI (distinct SNI-less keys would collide): the port is shared.
+      probeTls('127.0.0.1', port, NAME, { timeoutMs: 5000, ca, sessions: keyed(sessions, i) }).then(
+        (o) => o.resumed === true,
+      );
+    const all: Round[] = [];
+    // Unmeasured: JIT and the server's first handshakes; it also fills the session cache.
+    await round('warm-up', () => Array.from({ length: ROUND }, (_, i) => handshake(i)));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (let r = 0; r < rounds; r += 1) {
+      all.push(
+        await round('tcp connect', () =>
+          Array.from({ length: ROUND }, () => connectOnly(port).then(() => false)),
+        ),
+      );
+      all.push(await round('tls resumed', () => Array.from({ length: ROUND }, (_, i) => handshake(i))));
+      all.push(
+        await round('tls full', () =>
+          Array.from({ length: ROUND }, () =>
+            probeTls('127.0.0.1', port, NAME, { timeoutMs: 5000, ca }).then((o) => o.resumed === true),
+          ),
+        ),
+      );
+    }
+    for (const r of all) process.stdout.write(`${JSON.stringify(r)}\n`);
+    const summary = Object.fromEntries(
+      ['tcp connect', 'tls resumed', 'tls full'].map((kind) => [
+        kind,
+        ms(spread(all.filter((r) => r.kind === kind).map((r) => r.cpuPerConnectionMs)), 2),
+      ]),
+    );
+    process.stdout.write(
+      `${JSON.stringify({ node: process.version, openssl: process.versions.openssl, cpuMsPerConnection: summary })}\n`,
+    );
+  } finally {
+    child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The cache under a per-connection key: each of the round's connections resumes its own session. */
+function keyed(sessions: ReturnType<typeof createTlsSessionCache>, i: number) {
+  const key = (k: string) => `${k}#${i}`;
+  return {
+    get: (k: string) => sessions.get(key(k)),
+    keep: (k: string, s: Parameters<typeof sessions.keep>[1]) => sessions.keep(key(k), s),
+    forget: (k: string) => sessions.forget(key(k)),
+    clear: () => sessions.clear(),
+    get size() {
+      return sessions.size;
+    },
+  };
+}
+
+await main();
