@@ -7,7 +7,7 @@
 //
 //   node --import tsx bench/tls-floor.ts [--rounds N]      (npm run bench:tls-floor)
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ const NAME = 'sts.us-east-1.amazonaws.com';
 function startServer(dir: string): Promise<{ child: ChildProcess; port: number }> {
   const code = `
     const tls = require('node:tls'); const fs = require('node:fs');
-    const server = tls.createServer({ key: fs.readFileSync(${JSON.stringify(join(dir, 'key.pem'))}), cert: fs.readFileSync(${JSON.stringify(join(dir, 'cert.pem'))}) }, (s) => { s.on('error', () => {}); s.resume(); });
+    const server = tls.createServer({ key: fs.readFileSync(${JSON.stringify(join(dir, 'server.key'))}), cert: fs.readFileSync(${JSON.stringify(join(dir, 'server.pem'))}) }, (s) => { s.on('error', () => {}); s.resume(); });
     server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'));`;
   const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
@@ -74,10 +74,8 @@ async function main(): Promise<void> {
     throw new Error(`--rounds: '${values.rounds}' is not a whole number in 1..100`);
   }
   const dir = mkdtempSync(join(tmpdir(), 'vpce-tls-floor-'));
-  const pem = makeLeaf(dir, 'server', [NAME], { selfSigned: true });
-  writeFileSync(join(dir, 'key.pem'), pem.key);
-  writeFileSync(join(dir, 'cert.pem'), pem.cert);
-  const ca = pem.cert;
+  // Self-signed, and trusted as its own root: the probe verifies the chain as it does an ENI's.
+  const ca = makeLeaf(dir, 'server', [NAME], { selfSigned: true }).cert;
   const { child, port } = await startServer(dir);
   try {
     const sessions = createTlsSessionCache({ ttlMs: 600_000 });
