@@ -366,15 +366,25 @@ export function buildApp(options: AppOptions): FastifyInstance {
     routes.get('/report.md', { schema: { querystring: reportQuery } }, reportRoute('markdown'));
 
     // A scrape storm gets one exposition per second and per report: the reports behind it
-    // change once a minute.
-    let exposition: { at: number; report: Report | undefined; body: Buffer } | undefined;
+    // change once a minute. The requests that arrive while it renders wait for that one render
+    // instead of starting their own (200 at once used to render 200 times, stalling the loop).
+    let exposition: { at: number; report: Report | undefined; body: Promise<Buffer> } | undefined;
     routes.get('/metrics', { schema: { querystring: noQuery } }, async (_request, reply) => {
       const now = clock();
       const report = keeper.latest()?.report;
       if (!exposition || exposition.report !== report || now - exposition.at >= METRICS_MAX_AGE_MS) {
-        exposition = { at: now, report, body: Buffer.from(await metrics.registry.metrics()) };
+        const rendering = {
+          at: now,
+          report,
+          body: metrics.registry.metrics().then((text) => Buffer.from(text)),
+        };
+        exposition = rendering;
+        rendering.body.catch(() => {
+          if (exposition === rendering) exposition = undefined;
+        });
       }
-      return reply.type(metrics.registry.contentType).send(exposition.body);
+      const body = await exposition.body;
+      return reply.type(metrics.registry.contentType).send(body);
     });
 
     routes.get(

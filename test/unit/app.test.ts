@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildApp } from '../../src/app.js';
 import { explain } from '../../src/catalogue.js';
+import { createMetrics } from '../../src/metrics.js';
 import type { Report } from '../../src/model.js';
 import {
   blind,
@@ -367,6 +368,26 @@ describe('fresh runs', () => {
     assert.equal(runner.calls.length, 3);
     const metrics = (await app.inject('/metrics')).body;
     assert.match(metrics, /^vpce_doctor_fresh_rate_limited_total 1$/m);
+  });
+
+  it('/metrics renders once for a burst of scrapes, and again once a second has passed', async () => {
+    const metrics = createMetrics({ version: '9.9.9', processMetrics: false });
+    let renders = 0;
+    const render = metrics.registry.metrics.bind(metrics.registry);
+    metrics.registry.metrics = async () => {
+      renders += 1;
+      return render();
+    };
+    const { app, clock } = appWith(new FakeRunner([healthy()]), { metrics });
+    await app.reports.tick();
+    const burst = await Promise.all(Array.from({ length: 20 }, () => app.inject('/metrics')));
+    assert.deepEqual(new Set(burst.map((r) => r.statusCode)), new Set([200]));
+    assert.equal(new Set(burst.map((r) => r.body)).size, 1);
+    assert.match(burst[0]!.body, /^vpce_doctor_status\{/m);
+    assert.equal(renders, 1);
+    clock.advance(1_000);
+    await app.inject('/metrics');
+    assert.equal(renders, 2);
   });
 
   it('a fresh request during a scheduled run waits for it, then runs fresh once (no overlap)', async () => {
