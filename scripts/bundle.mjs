@@ -9,7 +9,7 @@
 //
 // ESM because the package is `"type": "module"`: deploy dist/lambda.js with a package.json
 // holding {"type":"module"} beside it (this script writes dist/package.json), or rename it .mjs.
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -48,6 +48,9 @@ const inlineVersion = {
 };
 
 const started = performance.now();
+// The chunks of an earlier build would stay beside the new ones (their names carry a hash) and
+// ship in the npm package: the directory holds only what this script writes, so it goes first.
+if (output.outdir) rmSync(join(output.outdir, 'chunks'), { recursive: true, force: true });
 const result = await build({
   absWorkingDir: ROOT,
   entryPoints: [join(ROOT, values.entry)],
