@@ -1,6 +1,7 @@
 // The optional extras every long-running entry point wires the same way: flow-log evidence for
 // failing targets (VPCE_DOCTOR_FLOW_LOGS=0 turns it off) and EMF lines on stdout.
 import type { Logs } from './aws/logs.js';
+import { loadOnce } from './lazy.js';
 import type { Report } from './model.js';
 import { renderEmf } from './render/emf.js';
 import type { EvidenceSource, RunnerDeps } from './runner.js';
@@ -15,23 +16,14 @@ export function flowLogEvidenceFor(
   logsFor?: (region: string) => Logs,
 ): Pick<RunnerDeps, 'flowLogEvidence'> {
   if (env['VPCE_DOCTOR_FLOW_LOGS'] === '0') return {};
-  let source: Promise<EvidenceSource> | undefined;
-  const load = async (): Promise<EvidenceSource> => {
+  const source = loadOnce(async (): Promise<EvidenceSource> => {
     const [{ createFlowLogEvidence }, { createLogsClientFactory }] = await Promise.all([
       import('./aws/flow-logs.js'),
       import('./aws/logs.js'),
     ]);
     return createFlowLogEvidence({ logsFor: logsFor ?? createLogsClientFactory({ env }) });
-  };
-  return {
-    flowLogEvidence: async (input) => {
-      source ??= load();
-      source.catch(() => {
-        source = undefined;
-      });
-      return (await source)(input);
-    },
-  };
+  });
+  return { flowLogEvidence: async (input) => (await source())(input) };
 }
 
 /** A runner whose every report is also written as CloudWatch EMF lines (the sidecar with VPCE_DOCTOR_EMF=1). */

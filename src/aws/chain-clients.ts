@@ -5,6 +5,7 @@
 // never calls: their code is about 5 MB of its resident memory (issue 17, bench/SERVE-RESULTS.md).
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { HubConfig } from '../config.js';
+import { loadOnce } from '../lazy.js';
 import type { Part } from '../model.js';
 import type { ChainClients, Credentials, HubClients, HubSession } from './hub.js';
 import type { Resolver53, Route53 } from './route53.js';
@@ -39,15 +40,9 @@ type Sender = { send(command: unknown, options?: unknown): Promise<unknown> };
 
 /** A client whose module loads, and which is made, on its first call; then kept. */
 function onFirstCall<C>(make: () => Promise<Sender>): C {
-  let client: Promise<Sender> | undefined;
+  const client = loadOnce(make);
   return {
-    send: async (command: unknown, options?: unknown) => {
-      client ??= make();
-      client.catch(() => {
-        client = undefined;
-      });
-      return (await client).send(command, options);
-    },
+    send: async (command: unknown, options?: unknown) => (await client()).send(command, options),
   } as C;
 }
 
@@ -109,8 +104,7 @@ function lazyHubSession(
   route53: (credentials?: Credentials) => Promise<Sender>,
   clock?: () => number,
 ): HubSession {
-  let session: Promise<HubSession> | undefined;
-  const make = async (): Promise<HubSession> => {
+  const session = loadOnce(async (): Promise<HubSession> => {
     const [{ createHubSession }, { STSClient }] = await Promise.all([
       import('./hub.js'),
       import('./chain-sdk.js'),
@@ -123,14 +117,10 @@ function lazyHubSession(
       }),
       ...(clock ? { clock } : {}),
     });
-  };
+  });
   return {
     async clients(signal): Promise<Part<HubClients>> {
-      session ??= make();
-      session.catch(() => {
-        session = undefined;
-      });
-      return (await session).clients(signal);
+      return (await session()).clients(signal);
     },
   };
 }
