@@ -387,14 +387,6 @@ function referencedPrefixLists(routeTables: RouteTable[], groups: SecurityGroup[
   return unique([...fromRoutes, ...fromRules]);
 }
 
-/**
- * The prefix lists that routes and rules reference, plus the gateway services' own lists (a
- * missing gateway route still needs the service's CIDRs to explain where traffic goes).
- * Every list is read on its own: a call that fails costs only the lists it would have read, and
- * each of those is kept with its `gap` (entries unknown), so an evaluator can say "undecidable"
- * instead of treating the list as empty. Best effort over its inputs too: when route tables
- * fail, the lists the security groups reference still load.
- */
 type PrefixLists = Map<string, { name: string; cidrs?: string[]; gap?: Gap }>;
 
 /** The service prefix lists a gateway endpoint can use, by name: S3's and DynamoDB's in the Region. */
@@ -473,7 +465,7 @@ function describeManagedPrefixLists(ec2: Ec2, batch: Batch, filter: { Name: stri
  */
 async function readEntries(ec2: Ec2, batch: Batch, lists: PrefixLists): Promise<void> {
   const page = maxResults(batch);
-  const needEntries = [...lists.entries()].filter(([, pl]) => !pl.cidrs && !pl.gap).map(([id]) => id);
+  const needEntries = [...lists.entries()].filter(([, pl]) => !pl.cidrs).map(([id]) => id);
   const entries = await Promise.all(
     needEntries.map((id) =>
       collect(
@@ -495,6 +487,14 @@ async function readEntries(ec2: Ec2, batch: Batch, lists: PrefixLists): Promise<
   }
 }
 
+/**
+ * The prefix lists that routes and rules reference, plus the gateway services' own lists (a
+ * missing gateway route still needs the service's CIDRs to explain where traffic goes).
+ * Every list is read on its own: a call that fails costs only the lists it would have read, and
+ * each of those is kept with its `gap` (entries unknown), so an evaluator can say "undecidable"
+ * instead of treating the list as empty. Best effort over its inputs too: when route tables
+ * fail, the lists the security groups reference still load.
+ */
 async function loadPrefixLists(
   ec2: Ec2,
   batch: Batch,
@@ -534,11 +534,9 @@ async function loadPrefixLists(
       // Unnamed, but GetManagedPrefixListEntries (another action) may still read their entries.
       for (const id of others) found.set(id, { name: id });
     }
+    // Read either way: its entries, or the entries' gap, whether or not its name was found.
     await readEntries(ec2, batch, found);
-    for (const [id, pl] of found) {
-      // Entries read despite the name lookup's failure: the list is known; else its gap is the entries'.
-      lists.set(id, !managed.ok && !pl.cidrs ? { ...pl, gap: pl.gap ?? managed.gap } : pl);
-    }
+    for (const [id, pl] of found) lists.set(id, pl);
   }
   const loaded: PrefixListInfo[] = [...lists.entries()].map(([prefixListId, pl]) => ({
     prefixListId,
