@@ -408,16 +408,15 @@ async function bringUp(scenario: Scenario): Promise<LabState> {
     scenario.hub ? time('spoke network', createHubNetwork()) : undefined,
   ]);
   const ca = await certsReady;
-  const generated = labServices(awsState.extraServices).filter((s) => s.certFile === SCALE_CERT);
-  if (generated.length > 0) {
+  const generated = new Map<string, string[]>();
+  for (const s of labServices(awsState.extraServices)) {
+    if (s.certFile?.startsWith(`${SCALE_CERT}-`))
+      generated.set(s.certFile, [...(generated.get(s.certFile) ?? []), ...s.certNames]);
+  }
+  if (generated.size > 0) {
     await time(
-      'scale certificate',
-      makeLeaf(
-        certDir,
-        SCALE_CERT,
-        generated.flatMap((s) => s.certNames),
-        ca,
-      ),
+      'scale certificates',
+      Promise.all([...generated].map(([file, names]) => makeLeaf(certDir, file, names, ca))),
     );
   }
 

@@ -147,8 +147,16 @@ export const SERVICES: LabService[] = [
 export const INTERFACE_SERVICES = SERVICES.filter((s) => s.kind === 'interface').map((s) => s.shortName);
 export const GATEWAY_SERVICES = SERVICES.filter((s) => s.kind === 'gateway').map((s) => s.shortName);
 
-/** The certificate stem every generated (scale) service shares: one leaf with one SAN per name. */
+/** The certificate stem of the generated (scale) services: `svc-scale-K`, one leaf per group. */
 export const SCALE_CERT = 'svc-scale';
+
+/**
+ * Generated services per certificate. AWS gives each service its own certificate; the lab groups
+ * them to keep `lab up` quick, but small: the session Node keeps for resumption holds the server's
+ * certificate, and Node drops a session over 10 KiB (SecureContext::kMaxSessionSize). One leaf
+ * naming all 200 services (22 KB) made every warm handshake of scale-200 a full one.
+ */
+export const SCALE_CERT_SERVICES = 16;
 
 /**
  * An interface service the scale scenarios (or a scenario's `aws.services`) add: a name moto knows
@@ -158,7 +166,10 @@ export const SCALE_CERT = 'svc-scale';
  */
 export function generatedService(shortName: string, index: number): LabService {
   const label = HOSTNAME_LABELS[shortName] ?? shortName;
-  return { ...interfaceService(shortName, SERVICES.length + index, [host(label)]), certFile: SCALE_CERT };
+  return {
+    ...interfaceService(shortName, SERVICES.length + index, [host(label)]),
+    certFile: `${SCALE_CERT}-${Math.floor(index / SCALE_CERT_SERVICES)}`,
+  };
 }
 
 /** The fixed services plus the generated ones a running lab has (AwsState.extraServices). */

@@ -6,10 +6,22 @@ import dnsPacket from 'dns-packet';
 import { customResolverAnswers, renderDnsmasqConfig, vpcResolverAnswers } from './dns-config.js';
 import { servfailFor } from './dns-responder.js';
 import { iptablesCommands, preflightProblem } from './lab.js';
-import { ENDPOINT_SERVICE_KEY, fillPlaceholders, HUB_SCENARIOS, SCENARIOS } from './scenarios.js';
+import {
+  ENDPOINT_SERVICE_KEY,
+  fillPlaceholders,
+  HUB_SCENARIOS,
+  SCALE_MAX_INTERFACE_ENDPOINTS,
+  SCENARIOS,
+} from './scenarios.js';
 import type { AwsState, EndpointState } from './state.js';
 import { labAwsState } from './test-support.js';
-import { GATEWAY_SERVICES, INTERFACE_SERVICES, SERVICES } from './topology.js';
+import {
+  GATEWAY_SERVICES,
+  generatedService,
+  INTERFACE_SERVICES,
+  SCALE_CERT_SERVICES,
+  SERVICES,
+} from './topology.js';
 
 function endpoint(service: string, eniIps: string[], privateDns = true): EndpointState {
   return {
@@ -271,5 +283,26 @@ describe('lab scenarios as data', () => {
   test('placeholders are filled inside nested values and unknown ones are left visible', () => {
     const filled = fillPlaceholders({ a: ['{{VPC_ID}}'], b: { c: 'x {{NOPE}}' } }, { VPC_ID: 'vpc-9' });
     assert.deepEqual(filled, { a: ['vpc-9'], b: { c: 'x {{NOPE}}' } });
+  });
+});
+
+describe('lab scale certificates', () => {
+  test('group the generated services so that a resumable session (certificate included) stays far under 10 KiB', () => {
+    const generated = SCALE_MAX_INTERFACE_ENDPOINTS - INTERFACE_SERVICES.length;
+    const names = new Map<string, string[]>();
+    const services = new Map<string, number>();
+    for (let i = 0; i < generated; i += 1) {
+      // Service names are placeholders here: the longest real ones are about this long.
+      const service = generatedService(`service-with-a-long-name-${i}`, i);
+      names.set(service.certFile!, [...(names.get(service.certFile!) ?? []), ...service.certNames]);
+      services.set(service.certFile!, (services.get(service.certFile!) ?? 0) + 1);
+    }
+    assert.equal(names.size, Math.ceil(generated / SCALE_CERT_SERVICES));
+    for (const [file, sans] of names) {
+      assert.ok((services.get(file) ?? 0) <= SCALE_CERT_SERVICES, `${file} serves ${services.get(file)}`);
+      // Node keeps a session only up to 10 KiB (kMaxSessionSize), the server's certificate in it.
+      const sanBytes = sans.reduce((sum, n) => sum + n.length + 4, 0);
+      assert.ok(sanBytes < 4096, `${file}: ${sanBytes} bytes of names`);
+    }
   });
 });
