@@ -1,9 +1,11 @@
 // The CPU floor of a warm report: what one TLS handshake costs the agent's process, as the
 // agent makes it (src/net/tls.ts: the shared context, rejectUnauthorized off, session resumed).
-// A loopback TLS server runs in a child process, so the CPU measured (process.cpuUsage: every
-// thread of this process) is the client's alone. Each round opens ROUND connections at once, as
-// a report does for 50 two-ENI endpoints; it prints one JSON line per round and a summary.
-// Loopback only.
+// A loopback TLS server runs in one child process and the measuring client in another, so the
+// CPU measured (process.cpuUsage: every thread of the client) is the client's alone. The client
+// trusts the server's certificate through NODE_EXTRA_CA_CERTS, as the agent trusts the lab CA,
+// so its handshakes use the agent's one shared context: a `ca` option would build a context per
+// connection, which the agent never does. Each round opens ROUND connections at once, as a report
+// does for 50 two-ENI endpoints; it prints one JSON line per round and a summary. Loopback only.
 //
 //   node --import tsx bench/tls-floor.ts [--rounds N]      (npm run bench:tls-floor)
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -13,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTlsSessionCache, probeTls } from '../src/net/tls.js';
+import { createProbes } from '../src/probes.js';
 import { makeLeaf } from '../test/support/certificates.js';
 import { ms, spread } from './stats.js';
 
@@ -67,6 +70,7 @@ async function round(kind: string, run: () => Promise<boolean>[]): Promise<Round
   };
 }
 
+/** Certificates and the server here; the measuring client in a child that trusts them as the agent does. */
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' } } });
   const rounds = Number(values.rounds);
@@ -75,48 +79,79 @@ async function main(): Promise<void> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'vpce-tls-floor-'));
   // Self-signed, and trusted as its own root: the probe verifies the chain as it does an ENI's.
-  const ca = makeLeaf(dir, 'server', [NAME], { selfSigned: true }).cert;
+  makeLeaf(dir, 'server', [NAME], { selfSigned: true });
   const { child, port } = await startServer(dir);
   try {
-    const sessions = createTlsSessionCache({ ttlMs: 600_000 });
-    const handshake = (i: number) =>
-      // One session key per simulated ENI (distinct SNI-less keys would collide): the port is shared.
-      probeTls('127.0.0.1', port, NAME, { timeoutMs: 5000, ca, sessions: keyed(sessions, i) }).then(
-        (o) => o.resumed === true,
-      );
-    const all: Round[] = [];
-    // Unmeasured: JIT and the server's first handshakes; it also fills the session cache.
-    await round('warm-up', () => Array.from({ length: ROUND }, (_, i) => handshake(i)));
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    for (let r = 0; r < rounds; r += 1) {
-      all.push(
-        await round('tcp connect', () =>
-          Array.from({ length: ROUND }, () => connectOnly(port).then(() => false)),
-        ),
-      );
-      all.push(await round('tls resumed', () => Array.from({ length: ROUND }, (_, i) => handshake(i))));
-      all.push(
-        await round('tls full', () =>
-          Array.from({ length: ROUND }, () =>
-            probeTls('127.0.0.1', port, NAME, { timeoutMs: 5000, ca }).then((o) => o.resumed === true),
-          ),
-        ),
-      );
-    }
-    for (const r of all) process.stdout.write(`${JSON.stringify(r)}\n`);
-    const summary = Object.fromEntries(
-      ['tcp connect', 'tls resumed', 'tls full'].map((kind) => [
-        kind,
-        ms(spread(all.filter((r) => r.kind === kind).map((r) => r.cpuPerConnectionMs)), 2),
-      ]),
-    );
-    process.stdout.write(
-      `${JSON.stringify({ node: process.version, openssl: process.versions.openssl, cpuMsPerConnection: summary })}\n`,
-    );
+    const client = spawn(process.execPath, [...process.execArgv, process.argv[1]!], {
+      env: {
+        ...process.env,
+        NODE_EXTRA_CA_CERTS: join(dir, 'server.pem'),
+        TLS_FLOOR_PORT: String(port),
+        TLS_FLOOR_ROUNDS: String(rounds),
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    const code = await new Promise<number | null>((resolve) => client.once('exit', resolve));
+    if (code !== 0) throw new Error(`the measuring client exited with ${code}`);
   } finally {
     child.kill();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The rounds, in the child: TCP connects, resumed and full handshakes, and the agent's one connection per ENI. */
+async function measure(port: number, rounds: number): Promise<void> {
+  const sessions = createTlsSessionCache({ ttlMs: 600_000 });
+  const handshake = (i: number) =>
+    // One session key per simulated ENI (distinct SNI-less keys would collide): the port is shared.
+    probeTls('127.0.0.1', port, NAME, { timeoutMs: 5000, sessions: keyed(sessions, i) }).then(
+      (o) => o.resumed === true,
+    );
+  // A warm run's work per ENI (src/probes.ts probeTcpTls): connect, then resume over that connection.
+  const probes = createProbes();
+  const pairSessions = createTlsSessionCache({ ttlMs: 600_000 });
+  const pair = (i: number) =>
+    probes.probeTcpTls!('127.0.0.1', port, NAME, {
+      tcpTimeoutMs: 5000,
+      tlsTimeoutMs: 5000,
+      sessions: keyed(pairSessions, i),
+    }).then((o) => o.tls?.resumed === true);
+  const all: Round[] = [];
+  // Unmeasured: JIT and the server's first handshakes; it also fills the session caches.
+  await round('warm-up', () => Array.from({ length: ROUND }, (_, i) => handshake(i)));
+  await round('warm-up', () => Array.from({ length: ROUND }, (_, i) => pair(i)));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  for (let r = 0; r < rounds; r += 1) {
+    all.push(
+      await round('tcp connect', () =>
+        Array.from({ length: ROUND }, () => connectOnly(port).then(() => false)),
+      ),
+    );
+    all.push(await round('tls resumed', () => Array.from({ length: ROUND }, (_, i) => handshake(i))));
+    all.push(
+      await round('tcp + tls resumed, one connection', () =>
+        Array.from({ length: ROUND }, (_, i) => pair(i)),
+      ),
+    );
+    all.push(
+      await round('tls full', () =>
+        Array.from({ length: ROUND }, () =>
+          probeTls('127.0.0.1', port, NAME, { timeoutMs: 5000 }).then((o) => o.resumed === true),
+        ),
+      ),
+    );
+  }
+  for (const r of all) process.stdout.write(`${JSON.stringify(r)}\n`);
+  const kinds = ['tcp connect', 'tls resumed', 'tcp + tls resumed, one connection', 'tls full'];
+  const summary = Object.fromEntries(
+    kinds.map((kind) => [
+      kind,
+      ms(spread(all.filter((r) => r.kind === kind).map((r) => r.cpuPerConnectionMs)), 2),
+    ]),
+  );
+  process.stdout.write(
+    `${JSON.stringify({ node: process.version, openssl: process.versions.openssl, cpuMsPerConnection: summary })}\n`,
+  );
 }
 
 /** The cache under a per-connection key: each of the round's connections resumes its own session. */
@@ -133,4 +168,5 @@ function keyed(sessions: ReturnType<typeof createTlsSessionCache>, i: number) {
   };
 }
 
-await main();
+const clientPort = process.env['TLS_FLOOR_PORT'];
+await (clientPort ? measure(Number(clientPort), Number(process.env['TLS_FLOOR_ROUNDS'])) : main());
