@@ -20,6 +20,7 @@ import { baseMachineFacts, ensureBuilt, loadAverage, sh } from './common.js';
 import { type PlotSpec, renderPlotPng } from './plot.js';
 import { type DropRow, dropRows, measureScale, type ScalePoint, WARM_RUNS_PER_PROCESS } from './scale.js';
 import { distinct, ms, passFail, pick, spread, table, yesNo } from './stats.js';
+import type { TlsFloorSummary } from './tls-floor.js';
 import type { WarmRun } from './warm-run.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -54,6 +55,8 @@ interface Results {
   comparisons: ScenarioComparison[];
   scale: ScalePoint[];
   drops: DropRow[];
+  /** bench/tls-floor.ts's summary, or why it could not run. */
+  tlsFloor: TlsFloorSummary | string;
   loadAtEnd: string;
 }
 
@@ -231,6 +234,7 @@ function headline(r: Results): string {
       `${fixed(warm100(r.scale, warmRuns), 0, ' ms')}; ${fixed(warm100(r.scale, warmRunsBefore), 0, ' ms')}; ${fixed(r.previous.warm100Ms, 0, ' ms')}`,
       passFail(warm100(r.scale, warmRuns) < WARM_TARGET_MS),
     ],
+    tlsFloorRow(r.tlsFloor),
     ...r.scale.map((p) => {
       const now = budgetRatio(coldInProcess(p)).median;
       return [
@@ -260,6 +264,42 @@ function headline(r: Results): string {
     ],
   ];
   return table(['measure', 'target', 'measured', ''], rows);
+}
+
+/** The kind of bench/tls-floor.ts round that is one ENI's share of a warm report. */
+const WARM_ENI_PROBE = 'tcp + tls resumed, one connection';
+
+/**
+ * What the warm target is up against: a warm run connects to each ENI and resumes a TLS session
+ * over that connection (src/probes.ts probeTcpTls); 100 of those, timed apart from everything
+ * else a report does, on loopback (bench/tls-floor.ts).
+ */
+function tlsFloorRow(floor: TlsFloorSummary | string): string[] {
+  const what = `CPU of the ENI probes alone in a warm report of 100 ENIs: 100 × (connect + resumed TLS handshake over it), \`npm run bench:tls-floor\``;
+  if (typeof floor === 'string') return [what, '–', `not measured: ${floor}`, ''];
+  const perEni = floor.medianCpuMsPerConnection[WARM_ENI_PROBE];
+  if (perEni === undefined) return [what, '–', 'not measured: no such round', ''];
+  return [
+    what,
+    '–',
+    `${(100 * perEni).toFixed(0)} ms (${floor.cpuMsPerConnection[WARM_ENI_PROBE]} ms per ENI; ${floor.node}, OpenSSL ${floor.openssl})`,
+    '',
+  ];
+}
+
+/** Runs bench/tls-floor.ts (loopback only, about 15 s) and keeps its summary line. */
+function measureTlsFloor(): TlsFloorSummary | string {
+  const out = sh(
+    [process.execPath, '--import', 'tsx', join(ROOT, 'bench', 'tls-floor.ts'), '--rounds', '5'],
+    '',
+  );
+  const last = out.split('\n').at(-1) ?? '';
+  try {
+    const summary = JSON.parse(last) as TlsFloorSummary;
+    return summary.medianCpuMsPerConnection ? summary : 'no summary line';
+  } catch {
+    return last === '' ? 'it printed nothing' : 'its last line is not JSON';
+  }
 }
 
 function speedTable(cs: ScenarioComparison[]): string {
@@ -614,8 +654,11 @@ async function main(): Promise<void> {
       }),
     );
   }
+  log('TLS floor (loopback)');
+  const tlsFloor = measureTlsFloor();
   const results: Results = {
     previous,
+    tlsFloor,
     ...(picked ? { scenarios: picked } : {}),
     reps,
     facts,

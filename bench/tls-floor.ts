@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createTlsSessionCache, probeTls } from '../src/net/tls.js';
 import { createProbes } from '../src/probes.js';
@@ -143,15 +144,24 @@ async function measure(port: number, rounds: number): Promise<void> {
   }
   for (const r of all) process.stdout.write(`${JSON.stringify(r)}\n`);
   const kinds = ['tcp connect', 'tls resumed', 'tcp + tls resumed, one connection', 'tls full'];
-  const summary = Object.fromEntries(
-    kinds.map((kind) => [
-      kind,
-      ms(spread(all.filter((r) => r.kind === kind).map((r) => r.cpuPerConnectionMs)), 2),
-    ]),
-  );
-  process.stdout.write(
-    `${JSON.stringify({ node: process.version, openssl: process.versions.openssl, cpuMsPerConnection: summary })}\n`,
-  );
+  const perKind = (kind: string) =>
+    spread(all.filter((r) => r.kind === kind).map((r) => r.cpuPerConnectionMs));
+  const summary: TlsFloorSummary = {
+    node: process.version,
+    openssl: process.versions.openssl,
+    cpuMsPerConnection: Object.fromEntries(kinds.map((kind) => [kind, ms(perKind(kind), 2)])),
+    medianCpuMsPerConnection: Object.fromEntries(kinds.map((kind) => [kind, perKind(kind).median])),
+  };
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+}
+
+/** The last line tls-floor prints (npm run bench reads it for its headline). */
+export interface TlsFloorSummary {
+  node: string;
+  openssl: string;
+  /** Per round kind: median (min–max) of the rounds' CPU per connection, in ms. */
+  cpuMsPerConnection: Record<string, string>;
+  medianCpuMsPerConnection: Record<string, number>;
 }
 
 /** The cache under a per-connection key: each of the round's connections resumes its own session. */
@@ -168,5 +178,8 @@ function keyed(sessions: ReturnType<typeof createTlsSessionCache>, i: number) {
   };
 }
 
-const clientPort = process.env['TLS_FLOOR_PORT'];
-await (clientPort ? measure(Number(clientPort), Number(process.env['TLS_FLOOR_ROUNDS'])) : main());
+// Imported by the bench engine for its types only: run only as a script.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const clientPort = process.env['TLS_FLOOR_PORT'];
+  await (clientPort ? measure(Number(clientPort), Number(process.env['TLS_FLOOR_ROUNDS'])) : main());
+}
